@@ -1,0 +1,59 @@
+# papers: the two commands are `make book` (build the book, HTML) and `make test` (every test).
+# Both set up the virtual environment first. Run `make help` for the rest.
+PY      ?= python3.11
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed-stamp
+JOBS    ?= auto
+PYTEST  := $(BIN)/python -m pytest
+
+.PHONY: help venv export check-sync pytest nbval book book-check serve test run clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(STAMP): requirements-dev.txt setup.py settings.ini
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+venv: $(STAMP)  ## create .venv with torch (CPU), the pinned tools and papers_lib (editable)
+
+export: $(STAMP)  ## notebooks -> papers_lib, and the API page
+	$(BIN)/nbdev_export
+	$(BIN)/python tools/api_page.py
+
+check-sync: $(STAMP)  ## fail unless papers_lib, nbs/api.md and the notebooks are in sync and clean
+	BIN=$(BIN) tools/check_sync.sh
+
+pytest: $(STAMP)  ## library tests (tests/)
+	$(PYTEST) tests -q -n $(JOBS) --durations=5
+
+nbval: $(STAMP)  ## run every chapter's CPU cells and compare with the stored outputs (strict)
+	$(PYTEST) nbs -p tests.nbval_gpu --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/sanitize.cfg -n $(JOBS) --dist loadfile \
+	  --durations=15 -q -rs
+
+book: $(STAMP)  ## build the book (HTML) from the stored outputs into _build/html
+	$(BIN)/jupyter-book build . --path-output _build -W -n --keep-going
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html  (or: make serve)"
+
+book-check: $(STAMP)  ## build the book into a scratch folder, warnings as errors
+	rm -rf _build/check
+	$(BIN)/jupyter-book build . --path-output _build/check -W -n --keep-going -q
+
+serve: book  ## build the book and serve it on http://localhost:8000
+	$(BIN)/python -m http.server 8000 -d _build/html
+
+test: check-sync pytest nbval book-check  ## every test: sync, library tests, notebooks, book
+	@echo "make test: all checks passed"
+
+run: $(STAMP)  ## execute chapters in place and clean them: make run NB="nbs/x/y.ipynb ..."
+	$(BIN)/papers-run $(NB)
+	for f in $(NB); do $(BIN)/nbdev_clean --fname $$f; done
+
+clean:  ## remove the built book and caches (keeps .venv)
+	rm -rf _build .pytest_cache

@@ -1,0 +1,38 @@
+"""pytest plugin for the notebook tests (`pytest -p tests.nbval_gpu --nbval ...`).
+
+- Kernels start with the environment that `papers-run` gives them when it stores CPU outputs:
+  progress bars off, the inline matplotlib backend, one thread.
+- GPU cells (first line `#| gpu`) are skipped with the reason "needs a GPU" when CUDA is absent.
+  With CUDA they run, but their outputs are not compared: they are timings and results of
+  paper-scale runs that differ from one GPU (and one run) to the next.
+"""
+import os
+
+import pytest
+
+from papers_lib.run import is_gpu_cell
+
+KERNEL_ENV = {"PAPERS_QUIET": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+              "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def pytest_configure(config):
+    os.environ.update(KERNEL_ENV)  # nbval's kernels inherit this process's environment
+
+
+def _cuda() -> bool:
+    import torch
+    return torch.cuda.is_available()
+
+
+def pytest_collection_modifyitems(config, items):
+    cuda = None
+    for item in items:
+        cell = getattr(item, "cell", None)
+        if cell is None or not is_gpu_cell(cell):
+            continue
+        cuda = _cuda() if cuda is None else cuda
+        if cuda:
+            item.options["check"] = False
+        else:
+            item.add_marker(pytest.mark.skip(reason="needs a GPU"))
