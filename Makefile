@@ -38,7 +38,7 @@ nbval: $(STAMP)  ## run every chapter's CPU cells and compare with the stored ou
 	  --durations=15 -q -rs
 
 book: $(STAMP)  ## build the book (HTML) from the stored outputs into _build/html
-	$(BIN)/jupyter-book build . --path-output _build -W -n --keep-going
+	$(BIN)/jupyter-book build . --path-output . -W -n --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html  (or: make serve)"
 
 book-check: $(STAMP)  ## build the book into a scratch folder, warnings as errors

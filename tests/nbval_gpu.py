@@ -2,6 +2,9 @@
 
 - Kernels start with the environment that `papers-run` gives them when it stores CPU outputs:
   progress bars off, the inline matplotlib backend, one thread.
+- nbdev_clean stores notebooks without execution counts, and nbval takes a cell without one for
+  "unrun" and would not compare it. Every stored notebook here is a complete run (papers-run
+  writes it), so each CPU cell is marked as run: its stored outputs, empty or not, are the reference.
 - GPU cells (first line `#| gpu`) are skipped with the reason "needs a GPU" when CUDA is absent.
   With CUDA they run, but their outputs are not compared: they are timings and results of
   paper-scale runs that differ from one GPU (and one run) to the next.
@@ -29,7 +32,10 @@ def pytest_collection_modifyitems(config, items):
     cuda = None
     for item in items:
         cell = getattr(item, "cell", None)
-        if cell is None or not is_gpu_cell(cell):
+        if cell is None:
+            continue
+        if not is_gpu_cell(cell):
+            cell.execution_count = cell.execution_count or 1  # compare even empty outputs
             continue
         cuda = _cuda() if cuda is None else cuda
         if cuda:
