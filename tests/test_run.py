@@ -88,3 +88,25 @@ def test_nbval_plugin_skips_gpu_cells_with_reason(tmp_path):
                          capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert out.returncode == 0, out.stdout[-2000:]
     assert "1 passed, 1 skipped" in out.stdout and "needs a GPU" in out.stdout
+    # strict: a stored output that the run does not reproduce fails, and so does a cell
+    # that prints although its stored output is empty
+    for stored in ([nbformat.v4.new_output("stream", name="stdout", text="2\n")], []):
+        nb.cells[0].outputs = stored
+        nbformat.write(nb, path)
+        out = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.nbval_gpu",
+                              "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
+                              str(path)], capture_output=True, text=True,
+                             cwd=Path(__file__).parents[1])
+        assert out.returncode == 1 and "1 failed" in out.stdout, out.stdout[-2000:]
+
+
+def test_nbdev_test_skips_gpu_cells_unless_flagged(tmp_path):
+    """settings.ini's `tst_flags = gpu`: nbdev_test skips `#| gpu` cells unless `--flags gpu`."""
+    path = _notebook(tmp_path, "x = 1", "#| gpu\nraise RuntimeError('ran a GPU cell')")
+    exe = Path(sys.executable).parent / "nbdev_test"
+    root = Path(__file__).parents[1]
+    ok = subprocess.run([exe, "--path", path], capture_output=True, text=True, cwd=root)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    flagged = subprocess.run([exe, "--path", path, "--flags", "gpu"], capture_output=True,
+                             text=True, cwd=root)
+    assert flagged.returncode != 0 and "ran a GPU cell" in flagged.stderr
