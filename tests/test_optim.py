@@ -1,0 +1,280 @@
+"""Tests of papers_lib.optim (chapter nbs/optimizers/01_amsgrad.ipynb)."""
+import copy
+import math
+
+import pytest
+import torch
+
+from papers_lib.optim import AMSGrad
+from papers_lib.optim.amsgrad import _multi_tensor_amsgrad, _single_tensor_amsgrad
+
+
+def _net() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(),
+                               torch.nn.Linear(8, 2))
+
+
+_gen = torch.Generator().manual_seed(1)
+_X, _Y = torch.randn(32, 4, generator=_gen), torch.randn(32, 2, generator=_gen)
+
+
+def _loss(net):
+    return ((net(_X) - _Y) ** 2).mean()
+
+
+def _train(make_opt, steps=20, net=None):
+    net = _net() if net is None else net
+    opt = make_opt(net.parameters())
+    for _ in range(steps):
+        opt.zero_grad()
+        _loss(net).backward()
+        opt.step()
+    return torch.cat([p.detach().flatten() for p in net.parameters()]), net, opt
+
+
+CONFIGS = [{}, {"weight_decay": 0.1}, {"maximize": True},
+           {"weight_decay": 0.1, "maximize": True},
+           {"weight_decay": 0.1, "decoupled_weight_decay": True},
+           {"betas": (0.5, 0.9), "eps": 1e-3}]
+
+
+@pytest.mark.parametrize("foreach", [False, True])
+@pytest.mark.parametrize("kw", CONFIGS, ids=lambda kw: ",".join(kw) or "plain")
+def test_matches_torch_adam_amsgrad(foreach, kw):
+    ref, _, _ = _train(lambda p: torch.optim.Adam(p, lr=1e-2, amsgrad=True,
+                                                  foreach=foreach, **kw))
+    ours, _, opt = _train(lambda p: AMSGrad(p, lr=1e-2, foreach=foreach, **kw))
+    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-6)
+    init, _, _ = _train(lambda p: AMSGrad(p, lr=1e-2), steps=0)
+    assert (ours - init).abs().max() > 1e-2  # the parameters did move
+    # the state has torch's keys and the maximum dominates the average
+    for state in opt.state.values():
+        assert set(state) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+        assert state["step"].item() == 20
+        assert (state["max_exp_avg_sq"] >= state["exp_avg_sq"]).all()
+
+
+def test_differs_from_plain_adam():
+    # on a sequence where the average decays, AMSGrad is not Adam
+    ams, _, _ = _train(lambda p: AMSGrad(p, lr=1e-2, betas=(0.9, 0.5)), steps=50)
+    adam, _, _ = _train(lambda p: torch.optim.Adam(p, lr=1e-2, betas=(0.9, 0.5)),
+                        steps=50)
+    assert (ams - adam).abs().max() > 1e-4
+
+
+def test_single_and_multi_tensor_paths_agree_on_mixed_dtypes():
+    g = torch.Generator().manual_seed(0)
+    specs = [((3, 4), torch.float32), ((5,), torch.float64), ((2, 2), torch.complex64)]
+    p1 = [torch.randn(s, dtype=d, generator=g) for s, d in specs]
+    p2 = [p.clone() for p in p1]
+
+    def states(ps):
+        return ([torch.zeros_like(p) for p in ps], [torch.zeros_like(p) for p in ps],
+                [torch.zeros_like(p) for p in ps], [torch.tensor(0.0) for _ in ps])
+
+    s1, s2 = states(p1), states(p2)
+    hp = dict(beta1=0.9, beta2=0.99, lr=1e-2, weight_decay=0.05, eps=1e-8,
+              maximize=False, decoupled_weight_decay=False)
+    for _ in range(5):
+        grads = [torch.randn(p.shape, dtype=p.dtype, generator=g) for p in p1]
+        _single_tensor_amsgrad(p1, grads, *s1, **hp)
+        _multi_tensor_amsgrad(p2, grads, *s2, **hp)
+    for a, b in zip(p1, p2):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("foreach", [False, True])
+def test_complex_params_match_torch(foreach):
+    def run(make_opt):
+        torch.manual_seed(0)
+        w = torch.randn(3, 2, dtype=torch.cfloat, requires_grad=True)
+        opt = make_opt([w])
+        for _ in range(10):
+            opt.zero_grad()
+            ((w - (1 + 2j)).abs() ** 2).sum().backward()
+            opt.step()
+        return w.detach()
+
+    ref = run(lambda p: torch.optim.Adam(p, lr=0.1, amsgrad=True, foreach=foreach))
+    ours = run(lambda p: AMSGrad(p, lr=0.1, foreach=foreach))
+    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("foreach", [False, True])
+def test_state_dict_round_trip(foreach):
+    def make(p):
+        return AMSGrad(p, lr=1e-2, weight_decay=0.01, foreach=foreach)
+
+    full, _, _ = _train(make)
+    _, net, opt = _train(make, steps=10)
+    net_state = copy.deepcopy(net.state_dict())
+    opt_state = copy.deepcopy(opt.state_dict())
+    fresh = _net()
+    fresh.load_state_dict(net_state)
+    resumed = AMSGrad(fresh.parameters(), lr=123.0)  # the lr comes from the state
+    resumed.load_state_dict(opt_state)
+    assert resumed.param_groups[0]["lr"] == 1e-2
+    for _ in range(10):
+        resumed.zero_grad()
+        _loss(fresh).backward()
+        resumed.step()
+    out = torch.cat([p.detach().flatten() for p in fresh.parameters()])
+    assert torch.equal(out, full)
+
+
+def test_resumes_a_torch_adam_amsgrad_checkpoint():
+    full, _, _ = _train(lambda p: torch.optim.Adam(p, lr=1e-2, amsgrad=True))
+    _, net, opt = _train(lambda p: torch.optim.Adam(p, lr=1e-2, amsgrad=True),
+                         steps=10)
+    ours = AMSGrad(net.parameters())
+    ours.load_state_dict(opt.state_dict())
+    for _ in range(10):
+        ours.zero_grad()
+        _loss(net).backward()
+        ours.step()
+    out = torch.cat([p.detach().flatten() for p in net.parameters()])
+    torch.testing.assert_close(out, full, rtol=0, atol=1e-6)
+
+
+def test_closure_returns_loss_and_steps():
+    net = _net()
+    opt = AMSGrad(net.parameters(), lr=1e-2)
+    before = _loss(net).item()
+    calls = []
+
+    def closure():
+        calls.append(1)
+        opt.zero_grad()
+        loss = _loss(net)
+        loss.backward()
+        return loss
+
+    returned = opt.step(closure)
+    assert len(calls) == 1 and isinstance(returned, torch.Tensor)
+    assert returned.item() == pytest.approx(before)
+    assert _loss(net).item() < before
+    assert opt.step() is None  # no closure, no loss
+
+
+def test_param_groups_have_their_own_lr_and_skip_missing_grads():
+    a, b, c = (torch.zeros(3, requires_grad=True) for _ in range(3))
+    groups = [{"params": [a]}, {"params": [b], "lr": 0.5}, {"params": [c]}]
+    opt = AMSGrad(groups, lr=0.1)
+    (a.sum() - b.sum()).backward()  # c gets no gradient
+    opt.step()
+    # Adam's first step is -lr * sign(g) (up to eps)
+    torch.testing.assert_close(a.detach(), torch.full((3,), -0.1))
+    torch.testing.assert_close(b.detach(), torch.full((3,), 0.5))
+    assert torch.equal(c.detach(), torch.zeros(3)) and c not in opt.state
+
+
+@pytest.mark.parametrize("foreach", [False, True])
+def test_converges_to_the_minimum_of_a_quadratic(foreach):
+    A = torch.tensor([[3.0, 1.0], [1.0, 2.0]])
+    b = torch.tensor([1.0, -1.0])
+    x_star = torch.linalg.solve(A, b)  # minimiser of x'Ax/2 - b'x
+    x = torch.zeros(2, requires_grad=True)
+    opt = AMSGrad([x], lr=0.05, foreach=foreach)
+    for _ in range(2000):
+        opt.zero_grad()
+        (0.5 * x @ A @ x - b @ x).backward()
+        opt.step()
+    torch.testing.assert_close(x.detach(), x_star, rtol=0, atol=1e-3)
+
+
+def test_maximize_climbs():
+    x = torch.tensor([0.0], requires_grad=True)
+    opt = AMSGrad([x], lr=0.05, maximize=True)
+    for _ in range(500):
+        opt.zero_grad()
+        (-(x - 2.0) ** 2).sum().backward()
+        opt.step()
+    assert abs(x.item() - 2.0) < 1e-2
+
+
+def test_effective_step_never_grows_with_lr_over_sqrt_t():
+    # Gamma_t >= 0: sqrt(v_hat / (1 - beta2^t)) * sqrt(t) is non-decreasing
+    g = torch.Generator().manual_seed(0)
+    x = torch.zeros(50, requires_grad=True)
+    opt = AMSGrad([x], lr=0.1, betas=(0.9, 0.99))
+    prev = torch.zeros(50, dtype=torch.float64)
+    for t in range(1, 301):
+        opt.param_groups[0]["lr"] = 0.1 / math.sqrt(t)
+        x.grad = torch.randn(50, generator=g) * (10.0 if t % 50 == 1 else 1.0)
+        opt.step()
+        v_hat = opt.state[x]["max_exp_avg_sq"].double()
+        inv = (v_hat / (1 - 0.99**t)).sqrt() * math.sqrt(t)
+        assert (inv >= prev).all()
+        prev = inv
+
+
+def test_adam_solves_the_worst_point_and_amsgrad_the_best():
+    # the paper's synthetic problem, shortened: the direction of the drift shows early
+    def run(make_opt, T=5050):  # 50 periods; the paper runs millions of steps
+        x = torch.zeros(1, requires_grad=True)
+        opt = make_opt([x], lr=0.5, betas=(0.9, 0.99))
+        for t in range(1, T + 1):
+            opt.param_groups[0]["lr"] = 0.5 / math.sqrt(t)
+            x.grad = torch.tensor([1010.0 if t % 101 == 1 else -10.0])
+            opt.step()
+            with torch.no_grad():
+                x.clamp_(-1, 1)
+        return x.item()
+
+    x_ams, x_adam = run(AMSGrad), run(lambda p, **kw: torch.optim.Adam(p, **kw))
+    assert x_ams < -0.8 and x_adam > 0.3  # measured: -0.87 and 0.41
+
+
+def test_sparse_gradients_are_refused():
+    emb = torch.nn.Embedding(5, 2, sparse=True)
+    emb(torch.tensor([0, 3])).sum().backward()
+    with pytest.raises(RuntimeError, match="sparse gradients"):
+        AMSGrad(emb.parameters()).step()
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"lr": -1e-3}, "Invalid learning rate"),
+    ({"lr": float("inf")}, "Invalid learning rate"),
+    ({"lr": float("nan")}, "Invalid learning rate"),
+    ({"betas": (1.0, 0.999)}, "beta parameter at index 0"),
+    ({"betas": (0.9, -0.1)}, "beta parameter at index 1"),
+    ({"betas": (0.9, 1.0)}, "beta parameter at index 1"),
+    ({"betas": (0.9,)}, "Invalid betas"),
+    ({"betas": 0.9}, "Invalid betas"),
+    ({"eps": -1e-8}, "Invalid epsilon value"),
+    ({"eps": "1e-8"}, "Invalid epsilon value"),
+    ({"weight_decay": -0.1}, "Invalid weight_decay value"),
+    ({"weight_decay": float("nan")}, "Invalid weight_decay value"),
+    ({"foreach": "yes"}, "foreach must be"),
+])
+def test_invalid_hyperparameters_raise(kw, match):
+    with pytest.raises(ValueError, match=match):
+        AMSGrad([torch.zeros(1, requires_grad=True)], **kw)
+
+
+def test_invalid_types_and_groups_raise():
+    w = torch.zeros(1, requires_grad=True)
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        AMSGrad([w], lr=torch.tensor(0.1))
+    with pytest.raises(TypeError, match=r"betas\[0\] must be a real number"):
+        AMSGrad([w], betas=(torch.tensor(0.9), 0.999))
+    opt = AMSGrad([w])
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        opt.add_param_group({"params": [torch.zeros(1, requires_grad=True)],
+                             "lr": -1.0})
+    assert len(opt.param_groups) == 1  # the bad group was not added
+    with pytest.raises(ValueError, match="empty parameter list"):
+        AMSGrad([])
+
+
+def test_signature_matches_torch_adam():
+    import inspect
+    ours = inspect.signature(AMSGrad.__init__).parameters
+    theirs = inspect.signature(torch.optim.Adam.__init__).parameters
+    for name in ("lr", "betas", "eps", "weight_decay", "foreach", "maximize",
+                 "decoupled_weight_decay"):
+        assert ours[name].default == theirs[name].default, name
+        assert ours[name].kind == theirs[name].kind, name
+    # self, params, lr, betas, eps, weight_decay: same positions
+    assert list(ours)[:6] == list(theirs)[:6]
