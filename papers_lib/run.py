@@ -64,8 +64,8 @@ def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: b
         raise RuntimeError("--gpu needs a CUDA device, and torch sees none here")
     nb = nbformat.read(path, as_version=4)
     kw = {"kernel_name": kernel_name} if kernel_name else {}
-    client = NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": str(path.parent)}},
-                            **kw)
+    client = NotebookClient(nb, timeout=timeout, coalesce_streams=True,  # one stream a cell
+                            resources={"metadata": {"path": str(path.parent)}}, **kw)
     counts = {"cpu_run": 0, "gpu_run": 0, "gpu_skipped": 0}
     env = {"PAPERS_QUIET": "1",  # no progress bars: they print timings
            "MPLBACKEND": "module://matplotlib_inline.backend_inline"}  # figures as outputs

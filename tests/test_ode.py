@@ -272,3 +272,19 @@ def test_adjoint_decreasing_time_matches_backprop():
                                 [y0, *f.parameters()])
     for a, b in zip(g_adj, g_bp):
         assert torch.allclose(a, b, rtol=1e-6, atol=1e-8)
+
+
+def test_dopri5_never_evaluates_outside_the_interval():
+    """A slow field makes the starting-step probe long: it must stay inside [t0, t1]."""
+    seen = []
+
+    def field(t, y):
+        seen.append(float(t))
+        return -1e-3 * y
+
+    for t in (torch.tensor([0.0, 1.0]), torch.tensor([1.0, 0.5, 0.0])):
+        seen.clear()
+        y = odeint(field, torch.ones(3, dtype=torch.float64), t.double(), method="dopri5")
+        assert min(seen) >= float(t.min()) and max(seen) <= float(t.max())
+        expected = torch.exp(-1e-3 * (t[-1] - t[0])).double()
+        torch.testing.assert_close(y[-1], expected.expand(3), rtol=1e-6, atol=0)

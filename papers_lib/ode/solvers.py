@@ -178,11 +178,15 @@ def _rms(x: torch.Tensor) -> float:
     return float(torch.linalg.vector_norm(x.detach())) / math.sqrt(max(x.numel(), 1))
 
 
-def _initial_step(f, t0, y0, f0, rtol, atol, direction) -> float:
-    """Hairer, Norsett & Wanner's starting step size (one extra evaluation)."""
+def _initial_step(f, t0, y0, f0, rtol, atol, direction, span) -> float:
+    """Hairer, Norsett & Wanner's starting step size (one extra evaluation).
+
+    The probe step is capped at `span`, so `f` is never evaluated outside the interval.
+    """
     scale = atol + rtol * y0.abs()
     d0, d1 = _rms(y0 / scale), _rms(f0 / scale)
     h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
+    h0 = min(h0, span)
     f1 = f(t0 + direction * h0, y0 + direction * h0 * f0)
     d2 = _rms((f1 - f0) / scale) / h0
     dmax = max(d1, d2)
@@ -203,7 +207,8 @@ def _dopri5(f, y0: torch.Tensor, times: Sequence[float], rtol: float, atol: floa
     t, t_end = times[0], times[-1]
     direction = 1.0 if t_end > t else -1.0
     y, k1 = y0, f(t, y0)
-    h = options.get("first_step") or _initial_step(f, t, y, k1, rtol, atol, direction)
+    h = options.get("first_step") or _initial_step(f, t, y, k1, rtol, atol, direction,
+                                                 abs(t_end - t))
     h = direction * min(abs(float(h)), abs(t_end - t))
     i_out, n_steps = 1, 0
     while i_out < len(times):
