@@ -34,8 +34,8 @@ def pytest_collection_modifyitems(config, items):
         cell = getattr(item, "cell", None)
         if cell is None:
             continue
+        cell.execution_count = cell.execution_count or 1  # compare even empty outputs
         if not is_gpu_cell(cell):
-            cell.execution_count = cell.execution_count or 1  # compare even empty outputs
             continue
         cuda = _cuda() if cuda is None else cuda
         if cuda:

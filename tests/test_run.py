@@ -110,3 +110,17 @@ def test_nbdev_test_skips_gpu_cells_unless_flagged(tmp_path):
     flagged = subprocess.run([exe, "--path", path, "--flags", "gpu"], capture_output=True,
                              text=True, cwd=root)
     assert flagged.returncode != 0 and "ran a GPU cell" in flagged.stderr
+
+
+def test_nbval_plugin_runs_gpu_cells_without_comparing_them_on_a_gpu_host(tmp_path):
+    """With CUDA (faked in the pytest process), GPU cells run but their output is not compared."""
+    path = _notebook(tmp_path, "print(1)", "#| gpu\nprint('a new run')")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="stored run\n")]
+    nbformat.write(nb, path)
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.fake_cuda", "-p",
+                          "tests.nbval_gpu", "--nbval", "--nbval-current-env", "-p",
+                          "no:cacheprovider", str(path)], capture_output=True, text=True,
+                         cwd=Path(__file__).parents[1])
+    assert out.returncode == 0 and "2 passed" in out.stdout, out.stdout[-2000:]
