@@ -18,6 +18,8 @@ from pathlib import Path
 
 import nbformat
 
+from papers_lib.run import is_gpu_cell  # the one rule: `#| gpu` on the first line
+
 DIRECTIVE = re.compile(r"^\s*#\|\s*(\S+)(.*)$")
 EXPORTS = {"export", "exports", "exporti"}
 
@@ -54,6 +56,7 @@ def transform(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if cell.cell_type != "code":
             cells.append(cell)
             continue
+        gpu = is_gpu_cell(cell)
         names, code = _directives(cell.source)
         if not code and not cell.get("outputs"):
             continue  # only directives, e.g. `#| default_exp core`
@@ -61,7 +64,7 @@ def transform(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         tags = list(cell.metadata.get("tags", []))
         if EXPORTS & set(names):
             tags.append("papers-export")
-        if "gpu" in names:
+        if gpu:
             tags.append("papers-gpu")
             cells.append(_gpu_box(cell))
         if tags:

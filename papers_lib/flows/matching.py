@@ -219,7 +219,7 @@ def sample(v_theta: _Field, x0: torch.Tensor, steps: Optional[int] = 100,
         t = torch.linspace(0, t_end, int(steps) + 1, dtype=x0.dtype, device=x0.device)
     else:
         t = torch.tensor([0.0, t_end], dtype=x0.dtype, device=x0.device)
-    # dopri5's initial step-size probe may look past t_end; fields live on [0, 1]
+    # a stage time t + c h can pass t_end by a rounding error; fields live on [0, 1]
     xs = odeint(lambda s, x: v_theta(s.clamp(0, 1).expand(n), x), x0, t,
                 method=method, rtol=rtol, atol=atol)
     return (t, xs) if trajectory else xs[-1]

@@ -1,0 +1,51 @@
+"""_ext/papers_book.py: what the rendered book makes of a chapter's cells."""
+import sys
+from pathlib import Path
+
+import nbformat
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "_ext"))
+from papers_book import read_notebook, transform  # noqa: E402
+
+
+def _nb(*cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = list(cells)
+    return nb
+
+
+def test_directives_are_hidden_and_exports_tagged():
+    code = nbformat.v4.new_code_cell
+    nb = transform(_nb(code("#| default_exp core"), code("#| export\ndef f(): pass"),
+                       code("x = 1  # a comment stays")))
+    assert [c.source for c in nb.cells] == ["def f(): pass", "x = 1  # a comment stays"]
+    assert nb.cells[0].metadata["tags"] == ["papers-export"]
+    assert "tags" not in nb.cells[1].metadata
+    assert nb.metadata["language_info"]["name"] == "python"  # Pygments needs it
+
+
+def test_gpu_cells_get_a_labelled_box_with_the_device_or_a_not_yet_run_note():
+    ran = nbformat.v4.new_code_cell("#| gpu\nbig()")
+    ran.outputs = [nbformat.v4.new_output("stream", name="stdout", text="done\n")]
+    ran.metadata["gpu_run"] = {"device": "NVIDIA H100 80GB HBM3", "torch": "2.11.0",
+                               "cuda": "13.0", "date": "2026-11-22", "wall_s": 61.0}
+    nb = transform(_nb(ran, nbformat.v4.new_code_cell("#| gpu\nbigger()")))
+    box, cell, box2, cell2 = nb.cells
+    assert box.cell_type == "markdown" and "{admonition} GPU cell" in box.source
+    assert "NVIDIA H100 80GB HBM3" in box.source and "61.0 s" in box.source
+    assert "Not yet run on a GPU" in box2.source
+    assert cell.source == "big()" and "papers-gpu" in cell.metadata["tags"]
+    assert cell2.source == "bigger()"
+
+
+def test_gpu_marker_only_counts_on_the_first_line():
+    nb = transform(_nb(nbformat.v4.new_code_cell("x = 1\n#| gpu")))
+    assert len(nb.cells) == 1 and nb.cells[0].source == "x = 1"
+
+
+def test_read_notebook_reads_a_stored_chapter():
+    path = Path(__file__).parents[1] / "nbs" / "optimizers" / "01_amsgrad.ipynb"
+    nb = read_notebook(path.read_text())
+    boxes = [c for c in nb.cells if c.cell_type == "markdown" and "{admonition} GPU cell" in c.source]
+    assert len(boxes) == 2 and all("real run on" in b.source for b in boxes)
+    assert not any(c.source.lstrip().startswith("#|") for c in nb.cells if c.cell_type == "code")
