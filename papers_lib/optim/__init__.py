@@ -6,5 +6,6 @@ __all__ = []
 # %% ../../nbs/optimizers/index.ipynb #c002
 """Optimizers, one chapter each: see the book's part *Optimizers*."""
 from .amsgrad import AMSGrad
+from .lion import Lion
 
-__all__ = ["AMSGrad"]
+__all__ = ["AMSGrad", "Lion"]
