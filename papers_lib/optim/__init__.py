@@ -6,6 +6,7 @@ __all__ = []
 # %% ../../nbs/optimizers/index.ipynb #c002
 """Optimizers, one chapter each: see the book's part *Optimizers*."""
 from .amsgrad import AMSGrad
+from .diffgrad import DiffGrad
 from .lion import Lion
 
-__all__ = ["AMSGrad", "Lion"]
+__all__ = ["AMSGrad", "DiffGrad", "Lion"]
