@@ -6,24 +6,8 @@ import pytest
 import torch
 
 from papers_lib.optim.lion import Lion, _multi_tensor_lion, _single_tensor_lion
-
-
-def _net() -> torch.nn.Module:
-    torch.manual_seed(0)
-    return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(),
-                               torch.nn.Linear(8, 2))
-
-
-_gen = torch.Generator().manual_seed(1)
-_X, _Y = torch.randn(32, 4, generator=_gen), torch.randn(32, 2, generator=_gen)
-
-
-def _loss(net):
-    return ((net(_X) - _Y) ** 2).mean()
-
-
-def _flat(net):
-    return torch.cat([p.detach().flatten() for p in net.parameters()])
+from tests.optim_helpers import (X as _X, Y as _Y, flat_params as _flat, mse_loss as _loss,
+                                 small_net as _net)
 
 
 def _reference(steps, lr, betas, wd, maximize=False):
