@@ -242,9 +242,9 @@ def test_invalid_hyperparameters_raise(kw, match):
 
 def test_invalid_types_and_groups_raise():
     w = torch.zeros(1, requires_grad=True)
-    with pytest.raises(TypeError, match="lr must be a real number"):
+    with pytest.raises(ValueError, match="Invalid learning rate: tensor"):
         AMSGrad([w], lr=torch.tensor(0.1))
-    with pytest.raises(TypeError, match=r"betas\[0\] must be a real number"):
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 0: tensor"):
         AMSGrad([w], betas=(torch.tensor(0.9), 0.999))
     opt = AMSGrad([w])
     with pytest.raises(ValueError, match="Invalid learning rate"):

@@ -8,42 +8,24 @@ Its iterates are those of `torch.optim.Adam(amsgrad=True)`. Derived in the chapt
 """
 from __future__ import annotations
 
-import math
-import numbers
-from typing import Callable, Iterable, Optional, Union
+from typing import Iterable, Optional, Union
 
 import torch
 from torch import Tensor
+
+from .base import (BaseOptimizer, as_real, check_betas, check_lr,
+                                  check_nonnegative, group_tensors)
 
 # %% auto #0
 __all__ = ['AMSGrad']
 
 # %% ../../nbs/optimizers/01_amsgrad.ipynb #c007
-def _is_real(x) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
 def _check_hparams(lr, betas, eps, weight_decay) -> None:
-    """Raise a `ValueError` or `TypeError` naming the first invalid hyperparameter."""
-    if not _is_real(lr):
-        raise TypeError(f"lr must be a real number, got {type(lr).__name__}")
-    if not 0.0 <= lr < math.inf:
-        raise ValueError(f"Invalid learning rate: {lr} (expected a finite lr >= 0)")
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"Invalid betas: {betas!r} (expected a pair (beta1, beta2))")
-    for i, beta in enumerate(betas):
-        if not _is_real(beta):
-            raise TypeError(f"betas[{i}] must be a real number, "
-                            f"got {type(beta).__name__}")
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {beta} "
-                             "(expected 0 <= beta < 1)")
-    if not _is_real(eps) or not 0.0 <= eps < math.inf:
-        raise ValueError(f"Invalid epsilon value: {eps!r} "
-                         "(expected a finite eps >= 0)")
-    if not _is_real(weight_decay) or not 0.0 <= weight_decay < math.inf:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay!r} "
-                         "(expected a finite weight_decay >= 0)")
+    """Raise a `ValueError` naming the first invalid hyperparameter."""
+    check_lr(lr)                                # finite, >= 0
+    check_betas(betas)                          # two rates in [0, 1)
+    check_nonnegative(eps, "epsilon")           # finite, >= 0
+    check_nonnegative(weight_decay, "weight_decay")
 
 # %% ../../nbs/optimizers/01_amsgrad.ipynb #c010
 def _single_tensor_amsgrad(params: list[Tensor], grads: list[Tensor],
@@ -75,23 +57,6 @@ def _single_tensor_amsgrad(params: list[Tensor], grads: list[Tensor],
         param.addcdiv_(m, denom, value=-(lr / bias_correction1))
 
 # %% ../../nbs/optimizers/01_amsgrad.ipynb #c014
-def _group_by_device_dtype(*lists: list[Tensor]) -> list[tuple[list[Tensor], ...]]:
-    """Split parallel lists of tensors by the device and dtype of the first list."""
-    keys = [(p.device, p.dtype) for p in lists[0]]
-    if all(k == keys[0] for k in keys):  # the common case: one group
-        return [tuple(lists)]
-    groups: dict = {}
-    for i, key in enumerate(keys):
-        group = groups.setdefault(key, tuple([] for _ in lists))
-        for lst, out in zip(lists, group):
-            out.append(lst[i])
-    return list(groups.values())
-
-
-def _as_real(tensors: list[Tensor]) -> list[Tensor]:
-    return [torch.view_as_real(x) if torch.is_complex(x) else x for x in tensors]
-
-
 def _multi_tensor_amsgrad(params: list[Tensor], grads: list[Tensor],
                           exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
                           max_exp_avg_sqs: list[Tensor], steps: list[Tensor], *,
@@ -99,10 +64,10 @@ def _multi_tensor_amsgrad(params: list[Tensor], grads: list[Tensor],
                           eps: float, maximize: bool,
                           decoupled_weight_decay: bool) -> None:
     """One AMSGrad step on whole lists of tensors with `torch._foreach_*` kernels."""
-    for ps, gs, ms, vs, v_maxs, ts in _group_by_device_dtype(
+    for ps, gs, ms, vs, v_maxs, ts in group_tensors(
             params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps):
         if torch.is_complex(ps[0]):
-            ps, gs, ms, vs, v_maxs = (_as_real(x) for x in (ps, gs, ms, vs, v_maxs))
+            ps, gs, ms, vs, v_maxs = (as_real(x) for x in (ps, gs, ms, vs, v_maxs))
         if maximize:
             gs = torch._foreach_neg(gs)
         if ts[0].is_cpu:  # one wrapped scalar for all the CPU step counters
@@ -128,7 +93,7 @@ def _multi_tensor_amsgrad(params: list[Tensor], grads: list[Tensor],
         torch._foreach_addcdiv_(ps, ms, denom, step_sizes)
 
 # %% ../../nbs/optimizers/01_amsgrad.ipynb #c018
-class AMSGrad(torch.optim.Optimizer):
+class AMSGrad(BaseOptimizer):
     """AMSGrad (Reddi, Kale and Kumar, 2018): Adam dividing by the running maximum
     of its second-moment average. Iterates as `torch.optim.Adam(amsgrad=True)`.
 
@@ -146,25 +111,22 @@ class AMSGrad(torch.optim.Optimizer):
             an L2 gradient (default False).
     """
 
+    state_keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")  # m, v, v_hat
+    count_steps = True
+
     def __init__(self, params: Union[Iterable[Tensor], Iterable[dict]],
                  lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, *,
                  foreach: Optional[bool] = None,
                  maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
-        _check_hparams(lr, betas, eps, weight_decay)
-        if foreach not in (None, True, False):
-            raise ValueError(f"foreach must be None, True or False, got {foreach!r}")
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        maximize=bool(maximize), foreach=foreach,
-                        decoupled_weight_decay=bool(decoupled_weight_decay))
-        super().__init__(params, defaults)
+        betas = tuple(betas) if isinstance(betas, list) else betas
+        super().__init__(params, dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+            maximize=bool(maximize), foreach=foreach,
+            decoupled_weight_decay=bool(decoupled_weight_decay)))
 
-    def add_param_group(self, param_group: dict) -> None:
-        """Add a parameter group after checking its hyperparameters."""
-        merged = {**self.defaults, **param_group}  # defaults fill in the rest
-        _check_hparams(merged["lr"], merged["betas"], merged["eps"],
-                       merged["weight_decay"])
-        super().add_param_group(param_group)
+    def _check(self, group: dict) -> None:
+        _check_hparams(group["lr"], group["betas"], group["eps"], group["weight_decay"])
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
@@ -173,41 +135,11 @@ class AMSGrad(torch.optim.Optimizer):
             group.setdefault("foreach", None)
             group.setdefault("decoupled_weight_decay", False)
 
-    def _init_group(self, group: dict) -> tuple[list[Tensor], ...]:
-        lists: tuple[list[Tensor], ...] = ([], [], [], [], [], [])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            if p.grad.is_sparse:
-                raise RuntimeError("AMSGrad does not support sparse gradients; "
-                                   "consider torch.optim.SparseAdam instead")
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = torch.tensor(0.0, dtype=torch.float32)
-                for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
-                    state[key] = torch.zeros_like(
-                        p, memory_format=torch.preserve_format)
-            for out, x in zip(lists, (p, p.grad, state["exp_avg"], state["exp_avg_sq"],
-                                      state["max_exp_avg_sq"], state["step"])):
-                out.append(x)
-        return lists
-
-    @torch.no_grad()
-    def step(self, closure: Optional[Callable[[], Tensor]] = None) -> Optional[Tensor]:
-        """Take one step; `closure`, if given, re-evaluates and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lists = self._init_group(group)
-            if not lists[0]:
-                continue
-            update = (_single_tensor_amsgrad if group["foreach"] is False
-                      else _multi_tensor_amsgrad)
-            beta1, beta2 = group["betas"]
-            update(*lists, beta1=beta1, beta2=beta2, lr=group["lr"],
-                   weight_decay=group["weight_decay"], eps=group["eps"],
-                   maximize=group["maximize"],
-                   decoupled_weight_decay=group["decoupled_weight_decay"])
-        return loss
+    def _update(self, group: dict, *lists: list[Tensor]) -> None:
+        update = (_single_tensor_amsgrad if group["foreach"] is False
+                  else _multi_tensor_amsgrad)
+        beta1, beta2 = group["betas"]
+        update(*lists, beta1=beta1, beta2=beta2, lr=group["lr"],
+               weight_decay=group["weight_decay"], eps=group["eps"],
+               maximize=group["maximize"],
+               decoupled_weight_decay=group["decoupled_weight_decay"])

@@ -8,12 +8,13 @@ Networks* (`nbs/optimizers/03_diffgrad.ipynb`).
 """
 from __future__ import annotations
 
-import math
-import numbers
-from typing import Callable, Iterable, Optional, Union
+from typing import Iterable, Optional, Union
 
 import torch
 from torch import Tensor
+
+from .base import (BaseOptimizer, check_betas, check_lr,
+                                  check_nonnegative, group_tensors)
 
 # %% auto #0
 __all__ = ['DiffGrad']
@@ -21,24 +22,10 @@ __all__ = ['DiffGrad']
 # %% ../../nbs/optimizers/03_diffgrad.ipynb #c005
 def _validate(lr, betas, eps, weight_decay) -> None:
     """Raise a `ValueError` naming the first invalid hyperparameter."""
-    def finite_nonneg(x) -> bool:
-        return (isinstance(x, numbers.Real) and not isinstance(x, bool)
-                and 0.0 <= x < math.inf)
-
-    if not finite_nonneg(lr):
-        raise ValueError(f"Invalid learning rate: {lr!r} (expected a finite lr >= 0)")
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"Invalid betas: {betas!r} (expected a pair (beta1, beta2))")
-    for i, beta in enumerate(betas):
-        if not (finite_nonneg(beta) and beta < 1.0):
-            raise ValueError(f"Invalid beta parameter at index {i}: {beta!r} "
-                             "(expected 0 <= beta < 1)")
-    if not finite_nonneg(eps):
-        raise ValueError(f"Invalid epsilon value: {eps!r} "
-                         "(expected a finite eps >= 0)")
-    if not finite_nonneg(weight_decay):
-        raise ValueError(f"Invalid weight_decay value: {weight_decay!r} "
-                         "(expected a finite weight_decay >= 0)")
+    check_lr(lr)
+    check_betas(betas)
+    check_nonnegative(eps, "epsilon")
+    check_nonnegative(weight_decay, "weight_decay")
 
 # %% ../../nbs/optimizers/03_diffgrad.ipynb #c008
 def _single_tensor_diffgrad(params: list[Tensor], grads: list[Tensor],
@@ -74,30 +61,32 @@ def _multi_tensor_diffgrad(params: list[Tensor], grads: list[Tensor],
                            beta1: float, beta2: float, lr: float, weight_decay: float,
                            eps: float, maximize: bool, friction: bool = True) -> None:
     """One diffGrad step on whole lists of tensors with `torch._foreach_*` kernels."""
-    if maximize:
-        grads = torch._foreach_neg(grads)
-    torch._foreach_add_(steps, 1.0)
-    if weight_decay != 0:
-        grads = torch._foreach_add(grads, params, alpha=weight_decay)
-    torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)
-    torch._foreach_mul_(exp_avg_sqs, beta2)
-    torch._foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2)
-    if friction:
-        xi = torch._foreach_sub(prev_grads, grads)
-        torch._foreach_abs_(xi)
-        torch._foreach_sigmoid_(xi)
-        num = torch._foreach_mul(exp_avgs, xi)
-    else:
-        num = exp_avgs
-    torch._foreach_copy_(prev_grads, grads)
-    t = [s.item() for s in steps]
-    denom = torch._foreach_sqrt(exp_avg_sqs)
-    torch._foreach_div_(denom, [(1 - beta2**k) ** 0.5 for k in t])
-    torch._foreach_add_(denom, eps)
-    torch._foreach_addcdiv_(params, num, denom, [-(lr / (1 - beta1**k)) for k in t])
+    for ps, gs, ms, vs, g_prevs, ts in group_tensors(
+            params, grads, exp_avgs, exp_avg_sqs, prev_grads, steps):
+        if maximize:
+            gs = torch._foreach_neg(gs)
+        torch._foreach_add_(ts, 1.0)
+        if weight_decay != 0:
+            gs = torch._foreach_add(gs, ps, alpha=weight_decay)
+        torch._foreach_lerp_(ms, gs, 1 - beta1)
+        torch._foreach_mul_(vs, beta2)
+        torch._foreach_addcmul_(vs, gs, gs, 1 - beta2)
+        if friction:
+            xi = torch._foreach_sub(g_prevs, gs)
+            torch._foreach_abs_(xi)
+            torch._foreach_sigmoid_(xi)
+            num = torch._foreach_mul(ms, xi)
+        else:
+            num = ms
+        torch._foreach_copy_(g_prevs, gs)
+        t = [s.item() for s in ts]
+        denom = torch._foreach_sqrt(vs)
+        torch._foreach_div_(denom, [(1 - beta2**k) ** 0.5 for k in t])
+        torch._foreach_add_(denom, eps)
+        torch._foreach_addcdiv_(ps, num, denom, [-(lr / (1 - beta1**k)) for k in t])
 
 # %% ../../nbs/optimizers/03_diffgrad.ipynb #c016
-class DiffGrad(torch.optim.Optimizer):
+class DiffGrad(BaseOptimizer):
     """diffGrad (Dubey et al., 2020): Adam whose step is multiplied, per coordinate,
     by the friction coefficient sigmoid(|g_{t-1} - g_t|), with g_0 = 0.
 
@@ -113,58 +102,26 @@ class DiffGrad(torch.optim.Optimizer):
         maximize: maximise the objective instead of minimising it (default False).
     """
 
+    state_keys = ("exp_avg", "exp_avg_sq", "previous_grad")  # m, v, g_{t-1}
+    count_steps = True
+    supports_complex = False
+
     def __init__(self, params: Union[Iterable[Tensor], Iterable[dict]],
                  lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, *,
                  foreach: Optional[bool] = None, maximize: bool = False) -> None:
-        _validate(lr, betas, eps, weight_decay)
-        if foreach not in (None, True, False):
-            raise ValueError(f"foreach must be None, True or False, got {foreach!r}")
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        foreach=foreach, maximize=bool(maximize))
-        super().__init__(params, defaults)
+        betas = tuple(betas) if isinstance(betas, list) else betas
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
+                                      weight_decay=weight_decay, foreach=foreach,
+                                      maximize=bool(maximize)))
 
-    def add_param_group(self, param_group: dict) -> None:
-        """Add a parameter group after checking its hyperparameters."""
-        merged = {**self.defaults, **param_group}
-        _validate(merged["lr"], merged["betas"], merged["eps"], merged["weight_decay"])
-        super().add_param_group(param_group)
+    def _check(self, group: dict) -> None:
+        _validate(group["lr"], group["betas"], group["eps"], group["weight_decay"])
 
-    def _init_group(self, group: dict) -> tuple[list[Tensor], ...]:
-        lists: tuple[list[Tensor], ...] = ([], [], [], [], [], [])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            if p.grad.is_sparse:
-                raise RuntimeError("DiffGrad does not support sparse gradients")
-            if torch.is_complex(p):
-                raise TypeError("DiffGrad does not support complex parameters")
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = torch.tensor(0.0, dtype=torch.float32)
-                for key in ("exp_avg", "exp_avg_sq", "previous_grad"):
-                    state[key] = torch.zeros_like(
-                        p, memory_format=torch.preserve_format)
-            for out, x in zip(lists, (p, p.grad, state["exp_avg"], state["exp_avg_sq"],
-                                      state["previous_grad"], state["step"])):
-                out.append(x)
-        return lists
-
-    @torch.no_grad()
-    def step(self, closure: Optional[Callable[[], Tensor]] = None) -> Optional[Tensor]:
-        """Take one step; `closure`, if given, re-evaluates and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lists = self._init_group(group)
-            if not lists[0]:
-                continue
-            update = (_single_tensor_diffgrad if group["foreach"] is False
-                      else _multi_tensor_diffgrad)
-            beta1, beta2 = group["betas"]
-            update(*lists, beta1=beta1, beta2=beta2, lr=group["lr"],
-                   weight_decay=group["weight_decay"], eps=group["eps"],
-                   maximize=group["maximize"])
-        return loss
+    def _update(self, group: dict, *lists: list[Tensor]) -> None:
+        update = (_single_tensor_diffgrad if group["foreach"] is False
+                  else _multi_tensor_diffgrad)
+        beta1, beta2 = group["betas"]
+        update(*lists, beta1=beta1, beta2=beta2, lr=group["lr"],
+               weight_decay=group["weight_decay"], eps=group["eps"],
+               maximize=group["maximize"])

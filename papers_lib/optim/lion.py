@@ -9,34 +9,23 @@ chapter *Lion Secretly Solves Constrained Optimization: As Lyapunov Predicts*
 """
 from __future__ import annotations
 
-import math
-import numbers
-from typing import Callable, Iterable, Optional, Union
+from typing import Iterable, Optional, Union
 
 import torch
 from torch import Tensor
+
+from .base import (BaseOptimizer, as_real, check_betas, check_lr,
+                                  check_nonnegative, group_tensors)
 
 # %% auto #0
 __all__ = ['Lion']
 
 # %% ../../nbs/optimizers/02_lion.ipynb #c005
-def _real(x) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
 def _check_lion_hparams(lr, betas, weight_decay) -> None:
     """Raise a `ValueError` naming the first invalid Lion hyperparameter."""
-    if not _real(lr) or not 0.0 < lr < math.inf:
-        raise ValueError(f"Invalid learning rate: {lr!r} (expected a finite lr > 0)")
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"Invalid betas: {betas!r} (expected a pair (beta1, beta2))")
-    for i, beta in enumerate(betas):
-        if not _real(beta) or not 0.0 <= beta < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {beta!r} "
-                             "(expected 0 <= beta < 1)")
-    if not _real(weight_decay) or not 0.0 <= weight_decay < math.inf:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay!r} "
-                         "(expected a finite weight_decay >= 0)")
+    check_lr(lr, positive=True)      # a zero step size would never move
+    check_betas(betas)
+    check_nonnegative(weight_decay, "weight_decay")
 
 # %% ../../nbs/optimizers/02_lion.ipynb #c008
 def _single_tensor_lion(params: list[Tensor], grads: list[Tensor],
@@ -57,11 +46,9 @@ def _multi_tensor_lion(params: list[Tensor], grads: list[Tensor],
                        exp_avgs: list[Tensor], *, beta1: float, beta2: float,
                        lr: float, weight_decay: float, maximize: bool) -> None:
     """One Lion step on whole lists of tensors with `torch._foreach_*` kernels."""
-    grouped = torch.optim.Optimizer._group_tensors_by_device_and_dtype(
-        [params, grads, exp_avgs])
-    for (ps, gs, ms), _ in grouped.values():
+    for ps, gs, ms in group_tensors(params, grads, exp_avgs):
         if torch.is_complex(ps[0]):
-            ps, gs, ms = ([torch.view_as_real(x) for x in xs] for xs in (ps, gs, ms))
+            ps, gs, ms = (as_real(xs) for xs in (ps, gs, ms))
         if maximize:
             gs = torch._foreach_neg(gs)
         cs = torch._foreach_mul(ms, beta1)
@@ -74,7 +61,7 @@ def _multi_tensor_lion(params: list[Tensor], grads: list[Tensor],
         torch._foreach_add_(ms, gs, alpha=1 - beta2)
 
 # %% ../../nbs/optimizers/02_lion.ipynb #c015
-class Lion(torch.optim.Optimizer):
+class Lion(BaseOptimizer):
     """Lion (Chen et al., 2023): sign of an interpolated momentum, with decoupled
     weight decay. With `weight_decay` = wd > 0 it solves min f s.t. ||x||_inf <= 1/wd.
 
@@ -89,49 +76,23 @@ class Lion(torch.optim.Optimizer):
         maximize: maximise the objective instead of minimising it (default False).
     """
 
+    state_keys = ("exp_avg",)  # the momentum m; Lion needs no step counter
+
     def __init__(self, params: Union[Iterable[Tensor], Iterable[dict]],
                  lr: float = 1e-4, betas: tuple[float, float] = (0.9, 0.99),
                  weight_decay: float = 0.0, *, foreach: Optional[bool] = None,
                  maximize: bool = False) -> None:
-        _check_lion_hparams(lr, betas, weight_decay)
-        if foreach not in (None, True, False):
-            raise ValueError(f"foreach must be None, True or False, got {foreach!r}")
-        defaults = dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay,
-                        foreach=foreach, maximize=bool(maximize))
-        super().__init__(params, defaults)
+        betas = tuple(betas) if isinstance(betas, list) else betas
+        super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay,
+                                      foreach=foreach, maximize=bool(maximize)))
 
-    def add_param_group(self, param_group: dict) -> None:
-        """Add a parameter group after checking its hyperparameters."""
-        merged = {**self.defaults, **param_group}
-        _check_lion_hparams(merged["lr"], merged["betas"], merged["weight_decay"])
-        super().add_param_group(param_group)
+    def _check(self, group: dict) -> None:
+        _check_lion_hparams(group["lr"], group["betas"], group["weight_decay"])
 
-    @torch.no_grad()
-    def step(self, closure: Optional[Callable[[], Tensor]] = None) -> Optional[Tensor]:
-        """Take one step; `closure`, if given, re-evaluates and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params, grads, exp_avgs = [], [], []
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if p.grad.is_sparse:
-                    raise RuntimeError("Lion does not support sparse gradients")
-                state = self.state[p]
-                if len(state) == 0:
-                    state["exp_avg"] = torch.zeros_like(
-                        p, memory_format=torch.preserve_format)
-                params.append(p)
-                grads.append(p.grad)
-                exp_avgs.append(state["exp_avg"])
-            if not params:
-                continue
-            update = (_single_tensor_lion if group["foreach"] is False
-                      else _multi_tensor_lion)
-            beta1, beta2 = group["betas"]
-            update(params, grads, exp_avgs, beta1=beta1, beta2=beta2, lr=group["lr"],
-                   weight_decay=group["weight_decay"], maximize=group["maximize"])
-        return loss
+    def _update(self, group: dict, params: list[Tensor], grads: list[Tensor],
+                exp_avgs: list[Tensor]) -> None:
+        update = (_single_tensor_lion if group["foreach"] is False
+                  else _multi_tensor_lion)
+        beta1, beta2 = group["betas"]
+        update(params, grads, exp_avgs, beta1=beta1, beta2=beta2, lr=group["lr"],
+               weight_decay=group["weight_decay"], maximize=group["maximize"])
