@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed-stamp
 JOBS    ?= auto
 PYTEST  := $(BIN)/python -m pytest
 
-.PHONY: help venv export check-sync pytest nbval book book-check serve test run clean
+.PHONY: help venv export check-sync pytest nbval book book-check serve test run bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ test: check-sync pytest nbval book-check  ## every test: sync, library tests, no
 run: $(STAMP)  ## execute chapters in place and clean them: make run NB="nbs/x/y.ipynb ..."
 	$(BIN)/papers-run $(NB)
 	for f in $(NB); do $(BIN)/nbdev_clean --fname $$f; done
+
+bench: $(STAMP)  ## optimizer step time vs AdamW, 10M parameters (a benchmark, not a test): make bench ARGS="--device cuda"
+	$(BIN)/python benchmarks/optim_step.py $(ARGS)
 
 clean:  ## remove the built book and caches (keeps .venv)
 	rm -rf _build .pytest_cache

@@ -71,19 +71,19 @@ def _multi_tensor_diffgrad(params: list[Tensor], grads: list[Tensor],
         torch._foreach_lerp_(ms, gs, 1 - beta1)
         torch._foreach_mul_(vs, beta2)
         torch._foreach_addcmul_(vs, gs, gs, 1 - beta2)
-        if friction:
-            xi = torch._foreach_sub(g_prevs, gs)
-            torch._foreach_abs_(xi)
-            torch._foreach_sigmoid_(xi)
-            num = torch._foreach_mul(ms, xi)
-        else:
-            num = ms
-        torch._foreach_copy_(g_prevs, gs)
+        num = ms
+        if friction:  # xi m, computed in the buffer of g_{t-1}: no new tensors
+            torch._foreach_sub_(g_prevs, gs)          # g_{t-1} - g_t
+            torch._foreach_abs_(g_prevs)
+            torch._foreach_sigmoid_(g_prevs)          # xi = sigmoid(|g_{t-1} - g_t|)
+            torch._foreach_mul_(g_prevs, ms)          # xi m
+            num = g_prevs
         t = [s.item() for s in ts]
         denom = torch._foreach_sqrt(vs)
         torch._foreach_div_(denom, [(1 - beta2**k) ** 0.5 for k in t])
         torch._foreach_add_(denom, eps)
         torch._foreach_addcdiv_(ps, num, denom, [-(lr / (1 - beta1**k)) for k in t])
+        torch._foreach_copy_(g_prevs, gs)             # keep g_t for the next step
 
 # %% ../../nbs/optimizers/03_diffgrad.ipynb #c016
 class DiffGrad(BaseOptimizer):
