@@ -6,7 +6,12 @@ __all__ = []
 # %% ../../nbs/optimizers/index.ipynb #c002
 """Optimizers, one chapter each: see the book's part *Optimizers*."""
 from .amsgrad import AMSGrad
-from .diffgrad import DiffGrad
 from .lion import Lion
+from .diffgrad import DiffGrad
+from .gauss_newton import (ExactGaussNewton, batch_jacobian,
+    gauss_newton_direction, output_derivatives)
+from .clipping import TanhRNN, vanishing_gradient_regularizer
 
-__all__ = ["AMSGrad", "DiffGrad", "Lion"]
+__all__ = ["AMSGrad", "DiffGrad", "ExactGaussNewton", "Lion", "TanhRNN",
+           "batch_jacobian", "gauss_newton_direction", "output_derivatives",
+           "vanishing_gradient_regularizer"]
