@@ -8,10 +8,16 @@ __all__ = []
 from .amsgrad import AMSGrad
 from .lion import Lion
 from .diffgrad import DiffGrad
+from papers_lib.optim.ademamix import (AdEMAMix, alpha_schedule, beta3_schedule,
+    half_life)
 from .gauss_newton import (ExactGaussNewton, batch_jacobian,
     gauss_newton_direction, output_derivatives)
+from .mkor import (KFAC, MKOR, kronecker_precondition,
+    sherman_morrison_ema, stabilize_inverse)
 from .clipping import TanhRNN, vanishing_gradient_regularizer
 
-__all__ = ["AMSGrad", "DiffGrad", "ExactGaussNewton", "Lion", "TanhRNN",
-           "batch_jacobian", "gauss_newton_direction", "output_derivatives",
+__all__ = ["AMSGrad", "AdEMAMix", "DiffGrad", "ExactGaussNewton", "KFAC", "Lion",
+           "MKOR", "TanhRNN", "alpha_schedule", "batch_jacobian", "beta3_schedule",
+           "gauss_newton_direction", "half_life", "kronecker_precondition",
+           "output_derivatives", "sherman_morrison_ema", "stabilize_inverse",
            "vanishing_gradient_regularizer"]
