@@ -36,6 +36,7 @@ OPTIMIZERS: dict[str, tuple[str, str, dict, bool]] = {
     "DiffGrad": ("papers_lib.optim.diffgrad", "DiffGrad", dict(lr=1e-3), True),
     "AdEMAMix": ("papers_lib.optim.ademamix", "AdEMAMix", dict(lr=1e-3), True),
     "Grams": ("papers_lib.optim.grams", "Grams", dict(lr=1e-3), True),
+    "CautiousAdam": ("papers_lib.optim.grams", "CautiousAdam", dict(lr=1e-3), True),
     "OptimisticAMSGrad": ("papers_lib.optim.optimistic", "OptimisticAMSGrad",
                           dict(lr=1e-3), True),
     "DoG": ("papers_lib.optim.dog", "DoG", dict(), True),

@@ -10,14 +10,24 @@ from .lion import Lion
 from .diffgrad import DiffGrad
 from papers_lib.optim.ademamix import (AdEMAMix, alpha_schedule, beta3_schedule,
     half_life)
+from .grams import CautiousAdam, Grams
+from .optimistic import OptimisticAMSGrad
+from .dog import DoG, LDoG, PolynomialAverage, UDoG
+from .jacobian import (gramian, jacobian, jacobian_backward, mean, mgda,
+    mgda_weights, orthogonal_part, pcgrad, upgrad, upgrad_weights, write_grad)
+from .scalpel import Bloop
 from .gauss_newton import (ExactGaussNewton, batch_jacobian,
     gauss_newton_direction, output_derivatives)
 from .mkor import (KFAC, MKOR, kronecker_precondition,
     sherman_morrison_ema, stabilize_inverse)
 from .clipping import TanhRNN, vanishing_gradient_regularizer
 
-__all__ = ["AMSGrad", "AdEMAMix", "DiffGrad", "ExactGaussNewton", "KFAC", "Lion",
-           "MKOR", "TanhRNN", "alpha_schedule", "batch_jacobian", "beta3_schedule",
-           "gauss_newton_direction", "half_life", "kronecker_precondition",
-           "output_derivatives", "sherman_morrison_ema", "stabilize_inverse",
-           "vanishing_gradient_regularizer"]
+__all__ = ["AMSGrad", "AdEMAMix", "Bloop", "CautiousAdam", "DiffGrad", "DoG",
+           "ExactGaussNewton", "Grams", "KFAC", "LDoG", "Lion", "MKOR",
+           "OptimisticAMSGrad", "PolynomialAverage", "TanhRNN", "UDoG",
+           "alpha_schedule", "batch_jacobian", "beta3_schedule",
+           "gauss_newton_direction", "gramian", "half_life", "jacobian",
+           "jacobian_backward", "kronecker_precondition", "mean", "mgda",
+           "mgda_weights", "orthogonal_part", "output_derivatives", "pcgrad",
+           "sherman_morrison_ema", "stabilize_inverse", "upgrad", "upgrad_weights",
+           "vanishing_gradient_regularizer", "write_grad"]

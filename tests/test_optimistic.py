@@ -1,0 +1,206 @@
+"""Tests of papers_lib.optim.optimistic
+(chapter nbs/optimizers/06_optimistic_amsgrad.ipynb)."""
+import copy
+import math
+
+import pytest
+import torch
+
+from papers_lib.optim import AMSGrad
+from papers_lib.optim.optimistic import OptimisticAMSGrad
+from tests.optim_helpers import (flat_params as _flat, mse_loss as _loss,
+                                 small_net as _net)
+
+
+def _run(make, steps=25):
+    net = _net()
+    opt = make(net.parameters())
+    for _ in range(steps):
+        opt.zero_grad()
+        _loss(net).backward()
+        opt.step()
+    return _flat(net), opt
+
+
+def _reference(steps, lr, betas, eps, wd, maximize=False):
+    """The two sequences of OPT-AMSGrad (last-gradient predictor) in plain torch:
+    returns theta (where gradients are taken) and w (AMSGrad's iterate)."""
+    net = _net()
+    b1, b2 = betas
+    ws = [p.detach().clone() for p in net.parameters()]
+    ms, vs, vh = ([torch.zeros_like(p) for p in net.parameters()] for _ in range(3))
+    for t in range(1, steps + 1):
+        net.zero_grad()
+        _loss(net).backward()
+        with torch.no_grad():
+            for p, w, m, v, v_hat in zip(net.parameters(), ws, ms, vs, vh):
+                g = (-p.grad if maximize else p.grad) + wd * p
+                h = b1 * m + (1 - b1) * g          # beta1 m_{t-1} + (1-beta1) g_t
+                m.copy_(b1 * m + (1 - b1) * g)
+                v.copy_(b2 * v + (1 - b2) * g * g)
+                v_hat.copy_(torch.maximum(v_hat, v))
+                denom = (v_hat / (1 - b2**t)).sqrt() + eps
+                w.copy_(w - lr / (1 - b1**t) * m / denom)
+                p.copy_(w - lr / (1 - b1**t) * h / denom)
+    return _flat(net), torch.cat([w.flatten() for w in ws])
+
+
+CONFIGS = [dict(lr=1e-2, betas=(0.9, 0.999), eps=1e-8, wd=0.0),
+           dict(lr=3e-2, betas=(0.8, 0.99), eps=1e-6, wd=0.01),
+           dict(lr=1e-2, betas=(0.9, 0.999), eps=1e-8, wd=0.0, maximize=True)]
+
+
+@pytest.mark.parametrize("foreach", [False, True])
+@pytest.mark.parametrize("cfg", CONFIGS, ids=str)
+def test_matches_two_sequence_transcription(cfg, foreach):
+    theta, w = _reference(25, **cfg)
+    ours, opt = _run(lambda p: OptimisticAMSGrad(
+        p, lr=cfg["lr"], betas=cfg["betas"], eps=cfg["eps"], weight_decay=cfg["wd"],
+        maximize=cfg.get("maximize", False), foreach=foreach))
+    torch.testing.assert_close(ours, theta, rtol=0, atol=1e-5)
+    offsets = torch.cat([opt.state[p]["optimistic_offset"].flatten()
+                         for g in opt.param_groups for p in g["params"]])
+    torch.testing.assert_close(ours - offsets, w, rtol=0, atol=1e-5)
+    assert (theta - w).abs().max() > 1e-4         # the two sequences differ
+
+
+@pytest.mark.parametrize("foreach", [False, True])
+@pytest.mark.parametrize("kw", [{}, {"weight_decay": 0.05}, {"maximize": True},
+                                {"betas": (0.5, 0.9), "eps": 1e-4}], ids=str)
+def test_without_prediction_is_amsgrad(kw, foreach):
+    ref, _ = _run(lambda p: AMSGrad(p, lr=1e-2, foreach=foreach, **kw))
+    off, opt = _run(lambda p: OptimisticAMSGrad(p, lr=1e-2, predictor=None,
+                                                foreach=foreach, **kw))
+    on, _ = _run(lambda p: OptimisticAMSGrad(p, lr=1e-2, foreach=foreach, **kw))
+    assert torch.equal(off, ref)
+    assert (on - ref).abs().max() > 1e-3
+    assert all(s["optimistic_offset"].abs().max() == 0 for s in opt.state.values())
+
+
+def test_last_predictor_extrapolates_steps():
+    # theta_{t+1} - theta_t = -(2 s_t - s_{t-1}), s_t AMSGrad's step: on a constant
+    # gradient with beta1 = 0, s_t is the same every step after the first
+    x = torch.zeros(3, requires_grad=True)
+    opt = OptimisticAMSGrad([x], lr=0.1, betas=(0.0, 0.99))
+    moves = []
+    for _ in range(4):
+        before = x.detach().clone()
+        x.grad = torch.tensor([1.0, -2.0, 0.5])
+        opt.step()
+        moves.append(x.detach() - before)
+    sign = -torch.sign(torch.tensor([1.0, -2.0, 0.5]))
+    torch.testing.assert_close(moves[0], 2 * 0.1 * sign)     # 2 s_1 - s_0, s_0 = 0
+    for mv in moves[1:]:
+        torch.testing.assert_close(mv, 0.1 * sign)                 # 2 s - s
+
+
+def test_paths_agree_on_mixed_dtypes():
+    gen = torch.Generator().manual_seed(0)
+    specs = [((3, 4), torch.float32), ((5,), torch.float64), ((2, 2), torch.complex64)]
+    p1 = [torch.randn(s, dtype=d, generator=gen).requires_grad_() for s, d in specs]
+    p2 = [p.detach().clone().requires_grad_() for p in p1]
+    o1 = OptimisticAMSGrad(p1, lr=1e-2, weight_decay=0.1, foreach=False)
+    o2 = OptimisticAMSGrad(p2, lr=1e-2, weight_decay=0.1, foreach=True)
+    for _ in range(6):
+        grads = [torch.randn(p.shape, dtype=p.dtype, generator=gen) for p in p1]
+        for a, b, g in zip(p1, p2, grads):
+            a.grad, b.grad = g.clone(), g.clone()
+        o1.step()
+        o2.step()
+    for a, b in zip(p1, p2):
+        assert torch.equal(a, b)
+        for key in OptimisticAMSGrad.state_keys + ("step",):
+            assert torch.equal(o1.state[a][key], o2.state[b][key])
+    assert o1.state[p1[0]]["optimistic_offset"].abs().max() > 0
+
+
+@pytest.mark.parametrize("foreach", [False, True])
+def test_converges_on_quadratic(foreach):
+    a = torch.tensor([1.0, 10.0, 0.1])
+    c = torch.tensor([1.0, -2.0, 0.5])
+    x = torch.zeros(3, requires_grad=True)
+    opt = OptimisticAMSGrad([x], lr=0.05, foreach=foreach)
+    for _ in range(3000):
+        opt.zero_grad()
+        (0.5 * a * (x - c) ** 2).sum().backward()
+        opt.step()
+    assert (x.detach() - c).abs().max() < 2e-2
+
+
+@pytest.mark.parametrize("foreach", [None, False])
+def test_state_dict_round_trip(foreach):
+    net_a, net_b = _net(), _net()
+    opt_a = OptimisticAMSGrad(net_a.parameters(), lr=1e-2, foreach=foreach)
+    opt_b = OptimisticAMSGrad(net_b.parameters(), lr=1e-2, foreach=foreach)
+    for k in range(16):
+        if k == 8:
+            saved_net = copy.deepcopy(net_b.state_dict())
+            saved_opt = copy.deepcopy(opt_b.state_dict())
+            net_b = _net()
+            net_b.load_state_dict(saved_net)
+            opt_b = OptimisticAMSGrad(net_b.parameters(), lr=1.0, predictor=None,
+                                      foreach=foreach)
+            opt_b.load_state_dict(saved_opt)
+            assert opt_b.param_groups[0]["lr"] == 1e-2
+            assert opt_b.param_groups[0]["predictor"] == "last"
+        for net, opt in ((net_a, opt_a), (net_b, opt_b)):
+            opt.zero_grad()
+            _loss(net).backward()
+            opt.step()
+    assert torch.equal(_flat(net_a), _flat(net_b))
+
+
+def test_closure_returns_loss_and_steps():
+    net = _net()
+    opt = OptimisticAMSGrad(net.parameters(), lr=1e-2)
+    before = _flat(net)
+
+    def closure():
+        opt.zero_grad()
+        loss = _loss(net)
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert math.isclose(loss.item(), _loss(_net()).item(), rel_tol=1e-6)
+    assert not torch.equal(before, _flat(net))
+
+
+def test_param_groups_keep_their_settings():
+    w1, w2 = torch.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
+    opt = OptimisticAMSGrad([{"params": [w1]}, {"params": [w2], "lr": 0.1,
+                                                "predictor": None}], lr=0.01)
+    (w1.sum() + w2.sum()).backward()
+    opt.step()
+    # first step: s_1 = lr (|m_hat / sqrt(v_hat)| = 1); optimistic: 2 s_1
+    torch.testing.assert_close(w1.detach(), torch.full((2,), -0.02))
+    torch.testing.assert_close(w2.detach(), torch.full((2,), -0.1))
+
+
+def test_sparse_gradients_refused():
+    emb = torch.nn.Embedding(10, 3, sparse=True)
+    emb(torch.tensor([1, 2])).sum().backward()
+    with pytest.raises(RuntimeError, match="sparse"):
+        OptimisticAMSGrad(emb.parameters()).step()
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(lr=-1e-3), "learning rate"), (dict(lr=float("nan")), "learning rate"),
+    (dict(betas=(1.0, 0.999)), "beta parameter at index 0"),
+    (dict(betas=(0.9, 1.5)), "beta parameter at index 1"),
+    (dict(betas=(0.9,)), "betas"), (dict(eps=-1e-8), "epsilon"),
+    (dict(weight_decay=-0.1), "weight_decay"), (dict(predictor="rmpe"), "predictor"),
+    (dict(foreach="yes"), "foreach")])
+def test_invalid_hyperparameters(kw, match):
+    with pytest.raises(ValueError, match=match):
+        OptimisticAMSGrad([torch.zeros(2, requires_grad=True)], **kw)
+
+
+def test_invalid_param_group():
+    w1, w2 = torch.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
+    opt = OptimisticAMSGrad([w1])
+    with pytest.raises(ValueError, match="predictor"):
+        opt.add_param_group({"params": [w2], "predictor": "next"})
+    with pytest.raises(ValueError, match="learning rate"):
+        opt.add_param_group({"params": [w2], "lr": -1.0})
+    assert len(opt.param_groups) == 1
