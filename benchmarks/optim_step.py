@@ -6,7 +6,9 @@
 The model is a stack of square linear layers with about `--params` parameters (weights and
 biases, so many tensors of two shapes, as in a real network). Gradients are random and fixed,
 so only `optimizer.step()` is timed: `--warmup` untimed steps (state creation, allocator), then
-the median of `--repeats` timed steps, each synchronised on CUDA. Ratios are against
+the median of `--repeats` timed steps, each synchronised on CUDA. All optimizers are built
+first and timed in interleaved rounds, so that a change of load on the machine during the
+run shifts them all alike. Ratios are against
 `torch.optim.AdamW(foreach=True)`. The part's goal: no optimizer whose update is elementwise
 slower than 1.5x AdamW. Second-order and multi-objective methods (Exact Gauss-Newton, MKOR,
 Jacobian descent, Bloop) are not drop-in `step()` replacements and are not timed here.
@@ -69,6 +71,8 @@ def time_steps(opt: torch.optim.Optimizer, device: torch.device, warmup: int,
     for _ in range(warmup):
         opt.step()
     sync()
+    if repeats == 0:
+        return math.nan
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -80,7 +84,10 @@ def time_steps(opt: torch.optim.Optimizer, device: torch.device, warmup: int,
 
 def run(n_params: int, device: torch.device, warmup: int, repeats: int,
         names: Optional[list[str]] = None) -> list[dict]:
-    rows = []
+    """Time every optimizer (all of `OPTIMIZERS`, or those in `names`). The optimizers
+    are built side by side and timed in interleaved rounds, one step each per round, so
+    that a change in the machine's load during the run affects them all alike."""
+    rows, timed = [], []
     for name, (module, cls, kwargs, elementwise) in OPTIMIZERS.items():
         if names and name not in names:
             continue
@@ -90,10 +97,18 @@ def run(n_params: int, device: torch.device, warmup: int, repeats: int,
             rows.append(dict(name=name, seconds=None, elementwise=elementwise))
             continue
         params = make_params(n_params, device)
-        opt = opt_cls(params, **kwargs)
-        rows.append(dict(name=name, seconds=time_steps(opt, device, warmup, repeats),
-                         elementwise=elementwise, n=sum(p.numel() for p in params)))
-        del opt, params
+        row = dict(name=name, seconds=None, elementwise=elementwise,
+                   n=sum(p.numel() for p in params))
+        rows.append(row)
+        timed.append((row, opt_cls(params, **kwargs)))
+    for row, opt in timed:
+        time_steps(opt, device, warmup, 0)
+    times: dict[str, list[float]] = {row["name"]: [] for row, _ in timed}
+    for _ in range(repeats):
+        for row, opt in timed:
+            times[row["name"]].append(time_steps(opt, device, 0, 1))
+    for row, _ in timed:
+        row["seconds"] = statistics.median(times[row["name"]])
     return rows
 
 
