@@ -8,26 +8,19 @@ __all__ = []
 from .amsgrad import AMSGrad
 from .lion import Lion
 from .diffgrad import DiffGrad
-from papers_lib.optim.ademamix import (AdEMAMix, alpha_schedule, beta3_schedule,
-    half_life)
+from .ademamix import AdEMAMix
 from .grams import CautiousAdam, Grams
 from .optimistic import OptimisticAMSGrad
 from .dog import DoG, LDoG, PolynomialAverage, UDoG
-from .jacobian import (gramian, jacobian, jacobian_backward, mean, mgda,
-    mgda_weights, orthogonal_part, pcgrad, upgrad, upgrad_weights, write_grad)
+from .jacobian import jacobian_backward, mgda, pcgrad, upgrad
 from .scalpel import Bloop
-from .gauss_newton import (ExactGaussNewton, batch_jacobian,
-    gauss_newton_direction, output_derivatives)
-from .mkor import (KFAC, MKOR, kronecker_precondition,
-    sherman_morrison_ema, stabilize_inverse)
+from .gauss_newton import ExactGaussNewton
+from .mkor import KFAC, MKOR
 from .clipping import TanhRNN, vanishing_gradient_regularizer
+from .compare import Contender, Problem
 
-__all__ = ["AMSGrad", "AdEMAMix", "Bloop", "CautiousAdam", "DiffGrad", "DoG",
-           "ExactGaussNewton", "Grams", "KFAC", "LDoG", "Lion", "MKOR",
-           "OptimisticAMSGrad", "PolynomialAverage", "TanhRNN", "UDoG",
-           "alpha_schedule", "batch_jacobian", "beta3_schedule",
-           "gauss_newton_direction", "gramian", "half_life", "jacobian",
-           "jacobian_backward", "kronecker_precondition", "mean", "mgda",
-           "mgda_weights", "orthogonal_part", "output_derivatives", "pcgrad",
-           "sherman_morrison_ema", "stabilize_inverse", "upgrad", "upgrad_weights",
-           "vanishing_gradient_regularizer", "write_grad"]
+__all__ = ["AMSGrad", "AdEMAMix", "Bloop", "CautiousAdam", "Contender", "DiffGrad",
+           "DoG", "ExactGaussNewton", "Grams", "KFAC", "LDoG", "Lion", "MKOR",
+           "OptimisticAMSGrad", "PolynomialAverage", "Problem", "TanhRNN", "UDoG",
+           "jacobian_backward", "mgda", "pcgrad", "upgrad",
+           "vanishing_gradient_regularizer"]
