@@ -80,8 +80,9 @@ def _single_tensor_ademamix(params: list[Tensor], grads: list[Tensor],
         nu.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)  # nu = b2 nu + (1-b2) g^2
         bias_correction1 = 1 - beta1**t
         denom = (nu.sqrt() / (1 - beta2**t) ** 0.5).add_(eps)
-        num = m2.mul(alpha_t * bias_correction1).add_(m1)    # (m1 + a bc1 m2)
-        param.addcdiv_(num, denom, value=-(lr / bias_correction1))
+        param.addcdiv_(m1, denom, value=-(lr / bias_correction1))  # - lr m1_hat / d
+        if alpha_t != 0:
+            param.addcdiv_(m2, denom, value=-lr * alpha_t)          # - lr a m2 / d
 
 # %% ../../nbs/optimizers/04_ademamix.ipynb #c014
 def _multi_tensor_ademamix(params: list[Tensor], grads: list[Tensor],
@@ -114,11 +115,11 @@ def _multi_tensor_ademamix(params: list[Tensor], grads: list[Tensor],
         denom = torch._foreach_sqrt(nus)
         torch._foreach_div_(denom, [(1 - beta2**k) ** 0.5 for k in t])
         torch._foreach_add_(denom, eps)
-        num = torch._foreach_mul(m2s, [alpha_schedule(k, alpha, alpha_warmup) * bc
-                                       for k, bc in zip(t, bias_correction1)])
-        torch._foreach_add_(num, m1s)
         step_sizes = [-(lr / bc) for bc in bias_correction1]
-        torch._foreach_addcdiv_(ps, num, denom, step_sizes)
+        torch._foreach_addcdiv_(ps, m1s, denom, step_sizes)      # - lr m1_hat / d
+        alphas = [alpha_schedule(k, alpha, alpha_warmup) for k in t]
+        if any(a != 0 for a in alphas):                          # - lr a m2 / d
+            torch._foreach_addcdiv_(ps, m2s, denom, [-lr * a for a in alphas])
 
 # %% ../../nbs/optimizers/04_ademamix.ipynb #c017
 class AdEMAMix(BaseOptimizer):

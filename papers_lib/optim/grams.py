@@ -70,8 +70,9 @@ class Grams(BaseOptimizer):
 
     @staticmethod
     def _foreach_numerator(ms: list[Tensor], gs: list[Tensor]) -> list[Tensor]:
-        out = torch._foreach_sign(gs)
-        torch._foreach_mul_(out, torch._foreach_abs(ms))
+        out = torch._foreach_mul(gs, ms)     # one new list, not two:
+        torch._foreach_sign_(out)            # sign(g m) = sign(g) sign(m)
+        torch._foreach_mul_(out, ms)         # sign(g) sign(m) m = sign(g) |m|
         return out
 
     def _update(self, group: dict, params: list[Tensor], grads: list[Tensor],

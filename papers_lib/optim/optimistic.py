@@ -115,7 +115,7 @@ class OptimisticAMSGrad(BaseOptimizer):
                 torch._foreach_sub_(ps, os_)
             torch._foreach_addcdiv_(ps, ms, denom, step_sizes)
             if optimistic:
-                new = torch._foreach_div(ms, denom)
-                torch._foreach_mul_(new, step_sizes)
-                torch._foreach_copy_(os_, new)
+                torch._foreach_copy_(os_, ms)            # o = -s_t, computed in place
+                torch._foreach_div_(os_, denom)
+                torch._foreach_mul_(os_, step_sizes)
                 torch._foreach_add_(ps, os_)
