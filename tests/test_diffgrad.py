@@ -128,22 +128,6 @@ def test_state_dict_round_trip(foreach):
     assert state["step"].item() == 16
 
 
-def test_closure_returns_loss_and_steps():
-    net = _net()
-    opt = DiffGrad(net.parameters(), lr=1e-2)
-    before = _flat(net)
-
-    def closure():
-        opt.zero_grad()
-        loss = _loss(net)
-        loss.backward()
-        return loss
-
-    loss = opt.step(closure)
-    assert torch.is_tensor(loss) and loss.item() == pytest.approx(_loss(_net()).item())
-    assert not torch.equal(before, _flat(net))
-
-
 def test_param_groups_keep_their_lr():
     w1, w2 = torch.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
     opt = DiffGrad([{"params": [w1]}, {"params": [w2], "lr": 0.1}], lr=0.01)
