@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from papers_lib.diffusion.core import (
+from papers_lib.diffusion import (
     KINDS, VE, DiscreteSchedule, GaussianMixture, VPCosine, VPLinear, convert,
     ddim_sample, ddpm_sample, denoising_loss, eps_model, pf_ode_sample,
     probability_flow, q_log_prob, q_sample)
