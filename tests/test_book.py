@@ -49,3 +49,16 @@ def test_read_notebook_reads_a_stored_chapter():
     boxes = [c for c in nb.cells if c.cell_type == "markdown" and "{admonition} GPU cell" in c.source]
     assert len(boxes) == 2 and all("real run on" in b.source for b in boxes)
     assert not any(c.source.lstrip().startswith("#|") for c in nb.cells if c.cell_type == "code")
+
+
+def test_api_page_links_every_object_to_its_chapter():
+    """Every object row of the generated API page names the chapter that defines it
+    (for top-level modules and for subpackages alike)."""
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "nbs" / "api.md").read_text()
+    rows = [r for r in text.splitlines()
+            if r.startswith("| `") and not r.startswith("| `name")]
+    assert len(rows) > 50
+    missing = [r.split("|")[1].strip() for r in rows if r.rstrip("| ").endswith("|")
+               or not r.split("|")[-2].strip().startswith("[")]
+    assert not missing, f"API rows without a chapter: {missing[:5]}"

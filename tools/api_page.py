@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "nbs" / "api.md"
-CELL = re.compile(r"^# %% \.\./(nbs/\S+\.ipynb)")
+CELL = re.compile(r"^# %% (?:\.\./)+(nbs/\S+\.ipynb)")
 
 
 def chapter_title(nb_path: Path) -> str:
@@ -86,12 +86,15 @@ def main() -> int:
         where = origins(src)
         doc = (mod.__doc__ or "").strip().split("\n\n")[0]
         rows += [f"## `{info.name}`", "", " ".join(doc.split()), ""]
-        if info.ispkg:  # a part's package: it re-exports its chapters' public objects
-            names = ", ".join(f"`{n}`" for n in getattr(mod, "__all__", []))
+        public = list(getattr(mod, "__all__", []))
+        if info.ispkg:  # a package re-exports its chapters' objects, or defines its own
+            names = ", ".join(f"`{n}`" for n in public if n not in where)
             rows += [f"Re-exports: {names}." if names else "", ""]
-            continue
+            public = [n for n in public if n in where]
+            if not public:
+                continue
         rows += ["| object | kind | summary | chapter |", "|---|---|---|---|"]
-        for name in getattr(mod, "__all__", []):
+        for name in public:
             obj = getattr(mod, name)
             nb = where.get(name)
             chapter = (f"[{chapter_title(ROOT / nb)}]({Path(nb).relative_to('nbs')})"
