@@ -9,6 +9,11 @@ models*."""
 from .matching import (
     CondOTPath, GaussianPath, VPDiffusionPath, VectorFieldMLP, cfm_loss,
     gmm_marginal_field, sample)
+from papers_lib.flows.rectified import (
+    Coupling, fit_coupling, independent_coupling, rectified_loss, reflow,
+    reflow_coupling)
 
-__all__ = ["CondOTPath", "GaussianPath", "VPDiffusionPath", "VectorFieldMLP",
-           "cfm_loss", "gmm_marginal_field", "sample"]
+__all__ = ["CondOTPath", "Coupling", "GaussianPath", "VPDiffusionPath",
+           "VectorFieldMLP", "cfm_loss", "fit_coupling", "gmm_marginal_field",
+           "independent_coupling", "rectified_loss", "reflow", "reflow_coupling",
+           "sample"]
