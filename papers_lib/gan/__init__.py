@@ -27,9 +27,10 @@ __all__ = ['value_function', 'minimax_d_loss', 'minimax_g_loss', 'nonsaturating_
            'ring_centres', 'mode_coverage']
 
 # %% ../../nbs/generative/03_gan.ipynb #c004
-def _check_logits(name: str, a: torch.Tensor) -> torch.Tensor:
+def _check_logits(name: str, a: torch.Tensor,
+                  what: str = "discriminator outputs") -> torch.Tensor:
     if not isinstance(a, torch.Tensor):
-        raise TypeError(f"{name} must be a tensor of discriminator outputs, "
+        raise TypeError(f"{name} must be a tensor of {what}, "
                         f"got {type(a).__name__}")
     if a.numel() == 0:
         raise ValueError(f"{name} is empty")

@@ -17,7 +17,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from . import GANLoss
+from . import GANLoss, _check_logits
 
 # %% auto #0
 __all__ = ['critic_loss', 'wasserstein_g_loss', 'clip_weights', 'wasserstein_loss', 'parallel_lines', 'parallel_lines_distances',
@@ -25,14 +25,7 @@ __all__ = ['critic_loss', 'wasserstein_g_loss', 'clip_weights', 'wasserstein_los
 
 # %% ../../nbs/generative/04_wgan.ipynb #c005
 def _check_outputs(name: str, a: torch.Tensor) -> torch.Tensor:
-    if not isinstance(a, torch.Tensor):
-        raise TypeError(f"{name} must be a tensor of critic outputs, "
-                        f"got {type(a).__name__}")
-    if a.numel() == 0:
-        raise ValueError(f"{name} is empty")
-    if not a.is_floating_point():
-        raise TypeError(f"{name} must be floating point, got {a.dtype}")
-    return a
+    return _check_logits(name, a, what="critic outputs")  # the GAN chapter's check
 
 
 def critic_loss(real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
