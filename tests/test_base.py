@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from papers_lib.optim.base import (BaseOptimizer, as_real, check_betas, check_foreach,
+from papers_lib.optim.base import (BaseOptimizer, as_real, check_adam_hparams,
+                                   check_betas, check_foreach,
                                    check_lr, check_nonnegative, check_range,
                                    group_tensors, is_real)
 
@@ -48,6 +49,19 @@ def test_named_checks_messages():
             check_foreach(bad)
     for good in (None, True, False):
         check_foreach(good)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(lr=-1.0), "Invalid learning rate"), (dict(betas=(0.9, 1.0)), "index 1"),
+    (dict(eps=float("nan")), "Invalid epsilon value"),
+    (dict(weight_decay=-0.1), "Invalid weight_decay value")])
+def test_check_adam_hparams_checks_each_hyperparameter(bad, match):
+    good = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    check_adam_hparams(good)
+    with pytest.raises(ValueError, match=match):
+        check_adam_hparams({**good, **bad})
+    with pytest.raises(ValueError, match="Invalid betas"):
+        check_adam_hparams(good, n_betas=3)
 
 
 def test_group_tensors_keeps_rows_together():

@@ -16,7 +16,7 @@ from typing import Iterable, Optional, Union
 import torch
 from torch import Tensor
 
-from .base import (BaseOptimizer, as_real, check_betas, check_lr,
+from .base import (BaseOptimizer, as_real, check_adam_hparams,
                                    check_nonnegative, group_tensors, is_real)
 
 # %% auto #0
@@ -162,13 +162,10 @@ class AdEMAMix(BaseOptimizer):
         super().__init__(params, defaults)
 
     def _check(self, group: dict) -> None:
-        check_lr(group["lr"])
-        check_betas(group["betas"], n=3)
+        check_adam_hparams(group, n_betas=3)
         check_nonnegative(group["alpha"], "alpha")
         _check_warmup(group["beta3_warmup"], "beta3_warmup")
         _check_warmup(group["alpha_warmup"], "alpha_warmup")
-        check_nonnegative(group["eps"], "epsilon")
-        check_nonnegative(group["weight_decay"], "weight_decay")
 
     def _update(self, group: dict, params: list[Tensor], grads: list[Tensor],
                 exp_avgs: list[Tensor], exp_avg_slows: list[Tensor],

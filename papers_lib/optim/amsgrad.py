@@ -13,19 +13,11 @@ from typing import Iterable, Optional, Union
 import torch
 from torch import Tensor
 
-from .base import (BaseOptimizer, as_real, check_betas, check_lr,
-                                  check_nonnegative, group_tensors)
+from .base import (BaseOptimizer, as_real, check_adam_hparams,
+                                  group_tensors)
 
 # %% auto #0
 __all__ = ['AMSGrad']
-
-# %% ../../nbs/optimizers/01_amsgrad.ipynb #c007
-def _check_hparams(lr, betas, eps, weight_decay) -> None:
-    """Raise a `ValueError` naming the first invalid hyperparameter."""
-    check_lr(lr)                                # finite, >= 0
-    check_betas(betas)                          # two rates in [0, 1)
-    check_nonnegative(eps, "epsilon")           # finite, >= 0
-    check_nonnegative(weight_decay, "weight_decay")
 
 # %% ../../nbs/optimizers/01_amsgrad.ipynb #c010
 def _single_tensor_amsgrad(params: list[Tensor], grads: list[Tensor],
@@ -126,7 +118,7 @@ class AMSGrad(BaseOptimizer):
             decoupled_weight_decay=bool(decoupled_weight_decay)))
 
     def _check(self, group: dict) -> None:
-        _check_hparams(group["lr"], group["betas"], group["eps"], group["weight_decay"])
+        check_adam_hparams(group)
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)

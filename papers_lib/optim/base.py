@@ -17,8 +17,8 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['is_real', 'check_range', 'check_lr', 'check_betas', 'check_nonnegative', 'check_foreach', 'group_tensors', 'as_real',
-           'BaseOptimizer']
+__all__ = ['is_real', 'check_range', 'check_lr', 'check_betas', 'check_nonnegative', 'check_adam_hparams', 'check_foreach',
+           'group_tensors', 'as_real', 'BaseOptimizer']
 
 # %% ../../nbs/optimizers/00_anatomy.ipynb #c004
 def is_real(x) -> bool:
@@ -62,6 +62,15 @@ def check_betas(betas, n: int = 2) -> None:
 def check_nonnegative(value, name: str) -> None:
     """A finite `value >= 0`, reported as "Invalid {name} value"."""
     check_range(value, f"{name} value", expected=f"a finite {name} >= 0")
+
+
+def check_adam_hparams(group: dict, n_betas: int = 2) -> None:
+    """The checks every Adam-like optimizer makes of a parameter group (or of its
+    defaults): `lr`, `n_betas` decay rates, `eps` and `weight_decay`."""
+    check_lr(group["lr"])
+    check_betas(group["betas"], n=n_betas)
+    check_nonnegative(group["eps"], "epsilon")
+    check_nonnegative(group["weight_decay"], "weight_decay")
 
 
 def check_foreach(foreach) -> None:

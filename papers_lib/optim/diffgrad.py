@@ -13,19 +13,10 @@ from typing import Iterable, Optional, Union
 import torch
 from torch import Tensor
 
-from .base import (BaseOptimizer, check_betas, check_lr,
-                                  check_nonnegative, group_tensors)
+from .base import BaseOptimizer, check_adam_hparams, group_tensors
 
 # %% auto #0
 __all__ = ['DiffGrad']
-
-# %% ../../nbs/optimizers/03_diffgrad.ipynb #c005
-def _validate(lr, betas, eps, weight_decay) -> None:
-    """Raise a `ValueError` naming the first invalid hyperparameter."""
-    check_lr(lr)
-    check_betas(betas)
-    check_nonnegative(eps, "epsilon")
-    check_nonnegative(weight_decay, "weight_decay")
 
 # %% ../../nbs/optimizers/03_diffgrad.ipynb #c008
 def _single_tensor_diffgrad(params: list[Tensor], grads: list[Tensor],
@@ -116,7 +107,7 @@ class DiffGrad(BaseOptimizer):
                                       maximize=bool(maximize)))
 
     def _check(self, group: dict) -> None:
-        _validate(group["lr"], group["betas"], group["eps"], group["weight_decay"])
+        check_adam_hparams(group)
 
     def _update(self, group: dict, *lists: list[Tensor]) -> None:
         update = (_single_tensor_diffgrad if group["foreach"] is False

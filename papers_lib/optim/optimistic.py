@@ -14,8 +14,8 @@ from typing import Iterable, Optional, Union
 import torch
 from torch import Tensor
 
-from .base import (BaseOptimizer, as_real, check_betas, check_lr,
-                                   check_nonnegative, group_tensors)
+from .base import (BaseOptimizer, as_real, check_adam_hparams,
+                                   group_tensors)
 
 # %% auto #0
 __all__ = ['PREDICTORS', 'OptimisticAMSGrad']
@@ -57,10 +57,7 @@ class OptimisticAMSGrad(BaseOptimizer):
         super().__init__(params, defaults)
 
     def _check(self, group: dict) -> None:
-        check_lr(group["lr"])
-        check_betas(group["betas"])
-        check_nonnegative(group["eps"], "epsilon")
-        check_nonnegative(group["weight_decay"], "weight_decay")
+        check_adam_hparams(group)
         if group["predictor"] not in PREDICTORS:
             raise ValueError(f"Invalid predictor: {group['predictor']!r} "
                              f"(expected one of {PREDICTORS})")
