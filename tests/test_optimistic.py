@@ -113,19 +113,6 @@ def test_paths_agree_on_mixed_dtypes():
     assert o1.state[p1[0]]["optimistic_offset"].abs().max() > 0
 
 
-@pytest.mark.parametrize("foreach", [False, True])
-def test_converges_on_quadratic(foreach):
-    a = torch.tensor([1.0, 10.0, 0.1])
-    c = torch.tensor([1.0, -2.0, 0.5])
-    x = torch.zeros(3, requires_grad=True)
-    opt = OptimisticAMSGrad([x], lr=0.05, foreach=foreach)
-    for _ in range(3000):
-        opt.zero_grad()
-        (0.5 * a * (x - c) ** 2).sum().backward()
-        opt.step()
-    assert (x.detach() - c).abs().max() < 2e-2
-
-
 @pytest.mark.parametrize("foreach", [None, False])
 def test_state_dict_round_trip(foreach):
     net_a, net_b = _net(), _net()
