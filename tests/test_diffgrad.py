@@ -7,8 +7,7 @@ import torch
 
 from papers_lib.optim.diffgrad import (DiffGrad, _multi_tensor_diffgrad,
                                        _single_tensor_diffgrad)
-from tests.optim_helpers import (X as _X, Y as _Y, flat_params as _flat, mse_loss as _loss,
-                                 small_net as _net)
+from tests.optim_helpers import flat_params as _flat, mse_loss as _loss, small_net as _net
 
 
 def _states(ps):
