@@ -62,3 +62,31 @@ def test_api_page_links_every_object_to_its_chapter():
     missing = [r.split("|")[1].strip() for r in rows if r.rstrip("| ").endswith("|")
                or not r.split("|")[-2].strip().startswith("[")]
     assert not missing, f"API rows without a chapter: {missing[:5]}"
+
+
+def _commented_out_markdown(nb) -> list[int]:
+    """Markdown cells written as Python comments (every line starts with '#' and one is
+    a bare '#'): a percent-format draft pasted without removing the comment marks, which
+    renders as a stack of headings."""
+    bad = []
+    for i, cell in enumerate(nb.cells):
+        lines = cell.source.split("\n")
+        if (cell.cell_type == "markdown" and len(lines) > 1
+                and all(ln.startswith("#") for ln in lines) and "#" in lines):
+            bad.append(i)
+    return bad
+
+
+def test_detector_of_commented_out_markdown():
+    good = nbformat.v4.new_markdown_cell("# Title\n\nText.")
+    heads = nbformat.v4.new_markdown_cell("## Summary")
+    bad = nbformat.v4.new_markdown_cell("# # Title\n#\n# Text.")
+    assert _commented_out_markdown(_nb(good, heads, bad)) == [2]
+
+
+def test_no_chapter_has_commented_out_markdown():
+    root = Path(__file__).resolve().parents[1] / "nbs"
+    found = {str(p.relative_to(root)): _commented_out_markdown(nbformat.read(p, 4))
+             for p in sorted(root.rglob("*.ipynb"))
+             if ".ipynb_checkpoints" not in p.parts}
+    assert not {k: v for k, v in found.items() if v}

@@ -5,15 +5,33 @@ __all__ = []
 
 # %% ../../nbs/generative/index.ipynb #c002
 """Flow models, one chapter each: see the book's part *Diffusion, flows & generative
-models*."""
+models*. Each submodule's constants and helpers stay in the submodule (for example
+`papers_lib.flows.cnf.TRACES`)."""
+from .cnf import (
+    CNF, cnf_log_prob, cnf_sample, divergence_exact, divergence_hutchinson)
+from .iadb import (
+    MeansMLP, alpha_schedule, deblend_step, gmm_blend_means, iadb_sample, means_loss)
+from .interpolants import (
+    Interpolant, denoiser_loss, gmm_fields, ode_sample, sde_sample, velocity_loss)
 from .matching import (
     CondOTPath, GaussianPath, VPDiffusionPath, VectorFieldMLP, cfm_loss,
     gmm_marginal_field, sample)
+from .multisample import (
+    minibatch_ot_coupling, ot_assignment, sinkhorn_coupling, sinkhorn_plan)
 from papers_lib.flows.rectified import (
     Coupling, fit_coupling, independent_coupling, rectified_loss, reflow,
     reflow_coupling)
+from .residual import (
+    LipSwish, ResidualBlock, ResidualFlow, SpectralLinear, logdet_exact,
+    logdet_roulette, logdet_truncated)
 
-__all__ = ["CondOTPath", "Coupling", "GaussianPath", "VPDiffusionPath",
-           "VectorFieldMLP", "cfm_loss", "fit_coupling", "gmm_marginal_field",
-           "independent_coupling", "rectified_loss", "reflow", "reflow_coupling",
-           "sample"]
+__all__ = ["CNF", "CondOTPath", "Coupling", "GaussianPath", "Interpolant", "LipSwish",
+           "MeansMLP", "ResidualBlock", "ResidualFlow", "SpectralLinear",
+           "VPDiffusionPath", "VectorFieldMLP", "alpha_schedule", "cfm_loss",
+           "cnf_log_prob", "cnf_sample", "deblend_step", "denoiser_loss",
+           "divergence_exact", "divergence_hutchinson", "fit_coupling",
+           "gmm_blend_means", "gmm_fields", "gmm_marginal_field", "iadb_sample",
+           "independent_coupling", "logdet_exact", "logdet_roulette",
+           "logdet_truncated", "means_loss", "minibatch_ot_coupling", "ode_sample",
+           "ot_assignment", "rectified_loss", "reflow", "reflow_coupling", "sample",
+           "sde_sample", "sinkhorn_coupling", "sinkhorn_plan", "velocity_loss"]
