@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .core import mlp
+
 _Net = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -288,12 +290,7 @@ class BFNMLP(nn.Module):
         if dim < 1 or hidden < 1 or depth < 1:
             raise ValueError(f"shape, hidden and depth must be positive, got "
                              f"{shape}, {hidden}, {depth}")
-        layers, width = [], dim + 1
-        for _ in range(depth):
-            layers += [nn.Linear(width, hidden), nn.SiLU()]
-            width = hidden
-        layers.append(nn.Linear(width, dim))
-        self.net = nn.Sequential(*layers)
+        self.net = mlp(dim + 1, dim, hidden, depth)
 
     def forward(self, inp: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         if tuple(inp.shape[1:]) != self.shape:

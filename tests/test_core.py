@@ -86,3 +86,21 @@ def test_figure_and_scatter2d():
         scatter2d(axes[1], torch.zeros(5, 3))
     fig, ax = figure()
     assert not hasattr(ax, "__len__")
+
+
+def test_mlp_layers_widths_and_bad_input():
+    from torch import nn
+    from papers_lib.core import mlp
+    net = mlp(3, 2, hidden=5, depth=2, act=nn.Tanh)
+    kinds = [type(m).__name__ for m in net]
+    assert kinds == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    assert [(m.in_features, m.out_features) for m in net if isinstance(m, nn.Linear)] == [
+        (3, 5), (5, 5), (5, 2)]
+    lin = mlp(4, 1, depth=0)
+    assert len(lin) == 1 and lin[0].in_features == 4
+    with pytest.raises(ValueError, match="hidden must be a positive int"):
+        mlp(3, 2, hidden=0)
+    with pytest.raises(ValueError, match="depth must be an int >= 0"):
+        mlp(3, 2, depth=-1)
+    with pytest.raises(ValueError, match="d_out must be a positive int"):
+        mlp(3, 2.5)

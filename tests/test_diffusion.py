@@ -219,3 +219,15 @@ def test_bad_input():
         GaussianMixture(torch.zeros(1, 2), torch.tensor([[[1.0, 2.0], [2.0, 1.0]]]))
     with pytest.raises(ValueError, match="shape"):
         gm.log_prob(torch.zeros(3, 5))
+
+
+def test_training_times_range_given_times_and_shape_check():
+    from papers_lib.diffusion import training_times
+    sch, x0 = VPLinear(), torch.zeros(500, 2, dtype=torch.float64)
+    t = training_times(sch, x0, generator=torch.Generator().manual_seed(0))
+    assert t.shape == (500,) and t.dtype == torch.float64
+    assert sch.t_min <= t.min() and t.max() <= sch.t_max and t.std() > 0.2
+    given = torch.full((500,), 0.3)
+    assert torch.equal(training_times(sch, x0, given), given.double())
+    with pytest.raises(ValueError, match="t must have shape"):
+        training_times(sch, x0, torch.ones(3))

@@ -127,7 +127,7 @@ def test_networks_shapes_and_bad_input():
         D(torch.zeros(5, 3))
     with pytest.raises(ValueError, match="positive"):
         MLPDiscriminator(hidden=0)
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="depth must be an int >= 0"):
         MLPGenerator(depth=-1)
 
 

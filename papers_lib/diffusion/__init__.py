@@ -22,8 +22,8 @@ from ..ode import NFECounter, odeint
 
 # %% auto #0
 __all__ = ['KINDS', 'NoiseSchedule', 'VPLinear', 'VPCosine', 'VE', 'DiscreteSchedule', 'q_sample', 'q_log_prob', 'convert',
-           'eps_model', 'denoising_loss', 'GaussianMixture', 'ddim_sample', 'ddpm_sample', 'probability_flow',
-           'pf_ode_sample']
+           'eps_model', 'training_times', 'denoising_loss', 'GaussianMixture', 'ddim_sample', 'ddpm_sample',
+           'probability_flow', 'pf_ode_sample']
 
 # %% ../../nbs/generative/02_diffusion_toolkit.ipynb #c005
 _Time = Union[float, torch.Tensor]
@@ -314,13 +314,11 @@ def eps_model(model: _Model, schedule: NoiseSchedule, kind: str = "eps",
     return eps_fn
 
 
-def denoising_loss(model: _Model, schedule: NoiseSchedule, x0: torch.Tensor,
-                   kind: str = "eps", *, t: Optional[torch.Tensor] = None,
+def training_times(schedule: NoiseSchedule, x0: torch.Tensor,
+                   t: Optional[torch.Tensor] = None,
                    generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """E ||model(x_t, t) - target||^2 (summed over non-batch dimensions, mean over the
-    batch) with the regression target of `kind` (eps, score = -eps/sigma, x0, v);
-    t ~ U[t_min, t_max] unless given."""
-    _check_kind(kind)
+    """One time per row of `x0` for a training loss: t ~ U[t_min, t_max] of the
+    schedule unless `t` is given; checked to have shape (n,), in x0's dtype."""
     n = x0.shape[0]
     if t is None:
         u = torch.rand(n, generator=generator, dtype=torch.float64)
@@ -328,6 +326,17 @@ def denoising_loss(model: _Model, schedule: NoiseSchedule, x0: torch.Tensor,
     t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device)
     if t.shape != (n,):
         raise ValueError(f"t must have shape (n,) = ({n},), got {tuple(t.shape)}")
+    return t
+
+
+def denoising_loss(model: _Model, schedule: NoiseSchedule, x0: torch.Tensor,
+                   kind: str = "eps", *, t: Optional[torch.Tensor] = None,
+                   generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """E ||model(x_t, t) - target||^2 (summed over non-batch dimensions, mean over the
+    batch) with the regression target of `kind` (eps, score = -eps/sigma, x0, v);
+    t ~ U[t_min, t_max] unless given."""
+    _check_kind(kind)
+    t = training_times(schedule, x0, t, generator)
     xt, eps = q_sample(schedule, x0, t, generator=generator)
     target = {"eps": eps, "x0": x0}.get(kind)
     if target is None:
@@ -336,7 +345,7 @@ def denoising_loss(model: _Model, schedule: NoiseSchedule, x0: torch.Tensor,
     if pred.shape != x0.shape:
         raise ValueError(f"model returned shape {tuple(pred.shape)}, expected "
                          f"{tuple(x0.shape)}")
-    return (pred - target).pow(2).reshape(n, -1).sum(1).mean()
+    return (pred - target).pow(2).reshape(x0.shape[0], -1).sum(1).mean()
 
 # %% ../../nbs/generative/02_diffusion_toolkit.ipynb #c017
 class GaussianMixture:

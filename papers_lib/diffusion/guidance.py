@@ -20,7 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import GaussianMixture, NoiseSchedule, q_sample
+from ..core import mlp
+from . import (GaussianMixture, NoiseSchedule, q_sample,
+                                  training_times)
 
 # %% auto #0
 __all__ = ['NoisyClassifier', 'classifier_loss', 'classifier_guidance', 'LabelledMixture']
@@ -47,11 +49,7 @@ class NoisyClassifier(nn.Module):
         self.n_classes = _pos_int(n_classes, "n_classes")
         hidden, depth = _pos_int(hidden, "hidden"), _pos_int(depth, "depth")
         self.n_freq = _pos_int(n_freq, "n_freq")
-        layers, w = [], dim + 2 * n_freq
-        for _ in range(depth):
-            layers += [nn.Linear(w, hidden), nn.SiLU()]
-            w = hidden
-        self.net = nn.Sequential(*layers, nn.Linear(w, n_classes))
+        self.net = mlp(dim + 2 * n_freq, n_classes, hidden, depth)
         self.register_buffer("freqs", math.pi * torch.arange(1, n_freq + 1.0))
 
     def forward(self, x: torch.Tensor, t) -> torch.Tensor:
@@ -94,12 +92,7 @@ def classifier_loss(classifier: _Classifier, schedule: NoiseSchedule,
                         f"{type(schedule).__name__}")
     n = x0.shape[0]
     y = _labels(y, n, x0.device)
-    if t is None:
-        u = torch.rand(n, generator=generator, dtype=torch.float64)
-        t = (schedule.t_min + (schedule.t_max - schedule.t_min) * u).to(x0)
-    t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device)
-    if t.shape != (n,):
-        raise ValueError(f"t must have shape (n,) = ({n},), got {tuple(t.shape)}")
+    t = training_times(schedule, x0, t, generator)
     xt, _ = q_sample(schedule, x0, t, generator=generator)
     logits = classifier(xt, t)
     if logits.ndim != 2 or logits.shape[0] != n:

@@ -21,6 +21,8 @@ from typing import Callable, Optional, Union
 import torch
 from torch import nn
 
+from ..core import mlp
+
 # %% auto #0
 __all__ = ['VARIANTS', 'SCHEDULES', 'alpha_schedule', 'deblend_step', 'iadb_sample', 'means_loss', 'MeansMLP', 'gmm_blend_means']
 
@@ -147,12 +149,7 @@ class MeansMLP(nn.Module):
         if dim < 1 or hidden < 1 or depth < 1:
             raise ValueError(f"dim, hidden and depth must be positive, got "
                              f"{dim}, {hidden}, {depth}")
-        layers, width = [], dim + 1
-        for _ in range(depth):
-            layers += [nn.Linear(width, hidden), nn.SiLU()]
-            width = hidden
-        layers.append(nn.Linear(width, 2 * dim))
-        self.net, self.dim = nn.Sequential(*layers), dim
+        self.net, self.dim = mlp(dim + 1, 2 * dim, hidden, depth), dim
 
     def forward(self, alpha: torch.Tensor, x: torch.Tensor):
         if x.ndim != 2 or x.shape[1] != self.dim:

@@ -16,6 +16,7 @@ from typing import Callable, Optional, Sequence, Union
 import torch
 from torch import nn
 
+from ..core import mlp
 from ..ode import odeint
 
 # %% auto #0
@@ -275,12 +276,7 @@ class VectorFieldMLP(nn.Module):
         if dim < 1 or hidden < 1 or depth < 1:
             raise ValueError(f"dim, hidden and depth must be positive, got "
                              f"{dim}, {hidden}, {depth}")
-        layers, width = [], dim + 1
-        for _ in range(depth):
-            layers += [nn.Linear(width, hidden), nn.SiLU()]
-            width = hidden
-        layers.append(nn.Linear(width, dim))
-        self.net, self.dim = nn.Sequential(*layers), dim
+        self.net, self.dim = mlp(dim + 1, dim, hidden, depth), dim
 
     def forward(self, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 2 or x.shape[1] != self.dim:

@@ -18,18 +18,14 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import nn
 
-from .rectified import Coupling, rectified_loss
+from .rectified import Coupling, _check_pairs, rectified_loss
 
 # %% auto #0
 __all__ = ['ot_assignment', 'minibatch_ot_coupling', 'sinkhorn_plan', 'sinkhorn_coupling', 'gradient_variance']
 
 # %% ../../nbs/generative/10_multisample_fm.ipynb #c005
 def _check_batches(x0: torch.Tensor, x1: torch.Tensor) -> None:
-    if not isinstance(x0, torch.Tensor) or not isinstance(x1, torch.Tensor):
-        raise TypeError("x0 and x1 must be torch.Tensors")
-    if x0.ndim < 2 or x0.shape != x1.shape:
-        raise ValueError(f"x0 and x1 must have the same shape (n, ...), got "
-                         f"{tuple(x0.shape)} and {tuple(x1.shape)}")
+    _check_pairs(x0, x1)          # tensors of the same shape (n, ...)
     if x0.shape[0] < 1:
         raise ValueError("x0 and x1 must hold at least one row")
 

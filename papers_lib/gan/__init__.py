@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core import progress, set_seed
+from ..core import mlp, progress, set_seed
 
 # %% auto #0
 __all__ = ['value_function', 'minimax_d_loss', 'minimax_g_loss', 'nonsaturating_g_loss', 'optimal_discriminator', 'MLPGenerator',
@@ -75,20 +75,6 @@ def optimal_discriminator(log_p_data: torch.Tensor,
     return torch.sigmoid(log_p_data - log_p_g)
 
 # %% ../../nbs/generative/03_gan.ipynb #c014
-def _mlp(d_in: int, d_out: int, hidden: int, depth: int,
-         act: Callable[[], nn.Module]) -> nn.Sequential:
-    for name, v in [("dimensions", min(d_in, d_out)), ("hidden", hidden),
-                    ("depth", depth)]:
-        if isinstance(v, bool) or int(v) != v or v < 1:
-            raise ValueError(f"{name} must be positive ints, got {v!r}")
-    layers, width = [], d_in
-    for _ in range(depth):
-        layers += [nn.Linear(width, hidden), act()]
-        width = hidden
-    layers.append(nn.Linear(width, d_out))
-    return nn.Sequential(*layers)
-
-
 class MLPGenerator(nn.Module):
     """G(z): an MLP (ReLU) from a latent z ~ N(0, I_latent_dim) to data of shape
     (n, data_dim)."""
@@ -96,7 +82,7 @@ class MLPGenerator(nn.Module):
     def __init__(self, latent_dim: int = 2, data_dim: int = 2, hidden: int = 64,
                  depth: int = 2):
         super().__init__()
-        self.net = _mlp(latent_dim, data_dim, hidden, depth, nn.ReLU)
+        self.net = mlp(latent_dim, data_dim, hidden, depth, nn.ReLU)
         self.latent_dim, self.data_dim = int(latent_dim), int(data_dim)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -119,7 +105,7 @@ class MLPDiscriminator(nn.Module):
 
     def __init__(self, data_dim: int = 2, hidden: int = 64, depth: int = 2):
         super().__init__()
-        self.net = _mlp(data_dim, 1, hidden, depth, lambda: nn.LeakyReLU(0.2))
+        self.net = mlp(data_dim, 1, hidden, depth, lambda: nn.LeakyReLU(0.2))
         self.data_dim = int(data_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
