@@ -66,13 +66,15 @@ def test_api_page_links_every_object_to_its_chapter():
 
 def _commented_out_markdown(nb) -> list[int]:
     """Markdown cells written as Python comments (every line starts with '#' and one is
-    a bare '#'): a percent-format draft pasted without removing the comment marks, which
-    renders as a stack of headings."""
+    a bare '#', or a line starts with '# #'): a percent-format draft pasted without
+    removing the comment marks, which renders as a stack of headings."""
     bad = []
     for i, cell in enumerate(nb.cells):
         lines = cell.source.split("\n")
-        if (cell.cell_type == "markdown" and len(lines) > 1
-                and all(ln.startswith("#") for ln in lines) and "#" in lines):
+        commented = len(lines) > 1 and all(ln.startswith("#") for ln in lines) \
+            and "#" in lines
+        if cell.cell_type == "markdown" and (
+                commented or any(ln.startswith("# #") for ln in lines)):
             bad.append(i)
     return bad
 
@@ -81,7 +83,8 @@ def test_detector_of_commented_out_markdown():
     good = nbformat.v4.new_markdown_cell("# Title\n\nText.")
     heads = nbformat.v4.new_markdown_cell("## Summary")
     bad = nbformat.v4.new_markdown_cell("# # Title\n#\n# Text.")
-    assert _commented_out_markdown(_nb(good, heads, bad)) == [2]
+    title = nbformat.v4.new_markdown_cell("# # Title\n\nPlain text.")
+    assert _commented_out_markdown(_nb(good, heads, bad, title)) == [2, 3]
 
 
 def test_no_chapter_has_commented_out_markdown():
