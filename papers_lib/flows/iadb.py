@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ..core import mlp
+from .matching import _log_weights
 
 # %% auto #0
 __all__ = ['VARIANTS', 'SCHEDULES', 'alpha_schedule', 'deblend_step', 'iadb_sample', 'means_loss', 'MeansMLP', 'gmm_blend_means']
@@ -173,11 +174,7 @@ def gmm_blend_means(means: torch.Tensor, std: Union[float, torch.Tensor],
     std = torch.as_tensor(std, dtype=means.dtype).expand(k)
     if bool((std <= 0).any()):
         raise ValueError("std must be > 0")
-    w = torch.full((k,), 1.0 / k, dtype=means.dtype) if weights is None \
-        else torch.as_tensor(weights, dtype=means.dtype)
-    if w.shape != (k,) or bool((w <= 0).any()):
-        raise ValueError(f"weights must be {k} positive numbers")
-    log_w = (w / w.sum()).log()
+    log_w = _log_weights(weights, k, means.dtype)
 
     def means_fn(alpha, x: torch.Tensor):
         if x.ndim != 2 or x.shape[1] != means.shape[1]:

@@ -16,7 +16,7 @@ from typing import Callable, Optional, Union
 
 import torch
 
-from .matching import _as_time, sample
+from .matching import _as_time, _log_weights, sample
 
 _Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -195,11 +195,7 @@ def gmm_fields(interp: Interpolant, means0: torch.Tensor,
         std = torch.as_tensor(std, dtype=m.dtype).expand(k)
         if bool((std < 0).any()):
             raise ValueError("std0 and std1 must be >= 0")
-        w = torch.full((k,), 1.0 / k, dtype=m.dtype) if w is None \
-            else torch.as_tensor(w, dtype=m.dtype)
-        if w.shape != (k,) or bool((w <= 0).any()):
-            raise ValueError(f"weights must be {k} positive numbers")
-        return std, (w / w.sum()).log()
+        return std, _log_weights(w, k, m.dtype)
 
     s0, lw0 = prep(std0, weights0, k0, m0)
     s1, lw1 = prep(std1, weights1, k1, m1)

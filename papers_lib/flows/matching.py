@@ -226,6 +226,17 @@ def sample(v_theta: _Field, x0: torch.Tensor, steps: Optional[int] = 100,
     return (t, xs) if trajectory else xs[-1]
 
 # %% ../../nbs/generative/01_flow_matching.ipynb #c025
+def _log_weights(weights: Optional[torch.Tensor], k: int,
+                 dtype: torch.dtype) -> torch.Tensor:
+    """Log mixture weights, normalised: uniform when `weights` is None, else `k`
+    positive numbers (a `ValueError` otherwise)."""
+    w = torch.full((k,), 1.0 / k, dtype=dtype) if weights is None \
+        else torch.as_tensor(weights, dtype=dtype)
+    if w.shape != (k,) or bool((w <= 0).any()):
+        raise ValueError(f"weights must be {k} positive numbers")
+    return (w / w.sum()).log()
+
+
 def gmm_marginal_field(path: GaussianPath, means: torch.Tensor,
                        std: Union[float, torch.Tensor],
                        weights: Optional[torch.Tensor] = None) -> _Field:
@@ -239,11 +250,7 @@ def gmm_marginal_field(path: GaussianPath, means: torch.Tensor,
     std = torch.as_tensor(std, dtype=means.dtype).expand(k)
     if bool((std < 0).any()):
         raise ValueError("std must be >= 0")
-    w = torch.full((k,), 1.0 / k, dtype=means.dtype) if weights is None \
-        else torch.as_tensor(weights, dtype=means.dtype)
-    if w.shape != (k,) or bool((w <= 0).any()):
-        raise ValueError(f"weights must be {k} positive numbers")
-    log_w = (w / w.sum()).log()
+    log_w = _log_weights(weights, k, means.dtype)
 
     def field(t, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 2 or x.shape[1] != means.shape[1]:
