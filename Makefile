@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed-stamp
 JOBS    ?= auto
 PYTEST  := $(BIN)/python -m pytest
 
-.PHONY: help venv export check-sync pytest nbval book book-check serve test run bench clean
+.PHONY: help venv export check-sync pytest nbval book book-check serve test run fresh-seeds bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -22,11 +22,12 @@ $(STAMP): requirements-dev.txt setup.py settings.ini
 
 venv: $(STAMP)  ## create .venv with torch (CPU), the pinned tools and papers_lib (editable)
 
-export: $(STAMP)  ## notebooks -> papers_lib, and the API page
+export: $(STAMP)  ## notebooks -> papers_lib, the API page and the Reproductions page
 	$(BIN)/nbdev_export
 	$(BIN)/python tools/api_page.py
+	$(BIN)/python tools/ledger.py
 
-check-sync: $(STAMP)  ## fail unless papers_lib, nbs/api.md and the notebooks are in sync and clean
+check-sync: $(STAMP)  ## fail unless papers_lib, nbs/api.md, nbs/reproductions.md and the notebooks are in sync and clean
 	BIN=$(BIN) tools/check_sync.sh
 
 pytest: $(STAMP)  ## library tests (tests/)
@@ -54,6 +55,9 @@ test: check-sync pytest nbval book-check  ## every test: sync, library tests, no
 run: $(STAMP)  ## execute chapters in place and clean them: make run NB="nbs/x/y.ipynb ..."
 	$(BIN)/papers-run $(NB)
 	for f in $(NB); do $(BIN)/nbdev_clean --fname $$f; done
+
+fresh-seeds: $(STAMP)  ## re-run chapters on seeds they never saw, write nothing: make fresh-seeds NB="..." OFFSET=4242
+	$(BIN)/papers-run $(NB) --seed-offset $(or $(OFFSET),4242)
 
 bench: $(STAMP)  ## optimizer step time vs AdamW, 10M parameters (a benchmark, not a test): make bench ARGS="--device cuda"
 	$(BIN)/python benchmarks/optim_step.py $(ARGS)

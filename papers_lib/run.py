@@ -44,11 +44,14 @@ def device_info() -> dict:
 
 # %% ../nbs/foundations/03_running.ipynb #c009
 def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: bool = False,
-                 timeout: Optional[int] = None, kernel_name: Optional[str] = None) -> dict:
+                 timeout: Optional[int] = None, kernel_name: Optional[str] = None,
+                 seed_offset: int = 0) -> dict:
     """Execute the notebook at `path` in place; return counts of the cells run and skipped.
 
     GPU cells (`#| gpu`) run only when `gpu` is true, and each gets a `gpu_run` record
     (device, torch, cuda, date, wall_s) in its metadata. `timeout` is per cell, in seconds.
+    A non-zero `seed_offset` runs the chapter on fresh seeds (`$PAPERS_SEED_OFFSET` in its
+    kernel) and writes nothing back; the counts then carry the claim lines it printed.
     """
     try:
         import nbformat
@@ -56,6 +59,8 @@ def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: b
     except ImportError as e:  # the `run` extra is not installed
         raise ImportError("papers-run needs nbformat, nbclient and ipykernel: "
                           "pip install 'papers_lib[run]'") from e
+    if not isinstance(seed_offset, int) or isinstance(seed_offset, bool) or seed_offset < 0:
+        raise ValueError(f"seed_offset must be a non-negative int, got {seed_offset!r}")
     path = Path(path)
     if path.suffix != ".ipynb" or not path.is_file():
         raise FileNotFoundError(f"no notebook at {path}")
@@ -68,7 +73,8 @@ def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: b
                             resources={"metadata": {"path": str(path.parent)}}, **kw)
     counts = {"cpu_run": 0, "gpu_run": 0, "gpu_skipped": 0}
     env = {"PAPERS_QUIET": "1",  # no progress bars: they print timings
-           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}  # figures as outputs
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline",  # figures as outputs
+           "PAPERS_SEED_OFFSET": str(seed_offset)}  # papers_lib.claims.seed reads it
     if not gpu:  # the stored CPU outputs are computed single-threaded, as the tests run them
         env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     old = {k: os.environ.get(k) for k in env}
@@ -102,7 +108,13 @@ def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: b
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    nbformat.write(nb, path)
+    if seed_offset:  # fresh seeds: report the claims, keep the stored reference outputs
+        counts["claims"] = [line for cell in nb.cells if cell.cell_type == "code"
+                            for out in cell.get("outputs", []) if out.get("name") == "stdout"
+                            for line in out.get("text", "").splitlines()
+                            if line.startswith(("Claim ", "Not tested "))]
+    else:
+        nbformat.write(nb, path)
     return counts
 
 # %% ../nbs/foundations/03_running.ipynb #c013
@@ -116,16 +128,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--keep-cpu-outputs", action="store_true",
                    help="run every cell but write back only the GPU cells' outputs")
     p.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    p.add_argument("--seed-offset", type=int, default=0, metavar="K",
+                   help="run on fresh seeds (PAPERS_SEED_OFFSET=K), print the claim lines, "
+                        "write nothing back")
     args = p.parse_args(argv)
     for nb in args.notebooks:
         t0 = time.perf_counter()
         try:
             counts = run_notebook(nb, gpu=args.gpu, keep_cpu_outputs=args.keep_cpu_outputs,
-                                  timeout=args.timeout)
+                                  timeout=args.timeout, seed_offset=args.seed_offset)
         except Exception as e:  # report and stop: the notebook on disk is unchanged
             print(f"papers-run: {nb}: {type(e).__name__}: {e}", file=sys.stderr)
             return 1
         print(f"papers-run: {nb}: {counts['cpu_run']} CPU cells, {counts['gpu_run']} GPU "
               f"cells run, {counts['gpu_skipped']} GPU cells skipped "
               f"({time.perf_counter() - t0:.1f} s)")
+        for line in counts.get("claims", []):
+            print(f"  {line}")
     return 0

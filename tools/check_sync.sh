@@ -10,11 +10,12 @@ before=$(snapshot)
 "$BIN/nbdev_export"
 "$BIN/nbdev_clean"
 "$BIN/python" tools/api_page.py
+"$BIN/python" tools/ledger.py
 after=$(snapshot)
 if [ "$before" != "$after" ]; then
-  echo "check-sync: FAILED. These files changed under nbdev_export / nbdev_clean / tools/api_page.py:" >&2
+  echo "check-sync: FAILED. These files changed under nbdev_export / nbdev_clean / tools/api_page.py / tools/ledger.py:" >&2
   diff <(echo "$before") <(echo "$after") | grep '^[<>]' | awk '{print "  " $3}' | sort -u >&2
   echo "Commit the regenerated files (papers_lib is generated from the notebooks: edit the notebooks)." >&2
   exit 1
 fi
-echo "check-sync: papers_lib, nbs/api.md and the notebooks are in sync"
+echo "check-sync: papers_lib, nbs/api.md, nbs/reproductions.md and the notebooks are in sync"
