@@ -124,3 +124,26 @@ def test_nbval_plugin_runs_gpu_cells_without_comparing_them_on_a_gpu_host(tmp_pa
                           "no:cacheprovider", str(path)], capture_output=True, text=True,
                          cwd=Path(__file__).parents[1])
     assert out.returncode == 0 and "2 passed" in out.stdout, out.stdout[-2000:]
+
+
+def test_seed_offset_reaches_the_kernel_and_writes_nothing(tmp_path, capsys):
+    path = _notebook(tmp_path, "from papers_lib.claims import seed\n"
+                     "print(f'Claim s [reproduced]: seed {seed(3)} | m | t | theorem: x')\n"
+                     "print('not a claim')")
+    before = path.read_text()
+    counts = run_notebook(path, seed_offset=1000)
+    assert counts["claims"] == ["Claim s [reproduced]: seed 1003 | m | t | theorem: x"]
+    assert path.read_text() == before
+    assert main([str(path), "--seed-offset", "2000"]) == 0
+    assert "  Claim s [reproduced]: seed 2003" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="seed_offset"):
+        run_notebook(path, seed_offset=-1)
+
+
+def test_seed_offset_run_fails_when_a_claim_fails(tmp_path, capsys):
+    path = _notebook(tmp_path, "from papers_lib.claims import claim, seed\n"
+                     "claim('c', 's', [seed(0)] * 3, op='<', threshold=10, "
+                     "source='theorem: x')")
+    assert main([str(path)]) == 0  # offset 0: seed(0) = 0 < 10
+    assert main([str(path), "--seed-offset", "100"]) == 1  # 100 < 10 fails
+    assert "ClaimFailed" in capsys.readouterr().err
