@@ -87,6 +87,26 @@ def test_noprop_loss_closed_form():
         assert torch.allclose(noprop_loss(m, x, y, t, gen(t)), ref)
 
 
+def test_elbo_weight_is_the_gaussian_kl_of_the_step():
+    """With eta = 1, block t's loss is T times the KL between q(z_t | z_{t-1}, u_y) and
+    p(z_t | z_{t-1}, x): two Gaussians with variance c_t whose means differ by
+    a_t (u_hat - u_y), so KL = a_t^2 / (2 c_t) ||u_hat - u_y||^2."""
+    m = model(T=4)
+    x, y = data()
+    for t in range(1, 5):
+        hi, lo = m.alpha_bar(t - 1), m.alpha_bar(t)
+        beta = 1 - hi / lo
+        a = lo ** 0.5 * beta / (1 - hi)
+        c = (1 - lo) / (1 - hi) * beta
+        assert a ** 2 / c == pytest.approx(m.snr(t) - m.snr(t - 1), rel=1e-10)
+        ab = m.alpha_bar(t - 1)
+        eps = torch.randn(6, 3, generator=gen(t), dtype=F64)
+        z = ab ** 0.5 * m.u[y] + (1 - ab) ** 0.5 * eps
+        pred = m.blocks[t - 1](torch.cat([x, z], 1))
+        kl = a ** 2 / (2 * c) * ((pred - m.u[y]) ** 2).sum(1).mean()
+        assert torch.allclose(noprop_loss(m, x, y, t, gen(t)), 4 * kl)
+
+
 def test_each_loss_reaches_only_its_block():
     m = model(T=4)
     x, y = data()
