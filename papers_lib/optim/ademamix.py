@@ -133,7 +133,8 @@ class AdEMAMix(BaseOptimizer):
         lr: learning rate (default 1e-3).
         betas: (beta1, beta2, beta3), decays of the fast EMA, of the second-moment EMA
             and of the slow EMA (default (0.9, 0.999, 0.9999)).
-        alpha: weight of the slow EMA (default 5.0).
+        alpha: weight of the slow EMA (default 5.0; the reference implementation's
+            default is 2.0).
         beta3_warmup: steps over which beta3's half-life grows linearly from beta1's to
             beta3's; None (the default) for none.
         alpha_warmup: steps over which alpha grows linearly from 0; None for none.
