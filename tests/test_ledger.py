@@ -25,11 +25,12 @@ def test_chapter_reads_cpu_and_gpu_claims(tmp_path):
     gpu = nbformat.v4.new_code_cell("#| gpu\nclaims")
     gpu.outputs = [_out("Claim a [reproduced]: s | measured 4, 4, 4 (3 seeds) | < 5 on 3/3 "
                         "seeds | paper: Fig. 1\n")]
-    nb.cells = [nbformat.v4.new_markdown_cell("# A chapter\n\ntext"), cpu, gpu]
+    nb.cells = [nbformat.v4.new_markdown_cell("# A chapter\n\nPaper: A title (X, 2020)"),
+                cpu, gpu]
     path = tmp_path / "01_x.ipynb"
     nbformat.write(nb, path)
-    title, c, g = ledger.chapter(path, parse_line, is_gpu_cell)
-    assert title == "A chapter"
+    title, c, g, paper = ledger.chapter(path, parse_line, is_gpu_cell)
+    assert title == "A chapter" and paper
     assert [x["id"] for x in c] == ["a", "b"] and [x["verdict"] for x in c] == [
         "reproduced", "not tested"]
     assert [x["measured"] for x in g] == ["measured 4, 4, 4 (3 seeds)"]
