@@ -30,6 +30,13 @@ def chapter_title(nb_path: Path) -> str:
     return nb_path.stem
 
 
+def write_if_changed(path: Path, text: str) -> None:
+    """Write a generated page only when its text changes (and say so)."""
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
 def origins(py: Path) -> dict:
     """Map each top-level name defined in the generated module `py` to its notebook."""
     lines = py.read_text().splitlines()
@@ -101,10 +108,7 @@ def main() -> int:
                        if nb else "")
             rows.append(f"| `{name}` | {kind(obj)} | {summary(obj)} | {chapter} |")
         rows.append("")
-    text = "\n".join(rows)
-    if not OUT.exists() or OUT.read_text() != text:
-        OUT.write_text(text)
-        print(f"wrote {OUT.relative_to(ROOT)}")
+    write_if_changed(OUT, "\n".join(rows))
     return 0
 
 

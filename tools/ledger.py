@@ -14,6 +14,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from api_page import chapter_title, write_if_changed  # tools/, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "nbs" / "reproductions.md"
 SKIP_PARTS = {"At a glance", "Foundations", "Back matter"}
@@ -50,15 +52,9 @@ def chapter(nb_path: Path, parse_line, is_gpu_cell):
     """Title, CPU claims, GPU claims (dicts of fields, in order) and whether the notebook is a
     paper's chapter (a `Paper:` line in its first cells)."""
     nb = json.loads(nb_path.read_text())
-    title = nb_path.stem
+    title = chapter_title(nb_path)
     paper = any(PAPER.search("".join(c["source"])) for c in nb["cells"][:3]
                 if c["cell_type"] == "markdown")
-    for c in nb["cells"]:
-        if c["cell_type"] == "markdown":
-            m = re.search(r"^#\s+(.+)$", "".join(c["source"]), re.M)
-            if m:
-                title = m.group(1).strip()
-                break
     cpu, gpu = [], []
     for c in nb["cells"]:
         if c["cell_type"] != "code":
@@ -139,10 +135,7 @@ def main() -> int:
     if pending:
         head += ["Chapters whose claims are not yet stated in the protocol's lines: "
                  + ", ".join(pending) + ".", ""]
-    text = "\n".join(head + body)
-    if not OUT.exists() or OUT.read_text() != text:
-        OUT.write_text(text)
-        print(f"wrote {OUT.relative_to(ROOT)}")
+    write_if_changed(OUT, "\n".join(head + body))
     return 0
 
 
