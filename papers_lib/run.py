@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 # %% auto #0
-__all__ = ['GPU_DIRECTIVE', 'is_gpu_cell', 'device_info', 'run_notebook', 'main']
+__all__ = ['GPU_DIRECTIVE', 'is_gpu_cell', 'device_info', 'cpu_env', 'run_notebook', 'main']
 
 # %% ../nbs/foundations/03_running.ipynb #c003
 GPU_DIRECTIVE = re.compile(r"^\s*#\|\s*gpu\s*$")
@@ -41,6 +41,16 @@ def device_info() -> dict:
     if torch.cuda.is_available():
         info["device"] = torch.cuda.get_device_name(torch.cuda.current_device())
     return info
+
+# %% ../nbs/foundations/03_running.ipynb #c008b
+def cpu_env() -> dict:
+    """The environment of a kernel whose CPU outputs are stored or compared: one thread and,
+    on x86-64, torch's AVX2 kernels, so that the outputs are the same on every machine."""
+    import platform
+    env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        env["ATEN_CPU_CAPABILITY"] = "avx2"  # not AVX-512, where a machine has it
+    return env
 
 # %% ../nbs/foundations/03_running.ipynb #c009
 def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: bool = False,
@@ -75,8 +85,8 @@ def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: b
     env = {"PAPERS_QUIET": "1",  # no progress bars: they print timings
            "MPLBACKEND": "module://matplotlib_inline.backend_inline",  # figures as outputs
            "PAPERS_SEED_OFFSET": str(seed_offset)}  # papers_lib.claims.seed reads it
-    if not gpu:  # the stored CPU outputs are computed single-threaded, as the tests run them
-        env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    if not gpu:  # the stored CPU outputs are computed as the tests run them
+        env.update(cpu_env())
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits the environment
     try:

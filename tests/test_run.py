@@ -147,3 +147,12 @@ def test_seed_offset_run_fails_when_a_claim_fails(tmp_path, capsys):
     assert main([str(path)]) == 0  # offset 0: seed(0) = 0 < 10
     assert main([str(path), "--seed-offset", "100"]) == 1  # 100 < 10 fails
     assert "ClaimFailed" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(__import__("platform").machine().lower() not in ("x86_64", "amd64"),
+                    reason="the kernel pin is for x86-64")
+def test_cpu_kernels_run_on_avx2_kernels_on_x86(tmp_path):
+    """Stored CPU outputs are computed with AVX2 kernels, also on an AVX-512 machine."""
+    path = _notebook(tmp_path, "import torch; print(torch.backends.cpu.get_cpu_capability())")
+    run_notebook(path)
+    assert nbformat.read(path, as_version=4).cells[0].outputs[0]["text"] == "AVX2\n"
