@@ -93,3 +93,15 @@ def test_no_chapter_has_commented_out_markdown():
              for p in sorted(root.rglob("*.ipynb"))
              if ".ipynb_checkpoints" not in p.parts}
     assert not {k: v for k, v in found.items() if v}
+
+
+def test_no_chapter_writes_a_directive_with_a_space():
+    """`# | export` (as a code formatter writes it) is not a directive for the book's reader
+    nor for the chapter checks: directives are written `#| ...`."""
+    import re
+    bad = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "nbs").rglob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code" and re.search(r"^#\s+\|", cell.source, re.M):
+                bad.append(path.name)
+    assert not bad, f"'# |' directives in {sorted(set(bad))}"

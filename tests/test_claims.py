@@ -68,7 +68,7 @@ def test_values_accept_tensors_and_scalars():
     (dict(op="=="), "op must be one of"),
     (dict(op=None), "op and threshold together"),
     (dict(op=None, threshold=None), "needs op and threshold"),
-    (dict(id="Bad Id"), "lowercase slug"),
+    (dict(id="Bad Id"), "must be a slug"),
     (dict(statement="a | b"), "without '\\|'"),
     (dict(statement="two\nlines"), "one line"),
     (dict(digits=0), "digits must be")])
@@ -116,7 +116,7 @@ def test_parse_line_inverts_the_line(capsys):
 
 
 @pytest.mark.parametrize("args, match", [
-    (("Bad id", "s", "r"), "lowercase slug"), (("x", "", "r"), "statement"),
+    (("Bad id", "s", "r"), "must be a slug"), (("x", "", "r"), "statement"),
     (("x", "s", "a | b"), "reason")])
 def test_not_tested_refuses_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
