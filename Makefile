@@ -31,12 +31,12 @@ check-sync: $(STAMP)  ## fail unless papers_lib, nbs/api.md, nbs/reproductions.m
 	BIN=$(BIN) tools/check_sync.sh
 
 pytest: $(STAMP)  ## library tests (tests/)
-	$(PYTEST) tests -q -n $(JOBS) --durations=5
+	$(PYTEST) tests -q -n $(JOBS) --durations=5 -p tests.cost_report --cost-json _build/cost-tests.json
 
 nbval: $(STAMP)  ## run every chapter's CPU cells and compare with the stored outputs (strict)
 	$(PYTEST) nbs -p tests.nbval_gpu --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/sanitize.cfg -n $(JOBS) --dist loadfile \
-	  --durations=15 -q -rs
+	  --durations=15 -q -rs -p tests.cost_report --cost-json _build/cost-nbval.json
 
 book: $(STAMP)  ## build the book (HTML) from the stored outputs into _build/html
 	$(BIN)/jupyter-book build . --path-output . -W -n --keep-going
