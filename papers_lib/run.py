@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 # %% auto #0
-__all__ = ['GPU_DIRECTIVE', 'is_gpu_cell', 'device_info', 'cpu_env', 'run_notebook', 'main']
+__all__ = ['GPU_DIRECTIVE', 'is_gpu_cell', 'device_info', 'kernel_env', 'run_notebook', 'main']
 
 # %% ../nbs/foundations/03_running.ipynb #c003
 GPU_DIRECTIVE = re.compile(r"^\s*#\|\s*gpu\s*$")
@@ -43,13 +43,20 @@ def device_info() -> dict:
     return info
 
 # %% ../nbs/foundations/03_running.ipynb #c008b
-def cpu_env() -> dict:
-    """The environment of a kernel whose CPU outputs are stored or compared: one thread and,
-    on x86-64, torch's AVX2 kernels, so that the outputs are the same on every machine."""
+def kernel_env(gpu: bool = False, seed_offset: int = 0) -> dict:
+    """The environment of a chapter's kernel, for papers-run and for the tests alike.
+
+    Always: no progress bars (they print timings), figures as outputs, the seed offset.
+    Without `gpu` (outputs that are stored or compared): one thread and, on x86-64, torch's
+    AVX2 kernels, so that the outputs are the same on every machine.
+    """
     import platform
-    env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    if platform.machine().lower() in ("x86_64", "amd64"):
-        env["ATEN_CPU_CAPABILITY"] = "avx2"  # not AVX-512, where a machine has it
+    env = {"PAPERS_QUIET": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+           "PAPERS_SEED_OFFSET": str(seed_offset)}  # papers_lib.claims.seed reads it
+    if not gpu:
+        env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        if platform.machine().lower() in ("x86_64", "amd64"):
+            env["ATEN_CPU_CAPABILITY"] = "avx2"  # not AVX-512, where a machine has it
     return env
 
 # %% ../nbs/foundations/03_running.ipynb #c009
@@ -82,11 +89,7 @@ def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: b
     client = NotebookClient(nb, timeout=timeout, coalesce_streams=True,  # one stream a cell
                             resources={"metadata": {"path": str(path.parent)}}, **kw)
     counts = {"cpu_run": 0, "gpu_run": 0, "gpu_skipped": 0}
-    env = {"PAPERS_QUIET": "1",  # no progress bars: they print timings
-           "MPLBACKEND": "module://matplotlib_inline.backend_inline",  # figures as outputs
-           "PAPERS_SEED_OFFSET": str(seed_offset)}  # papers_lib.claims.seed reads it
-    if not gpu:  # the stored CPU outputs are computed as the tests run them
-        env.update(cpu_env())
+    env = kernel_env(gpu, seed_offset)  # CPU outputs computed as the tests run them
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits the environment
     try:
@@ -119,10 +122,10 @@ def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: b
             else:
                 os.environ[k] = v
     if seed_offset:  # fresh seeds: report the claims, keep the stored reference outputs
+        from papers_lib.claims import parse_line  # the one reader of claim lines
         counts["claims"] = [line for cell in nb.cells if cell.cell_type == "code"
                             for out in cell.get("outputs", []) if out.get("name") == "stdout"
-                            for line in out.get("text", "").splitlines()
-                            if line.startswith(("Claim ", "Not tested "))]
+                            for line in out.get("text", "").splitlines() if parse_line(line)]
     else:
         nbformat.write(nb, path)
     return counts

@@ -1,8 +1,8 @@
 """pytest plugin for the notebook tests (`pytest -p tests.nbval_gpu --nbval ...`).
 
-- Kernels start with the environment that `papers-run` gives them when it stores CPU outputs:
-  progress bars off, the inline matplotlib backend, and `papers_lib.run.cpu_env()` (one thread,
-  torch's AVX2 kernels on x86-64).
+- Kernels start with the environment that `papers-run` gives them when it stores CPU outputs,
+  `papers_lib.run.kernel_env()`: progress bars off, the inline matplotlib backend, seed offset 0
+  (whatever the caller's environment says), one thread, torch's AVX2 kernels on x86-64.
 - nbdev_clean stores notebooks without execution counts, and nbval takes a cell without one for
   "unrun" and would not compare it. Every stored notebook here is a complete run (papers-run
   writes it), so each CPU cell is marked as run: its stored outputs, empty or not, are the reference.
@@ -14,10 +14,9 @@ import os
 
 import pytest
 
-from papers_lib.run import cpu_env, is_gpu_cell
+from papers_lib.run import is_gpu_cell, kernel_env
 
-KERNEL_ENV = {"PAPERS_QUIET": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-              **cpu_env()}
+KERNEL_ENV = kernel_env()
 
 
 def pytest_configure(config):
