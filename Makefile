@@ -7,7 +7,8 @@ STAMP   := $(VENV)/.installed-stamp
 JOBS    ?= auto
 PYTEST  := $(BIN)/python -m pytest
 
-.PHONY: help venv export check-sync pytest nbval book book-check serve test run fresh-seeds bench clean
+.PHONY: help venv export check-sync pytest nbval nbval-all book book-check serve test test-full budget run \
+        fresh-seeds bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -30,13 +31,25 @@ export: $(STAMP)  ## notebooks -> papers_lib, the API page and the Reproductions
 check-sync: $(STAMP)  ## fail unless papers_lib, nbs/api.md, nbs/reproductions.md and the notebooks are in sync and clean
 	BIN=$(BIN) tools/check_sync.sh
 
+# one torch thread per xdist worker: two workers of two threads each on two cores wait on
+# each other at every parallel op (a 100x100 eigh: 0.6 ms alone, up to 400 ms contended)
 pytest: $(STAMP)  ## library tests (tests/)
-	$(PYTEST) tests -q -n $(JOBS) --durations=5 -p tests.cost_report --cost-json _build/cost-tests.json
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PYTEST) tests -q -n $(JOBS) --durations=5 -p tests.cost_report --cost-json _build/cost-tests.json
 
-nbval: $(STAMP)  ## run every chapter's CPU cells and compare with the stored outputs (strict)
-	$(PYTEST) nbs -p tests.nbval_gpu --nbval --nbval-current-env \
-	  --nbval-sanitize-with tests/sanitize.cfg -n $(JOBS) --dist loadfile \
-	  --durations=15 -q -rs -p tests.cost_report --cost-json _build/cost-nbval.json
+NBVAL   := $(PYTEST) -p tests.nbval_gpu --nbval --nbval-current-env \
+           --nbval-sanitize-with tests/sanitize.cfg -n $(JOBS) --dist loadfile --durations=15 -q -rs \
+           -p tests.cost_report -p tests.nbval_record --nbval-record tests/nbval-record.json
+SAMPLE  ?= 0.125
+
+nbval: $(STAMP)  ## run the notebooks not verified in tests/nbval-record.json, and a rotating sample (NB="..." to choose among)
+	@mkdir -p _build
+	$(BIN)/python tools/nbcache.py select --sample $(SAMPLE) $(or $(NB),nbs) > _build/nbval-selected.txt
+	@if [ -s _build/nbval-selected.txt ]; then \
+	  $(NBVAL) --cost-json _build/cost-nbval.json $$(cat _build/nbval-selected.txt); \
+	else echo "nbval: every notebook is verified, none sampled"; fi
+
+nbval-all: $(STAMP)  ## run every chapter's CPU cells and compare with the stored outputs (NB="..." for some)
+	$(NBVAL) --cost-json _build/cost-nbval-all.json $(or $(NB),nbs)
 
 book: $(STAMP)  ## build the book (HTML) from the stored outputs into _build/html
 	$(BIN)/jupyter-book build . --path-output . -W -n --keep-going
@@ -49,8 +62,14 @@ book-check: $(STAMP)  ## build the book into a scratch folder, warnings as error
 serve: book  ## build the book and serve it on http://localhost:8000
 	$(BIN)/python -m http.server 8000 -d _build/html
 
-test: check-sync pytest nbval book-check  ## every test: sync, library tests, notebooks, book
+test: check-sync pytest nbval book-check  ## every test: sync, library tests, the notebooks that changed (and a sample), book
 	@echo "make test: all checks passed"
+
+test-full: check-sync pytest nbval-all book-check  ## every test, every notebook
+	@echo "make test-full: all checks passed"
+
+budget: $(STAMP)  ## extrapolate make test and make test-full to 500 notebooks (a benchmark, not a test)
+	$(BIN)/python benchmarks/budget.py $(ARGS)
 
 run: $(STAMP)  ## execute chapters in place and clean them: make run NB="nbs/x/y.ipynb ..."
 	$(BIN)/papers-run $(NB)

@@ -20,7 +20,10 @@ def _w(D=4, seed=0, n=None):
     return torch.randn(shape, generator=g, dtype=F64)
 
 
-def _flow_end(w0, y, T=200.0):
+def _flow_end(w0, y, T=25.0):
+    """The flow at time T (rows of w0 at once): near w* it contracts at the rate
+    psi = gfs_sharpness >= 2.4 for the starts below, so by T = 25 the error is set
+    by the tolerances (a start not yet converged fails the comparison)."""
     return odeint(lambda t, v: -scalar_net_gradient(v, y), w0,
                   torch.tensor([0.0, T], dtype=F64), rtol=1e-10, atol=1e-12)[-1]
 
@@ -76,21 +79,20 @@ def test_gradient_flow_conserves_balances():
 
 
 @pytest.mark.parametrize("y", [1.0, -0.7, 2.5])
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_gfs_equals_flow_endpoint(y, seed):
-    w0 = _w(4, seed=seed)
-    ws = gradient_flow_solution(w0, y)
-    assert torch.allclose(ws, _flow_end(w0, y), atol=1e-8)
-    assert abs(ws.prod().item() - y) < 1e-12
-    d = ws ** 2 - w0 ** 2                                   # one common shift c
-    assert (d - d[0]).abs().max() < 1e-12
+def test_gfs_equals_flow_endpoint(y):
+    W0 = torch.stack([_w(4, seed=seed) for seed in range(4)])   # four starts at once
+    ws = gradient_flow_solution(W0, y)
+    assert torch.allclose(ws, _flow_end(W0, y), rtol=0, atol=1e-8)
+    assert (ws.prod(-1) - y).abs().max() < 1e-12
+    d = ws ** 2 - W0 ** 2                               # one common shift c per row
+    assert (d - d[:, :1]).abs().max() < 1e-12
 
 
 def test_gfs_sign_flip_case():
     w0 = torch.tensor([2.0, -0.3, 1.5], dtype=F64)           # f < 0 < y
     ws = gradient_flow_solution(w0, 1.0)
     assert ws[1] > 0 and ws[0] > 0 and ws[2] > 0
-    assert torch.allclose(ws, _flow_end(w0, 1.0), atol=1e-8)
+    assert torch.allclose(ws, _flow_end(w0, 1.0), rtol=0, atol=1e-8)
 
 
 def test_gfs_of_a_minimum_is_itself_and_batched():

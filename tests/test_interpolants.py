@@ -59,14 +59,22 @@ def _gauss_setup(n=100_000, a=1.0):
 
 
 def test_losses_minimised_by_exact_fields():
-    interp, x0, x1, z, t, *_, (b, eta, _) = _gauss_setup()
+    # L(f + d) - L(f) = |d|^2 / 2 + d . mean(f(t, x_t) - target): the mean has
+    # expectation 0 at the minimiser, and the per-sample terms (averaged over z and -z,
+    # as the losses are) give its standard error
+    n = 20_000
+    interp, x0, x1, z, t, *_, (b, eta, _) = _gauss_setup(n)
     d = torch.tensor([0.2, -0.1], dtype=D)
-    for loss, f in ((velocity_loss, b), (denoiser_loss, eta)):
+    targets = (lambda zz: interp.target(x0, x1, zz, t), lambda zz: zz)
+    for loss, f, target in zip((velocity_loss, denoiser_loss), (b, eta), targets):
+        resid = sum((f(t, interp.sample_xt(x0, x1, zz, t)) - target(zz)) @ d
+                    for zz in (z, -z)) / 2
+        se = resid.std().item() / math.sqrt(n)
         base = loss(f, interp, x0, x1, z=z, t=t)
         for sign in (1, -1):
             pert = loss(lambda s, x: f(s, x) + sign * d, interp, x0, x1, z=z, t=t)
             ex = pert - base
-            assert abs(ex.item() - 0.5 * d.pow(2).sum().item()) < 0.005
+            assert abs(ex.item() - 0.5 * d.pow(2).sum().item()) < 4 * se
 
 
 def test_denoiser_is_minus_gamma_times_score():
@@ -123,27 +131,33 @@ def test_gamma_zero_is_rectified_flow():
                                - 0.5 * (x1 - x0).pow(2).sum(1).mean())
 
 
-@pytest.mark.parametrize("eps", [0.0, 0.5, 2.0])
-def test_samplers_transport_gaussians(eps):
+@pytest.mark.parametrize("eps, steps", [(0.0, 20), (0.5, 50), (2.0, 200)])
+def test_samplers_transport_gaussians(eps, steps):
+    n = 4000
     interp, *_, m1, s1, (b, eta, _) = _gauss_setup(10)
-    x0 = torch.randn(8000, 2, generator=_gen(4), dtype=D)
-    if eps == 0:
-        x = ode_sample(b, x0, 40)
-    else:
-        x = sde_sample(b, eta, interp, x0, 200, eps, t_span=(1e-3, 1.0),
-                       generator=_gen(5))
-    assert (x.mean(0) - m1[0]).abs().max() < 0.04
-    assert (x.var(0) - s1 ** 2).abs().max() < 0.04
+    x0 = torch.randn(n, 2, generator=_gen(4), dtype=D)
+    if eps == 0:  # Gaussians all along: the flow's map is x1 = m1 + s1 x0, rk4 O(h^4)
+        x0 = x0[:100]
+        torch.testing.assert_close(ode_sample(b, x0, steps), m1 + s1 * x0,
+                                   rtol=0, atol=1e-6)
+        return
+    x = sde_sample(b, eta, interp, x0, steps, eps, t_span=(1e-3, 1.0),
+                   generator=_gen(5))
+    # within 4 standard errors of the sample mean and variance; Euler-Maruyama's O(h)
+    # bias grows with eps: at these steps at most about half a standard error (0.005
+    # in the variance at eps = 2)
+    assert (x.mean(0) - m1[0]).abs().max() < 4 * s1 / math.sqrt(n)
+    assert (x.var(0) - s1 ** 2).abs().max() < 4 * s1 ** 2 * math.sqrt(2 / (n - 1))
 
 
 def test_sde_is_reproducible_and_eps_zero_is_euler():
     interp, *_, (b, eta, _) = _gauss_setup(10)
     x0 = torch.randn(50, 2, generator=_gen(6), dtype=D)
-    a1 = sde_sample(b, eta, interp, x0, 20, 1.0, t_span=(0.01, 1.0), generator=_gen(7))
-    a2 = sde_sample(b, eta, interp, x0, 20, 1.0, t_span=(0.01, 1.0), generator=_gen(7))
+    a1 = sde_sample(b, eta, interp, x0, 10, 1.0, t_span=(0.01, 1.0), generator=_gen(7))
+    a2 = sde_sample(b, eta, interp, x0, 10, 1.0, t_span=(0.01, 1.0), generator=_gen(7))
     torch.testing.assert_close(a1, a2)
-    torch.testing.assert_close(sde_sample(b, eta, interp, x0, 30, 0.0),
-                               ode_sample(b, x0, 30, "euler"))
+    torch.testing.assert_close(sde_sample(b, eta, interp, x0, 10, 0.0),
+                               ode_sample(b, x0, 10, "euler"))
 
 
 def test_bad_input():

@@ -180,27 +180,34 @@ def _block_toy(D=60, r=3):
 
 @pytest.mark.parametrize("d", [1, 2, 3, 6])
 def test_training_reaches_the_least_squares_optimum_of_the_subspace(d):
+    """Full-batch SGD on the quadratic (1/3) |M z - r|^2 from z = 0 with step lr,
+    H = 2/3 M^T M: z_k = (I - (I - lr H)^k) z* in closed form, z* the minimum-norm
+    least-squares solution; every recorded loss follows it, and so tends to the
+    subspace's optimum (|1 - lr h| < 1 on the nonzero eigenvalues h of H)."""
     lin, A, b = _block_toy()
     w0 = lin.weight.detach().clone()
     P = random_projection(60, d, generator=_gen(7), dtype=F64)
     M = A @ P
     resid = b - A @ lin.weight.detach().reshape(-1, 1)
-    z = torch.linalg.lstsq(M, resid).solution
+    z = torch.linalg.pinv(M) @ resid                    # minimum norm: in range(M^T)
     best = ((M @ z - resid) ** 2).mean().item()
-    lam = torch.linalg.eigvalsh(2 / 3 * M.T @ M)
-    lr = 1 / lam.max().item()
-    sub, losses = train_in_subspace(lin, P, nn.functional.mse_loss, A, b, 3000, lr=lr,
-                                    optimizer="sgd")
-    assert losses.shape == (3000,)
+    h, V = torch.linalg.eigh(2 / 3 * M.T @ M)
+    lr = 1 / h.max().item()
     if d < 3:
         assert best > 1e-2
     else:
         assert best < 1e-25
-    # `train` records the losses in float32
-    assert losses[-1].item() == pytest.approx(best, rel=1e-6, abs=1e-10)
+    steps = 60
+    k = torch.arange(steps + 1, dtype=F64)[:, None]
+    zk = ((1 - (1 - lr * h) ** k) * (V.T @ z)[:, 0]) @ V.T     # (steps + 1, d)
+    want = ((zk @ M.T - resid[:, 0]) ** 2).mean(1)
+    sub, losses = train_in_subspace(lin, P, nn.functional.mse_loss, A, b, steps,
+                                    lr=lr, optimizer="sgd")
+    assert losses.shape == (steps,)
+    # `train` records the losses in float32, before each step
+    torch.testing.assert_close(losses.double(), want[:-1], rtol=1e-6, atol=1e-12)
+    torch.testing.assert_close(sub.theta_d.detach(), zk[-1], rtol=1e-9, atol=1e-12)
     assert torch.equal(lin.weight.detach(), w0)         # theta_0 is left untouched
-    torch.testing.assert_close(sub.theta_d.detach().reshape(-1, 1)[:, 0] @ M.T,
-                               (M @ z)[:, 0], rtol=1e-6, atol=1e-6)
 
 
 def test_minibatch_training_is_seeded():

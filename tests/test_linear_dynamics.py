@@ -112,17 +112,19 @@ def test_theory_limits_and_discrete_steps():
 
 
 def test_theory_matches_simulation_in_expectation():
-    t = torch.tensor([0.5, 3.0, 50.0])
+    """The mean of R draws at N = 100 matches the N -> infinity curves within 4
+    standard errors plus 1/N, the order of the finite-size corrections."""
+    t, N, R = torch.tensor([0.5, 3.0, 50.0]), 100, 16
     g = _gen(7)
     for a, init in ((0.5, 0.3), (2.0, 0.0)):
-        sims = [simulate_gd(200, round(a * 200), t, noise_var=0.25, init_var=init,
-                            generator=g) for _ in range(12)]
+        sims = [simulate_gd(N, round(a * N), t, noise_var=0.25, init_var=init,
+                            generator=g) for _ in range(R)]
         te = torch.stack([s["test"] for s in sims])
         tr = torch.stack([s["train"] for s in sims])
         for sim, th in ((te, gd_test_error(t, a, noise_var=0.25, init_var=init)),
                         (tr, gd_train_error(t, a, noise_var=0.25, init_var=init))):
-            se = sim.std(0) / math.sqrt(12)
-            assert ((sim.mean(0) - th).abs() < 4 * se + 0.01).all()
+            se = sim.std(0) / math.sqrt(R)
+            assert ((sim.mean(0) - th).abs() < 4 * se + 1 / N).all()
 
 
 def test_simulation_errors_are_consistent_with_weights():

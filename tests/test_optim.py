@@ -143,7 +143,7 @@ def test_converges_to_the_minimum_of_a_quadratic(foreach):
     x_star = torch.linalg.solve(A, b)  # minimiser of x'Ax/2 - b'x
     x = torch.zeros(2, requires_grad=True)
     opt = AMSGrad([x], lr=0.05, foreach=foreach)
-    for _ in range(2000):
+    for _ in range(300):  # within 1e-3 from step 122 on
         opt.zero_grad()
         (0.5 * x @ A @ x - b @ x).backward()
         opt.step()
@@ -153,7 +153,7 @@ def test_converges_to_the_minimum_of_a_quadratic(foreach):
 def test_maximize_climbs():
     x = torch.tensor([0.0], requires_grad=True)
     opt = AMSGrad([x], lr=0.05, maximize=True)
-    for _ in range(500):
+    for _ in range(200):  # within 1e-2 from step 100 on
         opt.zero_grad()
         (-(x - 2.0) ** 2).sum().backward()
         opt.step()
@@ -178,19 +178,25 @@ def test_effective_step_never_grows_with_lr_over_sqrt_t():
 
 def test_adam_solves_the_worst_point_and_amsgrad_the_best():
     # the paper's synthetic problem, shortened: the direction of the drift shows early
-    def run(make_opt, T=5050):  # 50 periods; the paper runs millions of steps
+    def run(make_opt, periods=10):  # the paper runs millions of steps
         x = torch.zeros(1, requires_grad=True)
         opt = make_opt([x], lr=0.5, betas=(0.9, 0.99))
-        for t in range(1, T + 1):
+        ends = []  # x at the end of each period of 101 steps
+        for t in range(1, 101 * periods + 1):
             opt.param_groups[0]["lr"] = 0.5 / math.sqrt(t)
             x.grad = torch.tensor([1010.0 if t % 101 == 1 else -10.0])
             opt.step()
             with torch.no_grad():
                 x.clamp_(-1, 1)
-        return x.item()
+            if t % 101 == 0:
+                ends.append(x.item())
+        return ends
 
-    x_ams, x_adam = run(AMSGrad), run(lambda p, **kw: torch.optim.Adam(p, **kw))
-    assert x_ams < -0.8 and x_adam > 0.3  # measured: -0.87 and 0.41
+    ams, adam = run(AMSGrad), run(lambda p, **kw: torch.optim.Adam(p, **kw))
+    # period by period AMSGrad heads for the minimum at -1 and Adam for the worst
+    # point +1 (measured: Adam passes 0 after 23 periods and is at 0.41 after 50)
+    assert all(b < a for a, b in zip(ams, ams[1:])) and ams[-1] < -0.5
+    assert all(b > a for a, b in zip(adam, adam[1:]))
 
 
 @pytest.mark.parametrize("kw, match", [

@@ -69,18 +69,17 @@ def test_sparse_gradients_are_refused(cls, kw):
 
 
 @pytest.mark.parametrize("foreach", [False, True])
-@pytest.mark.parametrize("cls, steps, tol", [
-    (DiffGrad, 2000, 1e-2), (Grams, 2000, 2e-2), (CautiousAdam, 2000, 2e-2),
-    (OptimisticAMSGrad, 3000, 2e-2)], ids=["DiffGrad", "Grams", "CautiousAdam",
-                                            "OptimisticAMSGrad"])
-def test_reaches_the_minimum_of_a_diagonal_quadratic(cls, steps, tol, foreach):
-    # f(x) = 0.5 * sum(a_i (x_i - c_i)^2), curvatures 0.1 to 10: minimum at c
+@pytest.mark.parametrize("cls", [DiffGrad, Grams, CautiousAdam, OptimisticAMSGrad],
+                         ids=lambda cls: cls.__name__)
+def test_reaches_the_minimum_of_a_diagonal_quadratic(cls, foreach):
+    # f(x) = 0.5 * sum(a_i (x_i - c_i)^2), curvatures 0.1 to 10: minimum at c; each
+    # stays within 1e-3 of it from step 80 (Grams) to 181 (DiffGrad) on
     a = torch.tensor([1.0, 10.0, 0.1])
     c = torch.tensor([1.0, -2.0, 0.5])
     x = torch.zeros(3, requires_grad=True)
     opt = cls([x], lr=0.05, foreach=foreach)
-    for _ in range(steps):
+    for _ in range(300):
         opt.zero_grad()
         (0.5 * a * (x - c) ** 2).sum().backward()
         opt.step()
-    assert (x.detach() - c).abs().max() < tol
+    assert (x.detach() - c).abs().max() < 1e-3

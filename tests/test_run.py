@@ -1,4 +1,5 @@
 """papers_lib.run: GPU-cell detection and papers-run."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,27 +78,41 @@ def test_gpu_run_records_device(tmp_path):
     assert set(record) == {"device", "torch", "cuda", "date", "wall_s"}
 
 
+def _stored(path, *outputs):
+    """Store `outputs` (text printed, or None for no output) in the cells of `path`."""
+    nb = nbformat.read(path, as_version=4)
+    for cell, text in zip(nb.cells, outputs):
+        cell.outputs = [] if text is None else [
+            nbformat.v4.new_output("stream", name="stdout", text=text)]
+    nbformat.write(nb, path)
+    return path
+
+
+def _nbval(*args):
+    """Run the book's strict nbval (with the GPU-cell plugin) in a fresh pytest."""
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.nbval_gpu",
+                           "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
+                           "-v", "-rs", *map(str, args)], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[1])
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the skip without CUDA")
 def test_nbval_plugin_skips_gpu_cells_with_reason(tmp_path):
-    path = _notebook(tmp_path, "print(1)", "#| gpu\nraise SystemExit('must not run')")
-    nb = nbformat.read(path, as_version=4)
-    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
-    nbformat.write(nb, path)
-    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.nbval_gpu", "--nbval",
-                          "--nbval-current-env", "-rs", "-p", "no:cacheprovider", str(path)],
-                         capture_output=True, text=True, cwd=Path(__file__).parents[1])
-    assert out.returncode == 0, out.stdout[-2000:]
-    assert "1 passed, 1 skipped" in out.stdout and "needs a GPU" in out.stdout
-    # strict: a stored output that the run does not reproduce fails, and so does a cell
-    # that prints although its stored output is empty
-    for stored in ([nbformat.v4.new_output("stream", name="stdout", text="2\n")], []):
-        nb.cells[0].outputs = stored
-        nbformat.write(nb, path)
-        out = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.nbval_gpu",
-                              "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
-                              str(path)], capture_output=True, text=True,
-                             cwd=Path(__file__).parents[1])
-        assert out.returncode == 1 and "1 failed" in out.stdout, out.stdout[-2000:]
+    """One nbval run of three notebooks: one that passes (its GPU cell skipped with the
+    reason), and two that must fail because nbval is strict: a stored output that the run
+    does not reproduce, and a cell that prints although its stored output is empty."""
+    gpu = "#| gpu\nraise SystemExit('must not run')"
+    paths = {}
+    for name, stored in [("same", "1\n"), ("other", "2\n"), ("empty", None)]:
+        (tmp_path / name).mkdir()
+        paths[name] = _stored(_notebook(tmp_path / name, "print(1)", gpu), stored)
+    out = _nbval(*paths.values())
+    assert out.returncode == 1, out.stdout[-2000:]
+    outcome = {name: re.search(rf"{name}/nb\S*::Cell 0 (\w+)", out.stdout)
+               for name in paths}
+    assert {k: m and m.group(1) for k, m in outcome.items()} == {
+        "same": "PASSED", "other": "FAILED", "empty": "FAILED"}, out.stdout[-2000:]
+    assert "3 skipped" in out.stdout and "needs a GPU" in out.stdout
 
 
 def test_nbdev_test_skips_gpu_cells_unless_flagged(tmp_path):
@@ -114,11 +129,8 @@ def test_nbdev_test_skips_gpu_cells_unless_flagged(tmp_path):
 
 def test_nbval_plugin_runs_gpu_cells_without_comparing_them_on_a_gpu_host(tmp_path):
     """With CUDA (faked in the pytest process), GPU cells run but their output is not compared."""
-    path = _notebook(tmp_path, "print(1)", "#| gpu\nprint('a new run')")
-    nb = nbformat.read(path, as_version=4)
-    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
-    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="stored run\n")]
-    nbformat.write(nb, path)
+    path = _stored(_notebook(tmp_path, "print(1)", "#| gpu\nprint('a new run')"),
+                   "1\n", "stored run\n")
     out = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.fake_cuda", "-p",
                           "tests.nbval_gpu", "--nbval", "--nbval-current-env", "-p",
                           "no:cacheprovider", str(path)], capture_output=True, text=True,
@@ -126,27 +138,22 @@ def test_nbval_plugin_runs_gpu_cells_without_comparing_them_on_a_gpu_host(tmp_pa
     assert out.returncode == 0 and "2 passed" in out.stdout, out.stdout[-2000:]
 
 
-def test_seed_offset_reaches_the_kernel_and_writes_nothing(tmp_path, capsys):
-    path = _notebook(tmp_path, "from papers_lib.claims import seed\n"
+def test_seed_offset_reaches_the_kernel_writes_nothing_and_fails_a_failing_claim(
+        tmp_path, capsys):
+    path = _notebook(tmp_path, "from papers_lib.claims import claim, seed\n"
                      "print(f'Claim s [reproduced]: seed {seed(3)} | m | t | theorem: x')\n"
-                     "print('not a claim')")
+                     "print('not a claim')\n"
+                     "claim('c', 's', [seed(0)] * 3, op='<', threshold=1000, "
+                     "source='theorem: x')")
     before = path.read_text()
-    counts = run_notebook(path, seed_offset=1000)
-    assert counts["claims"] == ["Claim s [reproduced]: seed 1003 | m | t | theorem: x"]
-    assert path.read_text() == before
-    assert main([str(path), "--seed-offset", "2000"]) == 0
-    assert "  Claim s [reproduced]: seed 2003" in capsys.readouterr().out
+    assert main([str(path), "--seed-offset", "500"]) == 0  # seed(0) = 500 < 1000
+    out = capsys.readouterr().out
+    assert "  Claim s [reproduced]: seed 503 | m | t | theorem: x" in out
+    assert "not a claim" not in out and path.read_text() == before
+    assert main([str(path), "--seed-offset", "1000"]) == 1  # 1000 < 1000 fails
+    assert "ClaimFailed" in capsys.readouterr().err and path.read_text() == before
     with pytest.raises(ValueError, match="seed_offset"):
         run_notebook(path, seed_offset=-1)
-
-
-def test_seed_offset_run_fails_when_a_claim_fails(tmp_path, capsys):
-    path = _notebook(tmp_path, "from papers_lib.claims import claim, seed\n"
-                     "claim('c', 's', [seed(0)] * 3, op='<', threshold=10, "
-                     "source='theorem: x')")
-    assert main([str(path)]) == 0  # offset 0: seed(0) = 0 < 10
-    assert main([str(path), "--seed-offset", "100"]) == 1  # 100 < 10 fails
-    assert "ClaimFailed" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(__import__("platform").machine().lower() not in ("x86_64", "amd64"),

@@ -6,32 +6,25 @@ __all__ = []
 # %% ../../nbs/generative/index.ipynb #c002
 """Flow models, one chapter each: see the book's part *Diffusion, flows & generative
 models*. Each submodule's constants and helpers stay in the submodule (for example
-`papers_lib.flows.cnf.TRACES`)."""
-from .cnf import (
-    CNF, cnf_log_prob, cnf_sample, divergence_exact, divergence_hutchinson)
-from .iadb import (
-    MeansMLP, alpha_schedule, deblend_step, gmm_blend_means, iadb_sample, means_loss)
-from .interpolants import (
-    Interpolant, denoiser_loss, gmm_fields, ode_sample, sde_sample, velocity_loss)
-from .matching import (
-    CondOTPath, GaussianPath, VPDiffusionPath, VectorFieldMLP, cfm_loss,
-    gmm_marginal_field, sample)
-from .multisample import (
-    minibatch_ot_coupling, ot_assignment, sinkhorn_coupling, sinkhorn_plan)
-from papers_lib.flows.rectified import (
-    Coupling, fit_coupling, independent_coupling, rectified_loss, reflow,
-    reflow_coupling)
-from .residual import (
-    LipSwish, ResidualBlock, ResidualFlow, SpectralLinear, logdet_exact,
-    logdet_roulette, logdet_truncated)
+`papers_lib.flows.cnf.TRACES`).
 
-__all__ = ["CNF", "CondOTPath", "Coupling", "GaussianPath", "Interpolant", "LipSwish",
-           "MeansMLP", "ResidualBlock", "ResidualFlow", "SpectralLinear",
-           "VPDiffusionPath", "VectorFieldMLP", "alpha_schedule", "cfm_loss",
-           "cnf_log_prob", "cnf_sample", "deblend_step", "denoiser_loss",
-           "divergence_exact", "divergence_hutchinson", "fit_coupling",
-           "gmm_blend_means", "gmm_fields", "gmm_marginal_field", "iadb_sample",
-           "independent_coupling", "logdet_exact", "logdet_roulette",
-           "logdet_truncated", "means_loss", "minibatch_ot_coupling", "ode_sample",
-           "ot_assignment", "rectified_loss", "reflow", "reflow_coupling", "sample",
-           "sde_sample", "sinkhorn_coupling", "sinkhorn_plan", "velocity_loss"]
+Each name is imported from its chapter's module on first use (`papers_lib.core.lazy_exports`),
+so that importing one chapter's module imports none of the others."""
+from ..core import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {  # submodule: its names
+    "cnf": ["CNF", "cnf_log_prob", "cnf_sample", "divergence_exact",
+        "divergence_hutchinson"],
+    "iadb": ["MeansMLP", "alpha_schedule", "deblend_step", "gmm_blend_means",
+        "iadb_sample", "means_loss"],
+    "interpolants": ["Interpolant", "denoiser_loss", "gmm_fields", "ode_sample",
+        "sde_sample", "velocity_loss"],
+    "matching": ["CondOTPath", "GaussianPath", "VPDiffusionPath", "VectorFieldMLP",
+        "cfm_loss", "gmm_marginal_field", "sample"],
+    "multisample": ["minibatch_ot_coupling", "ot_assignment", "sinkhorn_coupling",
+        "sinkhorn_plan"],
+    "rectified": ["Coupling", "fit_coupling", "independent_coupling", "rectified_loss",
+        "reflow", "reflow_coupling"],
+    "residual": ["LipSwish", "ResidualBlock", "ResidualFlow", "SpectralLinear",
+        "logdet_exact", "logdet_roulette", "logdet_truncated"],
+})

@@ -4,23 +4,24 @@
 __all__ = []
 
 # %% ../../nbs/optimizers/index.ipynb #c002
-"""Optimizers, one chapter each: see the book's part *Optimizers*."""
-from .amsgrad import AMSGrad
-from .lion import Lion
-from .diffgrad import DiffGrad
-from .ademamix import AdEMAMix
-from .grams import CautiousAdam, Grams
-from .optimistic import OptimisticAMSGrad
-from .dog import DoG, LDoG, PolynomialAverage, UDoG
-from .jacobian import jacobian_backward, mgda, pcgrad, upgrad
-from .scalpel import Bloop
-from .gauss_newton import ExactGaussNewton
-from .mkor import KFAC, MKOR
-from .clipping import TanhRNN, vanishing_gradient_regularizer
-from .compare import Contender, Problem
+"""Optimizers, one chapter each: see the book's part *Optimizers*.
 
-__all__ = ["AMSGrad", "AdEMAMix", "Bloop", "CautiousAdam", "Contender", "DiffGrad",
-           "DoG", "ExactGaussNewton", "Grams", "KFAC", "LDoG", "Lion", "MKOR",
-           "OptimisticAMSGrad", "PolynomialAverage", "Problem", "TanhRNN", "UDoG",
-           "jacobian_backward", "mgda", "pcgrad", "upgrad",
-           "vanishing_gradient_regularizer"]
+Each name is imported from its chapter's module on first use (`papers_lib.core.lazy_exports`),
+so that importing one chapter's module imports none of the others."""
+from ..core import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {  # submodule: its names
+    "amsgrad": ["AMSGrad"],
+    "lion": ["Lion"],
+    "diffgrad": ["DiffGrad"],
+    "ademamix": ["AdEMAMix"],
+    "grams": ["CautiousAdam", "Grams"],
+    "optimistic": ["OptimisticAMSGrad"],
+    "dog": ["DoG", "LDoG", "PolynomialAverage", "UDoG"],
+    "jacobian": ["jacobian_backward", "mgda", "pcgrad", "upgrad"],
+    "scalpel": ["Bloop"],
+    "gauss_newton": ["ExactGaussNewton"],
+    "mkor": ["KFAC", "MKOR"],
+    "clipping": ["TanhRNN", "vanishing_gradient_regularizer"],
+    "compare": ["Contender", "Problem"],
+})
