@@ -11,33 +11,14 @@ Derived in the chapter *Bayesian flow networks* (`nbs/generative/15_bfn.ipynb`).
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import check_int, check_open01, check_positive
 from .core import mlp
-
-_Net = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def _check_open01(name: str, v: float) -> float:
-    if not 0.0 < float(v) < 1.0:
-        raise ValueError(f"{name} must lie in (0, 1), got {v}")
-    return float(v)
-
-
-def _check_positive(name: str, v: float) -> float:
-    if not float(v) > 0.0:
-        raise ValueError(f"{name} must be positive, got {v}")
-    return float(v)
-
-
-def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or int(steps) != steps or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    return int(steps)
 
 
 def _time(t, x: torch.Tensor) -> torch.Tensor:
@@ -82,7 +63,7 @@ def gaussian_update(mu: torch.Tensor, rho, y: torch.Tensor, alpha
 # %% ../nbs/generative/15_bfn.ipynb #c009
 def continuous_gamma(t: torch.Tensor, sigma1: float) -> torch.Tensor:
     """gamma(t) = 1 - sigma1^(2t) = beta / (1 + beta), beta(t) = sigma1^(-2t) - 1."""
-    return 1 - _check_open01("sigma1", sigma1) ** (2 * t)
+    return 1 - check_open01(sigma1, "sigma1") ** (2 * t)
 
 
 def continuous_flow(x: torch.Tensor, t, sigma1: float, *,
@@ -102,7 +83,7 @@ def continuous_loss(x_hat: torch.Tensor, x: torch.Tensor, t, sigma1: float
         raise ValueError(f"x_hat and x must have the same shape, got "
                          f"{tuple(x_hat.shape)} and {tuple(x.shape)}")
     t = _time(t, x)
-    s = _check_open01("sigma1", sigma1)
+    s = check_open01(sigma1, "sigma1")
     w = -math.log(s) * s ** (-2 * t)
     return w * (x - x_hat).pow(2).flatten(1).sum(1)
 
@@ -118,8 +99,8 @@ class ContinuousBFN(nn.Module):
     def __init__(self, net: nn.Module, sigma1: float = 0.01, *,
                  x_max: Optional[float] = None, t_min: float = 1e-6):
         super().__init__()
-        self.net, self.sigma1 = net, _check_open01("sigma1", sigma1)
-        self.x_max = None if x_max is None else _check_positive("x_max", x_max)
+        self.net, self.sigma1 = net, check_open01(sigma1, "sigma1")
+        self.x_max = None if x_max is None else check_positive(x_max, "x_max")
         self.t_min = float(t_min)
 
     def output(self, mu: torch.Tensor, t) -> torch.Tensor:
@@ -147,7 +128,7 @@ class ContinuousBFN(nn.Module):
         """`n` samples of shape `shape` by the `steps`-step sampler: at step i the
         receiver draws y ~ N(x_hat, 1/alpha_i), alpha_i = sigma1^(-2i/n) (1 -
         sigma1^(2/n)), and updates mu; the sample is x_hat(mu, 1)."""
-        steps = _check_steps(steps)
+        steps = check_int(steps, "steps")
         p = next(self.parameters(), torch.empty(0))
         mu = torch.zeros(n, *shape, dtype=p.dtype, device=p.device)
         rho = torch.ones((), dtype=p.dtype, device=p.device)
@@ -202,7 +183,7 @@ def discrete_flow(x: torch.Tensor, t, beta1: float, K: int, *,
     """A draw of theta from the Bayesian flow distribution of discrete data:
     theta = softmax(y), y ~ N(beta (K e_x - 1), beta K I), beta(t) = beta1 t^2."""
     t = _time(t, x)
-    beta = _check_positive("beta1", beta1) * t ** 2
+    beta = check_positive(beta1, "beta1") * t ** 2
     return torch.softmax(discrete_sender(x, beta, K, generator=generator), -1)
 
 
@@ -217,7 +198,7 @@ def discrete_loss(probs: torch.Tensor, x: torch.Tensor, t, beta1: float
                          f"{tuple(probs.shape)}")
     t = _time(t, x)
     sq = (F.one_hot(x, K).to(probs) - probs).pow(2).flatten(1).sum(1)
-    return K * _check_positive("beta1", beta1) * t * sq
+    return K * check_positive(beta1, "beta1") * t * sq
 
 # %% ../nbs/generative/15_bfn.ipynb #c022
 class DiscreteBFN(nn.Module):
@@ -229,11 +210,8 @@ class DiscreteBFN(nn.Module):
 
     def __init__(self, net: nn.Module, num_classes: int, beta1: float = 3.0):
         super().__init__()
-        if isinstance(num_classes, bool) or int(num_classes) != num_classes \
-                or num_classes < 2:
-            raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
-        self.net, self.K = net, int(num_classes)
-        self.beta1 = _check_positive("beta1", beta1)
+        self.net, self.K = net, check_int(num_classes, "num_classes", low=2)
+        self.beta1 = check_positive(beta1, "beta1")
 
     def output(self, theta: torch.Tensor, t) -> torch.Tensor:
         """The output distribution's probabilities (n, D, K)."""
@@ -262,7 +240,7 @@ class DiscreteBFN(nn.Module):
         at step i draw k ~ p_O(theta, (i-1)/n) and a sender sample of k with accuracy
         alpha_i = beta1 (2i - 1) / n^2, update theta; finally draw from
         p_O(theta, 1)."""
-        steps = _check_steps(steps)
+        steps = check_int(steps, "steps")
         p = next(self.parameters(), torch.empty(0))
         theta = torch.full((n, *shape, self.K), 1.0 / self.K, device=p.device)
         for i in range(1, steps + 1):

@@ -17,6 +17,8 @@ from typing import Optional, Sequence, Union
 
 import torch
 
+from .checks import check_choice, check_int
+
 # %% auto #0
 __all__ = ['SEED_OFFSET_ENV', 'VERDICTS', 'RULES', 'SOURCES', 'Values', 'CLAIM_LINE', 'UNTESTED_LINE', 'seed_offset', 'seed',
            'seeds', 'ClaimFailed', 'Claim', 'claim', 'not_tested', 'parse_line']
@@ -33,30 +35,18 @@ def seed_offset() -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(
-            f"{SEED_OFFSET_ENV} must be a non-negative integer, got {raw!r}"
-        ) from None
-    if value < 0:
-        raise ValueError(
-            f"{SEED_OFFSET_ENV} must be a non-negative integer, got {raw!r}"
-        )
-    return value
-
-
-def _check_count(value, name: str, low: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return value
+        raise ValueError(f"{SEED_OFFSET_ENV} must be an int >= 0, got {raw!r}") from None
+    return check_int(value, SEED_OFFSET_ENV, low=0)
 
 
 def seed(k: int = 0) -> int:
     """The seed that a chapter's seed number `k` stands for: `k + seed_offset()`."""
-    return _check_count(k, "seed number k", 0) + seed_offset()
+    return check_int(k, "seed number k", low=0) + seed_offset()
 
 
 def seeds(n: int = 3, start: int = 0) -> list[int]:
     """`n` consecutive seeds from seed number `start`: `[seed(start), ...]`."""
-    _check_count(n, "n", 1)
+    n = check_int(n, "n")
     return [seed(start + i) for i in range(n)]
 
 # %% ../nbs/foundations/04_claims.ipynb #c007
@@ -128,11 +118,9 @@ class Claim:
                 )
         if not self.statement.strip():
             raise ValueError("statement must not be empty")
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
-        if self.rule not in RULES:
-            raise ValueError(f"rule must be one of {RULES}, got {self.rule!r}")
-        _check_count(self.digits, "digits", 1)
+        check_choice(self.verdict, "verdict", VERDICTS)
+        check_choice(self.rule, "rule", RULES)
+        object.__setattr__(self, "digits", check_int(self.digits, "digits"))
         vals = _floats(self.values)
         object.__setattr__(self, "values", vals)
         if not vals or any(math.isnan(v) for v in vals):
@@ -155,8 +143,8 @@ class Claim:
             raise ValueError(
                 f"claim {self.id}: a '{self.verdict}' claim needs op and threshold"
             )
-        if self.op is not None and self.op not in _OPS:
-            raise ValueError(f"op must be one of {tuple(_OPS)}, got {self.op!r}")
+        if self.op is not None:
+            check_choice(self.op, "op", tuple(_OPS))
         if self.threshold is not None:
             object.__setattr__(self, "threshold", float(self.threshold))
         if not self.source.startswith(tuple(s + ":" for s in SOURCES)):

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checks import check_int
+
 # %% auto #0
 __all__ = ['STYLE', 'set_seed', 'default_device', 'quiet', 'progress', 'train', 'mlp', 'lazy_exports', 'use_style', 'figure',
            'scatter2d']
@@ -25,8 +27,7 @@ __all__ = ['STYLE', 'set_seed', 'default_device', 'quiet', 'progress', 'train', 
 # %% ../nbs/foundations/01_core.ipynb #c004
 def set_seed(seed: int = 0) -> torch.Generator:
     """Seed Python, NumPy and torch (CPU and CUDA); return a `torch.Generator` seeded alike."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = check_int(seed, "seed", low=0)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -63,8 +64,7 @@ def train(loss_fn: Callable[[], torch.Tensor], optimizer: torch.optim.Optimizer,
         raise TypeError("loss_fn must be a callable returning a scalar loss")
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer)}")
-    if int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be a non-negative int, got {steps!r}")
+    steps = check_int(steps, "steps", low=0)
     params = [p for g in optimizer.param_groups for p in g["params"]]
     losses = torch.empty(int(steps))
     bar = progress(range(int(steps)), desc=desc, disable=disable)
@@ -89,11 +89,8 @@ def mlp(d_in: int, d_out: int, hidden: int = 128, depth: int = 2,
         act: Callable[[], nn.Module] = nn.SiLU) -> nn.Sequential:
     """Linear(d_in, hidden), act, ... (`depth` hidden layers), Linear(hidden, d_out),
     as an `nn.Sequential`. `depth=0` is a single linear layer."""
-    for name, v in (("d_in", d_in), ("d_out", d_out), ("hidden", hidden)):
-        if isinstance(v, bool) or int(v) != v or v < 1:
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
-    if isinstance(depth, bool) or int(depth) != depth or depth < 0:
-        raise ValueError(f"depth must be an int >= 0, got {depth!r}")
+    d_in, d_out = check_int(d_in, "d_in"), check_int(d_out, "d_out")
+    hidden, depth = check_int(hidden, "hidden"), check_int(depth, "depth", low=0)
     layers, width = [], int(d_in)
     for _ in range(int(depth)):
         layers += [nn.Linear(width, int(hidden)), act()]

@@ -12,6 +12,8 @@ from typing import Callable, Optional
 
 import torch
 
+from .checks import check_int, check_open01
+
 # %% auto #0
 __all__ = ['TOY_2D', 'eight_gaussians', 'two_moons', 'spirals', 'circles', 'checkerboard', 'sample_2d', 'digits']
 
@@ -19,17 +21,11 @@ __all__ = ['TOY_2D', 'eight_gaussians', 'two_moons', 'spirals', 'circles', 'chec
 def _gen(seed: Optional[int]) -> Optional[torch.Generator]:
     return None if seed is None else torch.Generator().manual_seed(int(seed))
 
-
-def _check_n(n: int) -> int:
-    if isinstance(n, bool) or int(n) != n or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    return int(n)
-
 # %% ../nbs/foundations/02_data.ipynb #c006
 def eight_gaussians(n: int, *, seed: Optional[int] = None, radius: float = 3.0,
                     std: float = 0.25) -> torch.Tensor:
     """`n` points from eight Gaussians (std `std`) centred on a circle of radius `radius`."""
-    n, g = _check_n(n), _gen(seed)
+    n, g = check_int(n, "n"), _gen(seed)
     k = torch.randint(0, 8, (n,), generator=g)
     angle = 2 * math.pi * k / 8
     centres = radius * torch.stack([angle.cos(), angle.sin()], 1)
@@ -38,7 +34,7 @@ def eight_gaussians(n: int, *, seed: Optional[int] = None, radius: float = 3.0,
 # %% ../nbs/foundations/02_data.ipynb #c008
 def two_moons(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torch.Tensor:
     """`n` points from two interleaved half circles with Gaussian `noise`."""
-    n, g = _check_n(n), _gen(seed)
+    n, g = check_int(n, "n"), _gen(seed)
     theta = math.pi * torch.rand(n, generator=g)
     upper = torch.rand(n, generator=g) < 0.5
     x = torch.where(upper, theta.cos(), 1 - theta.cos())
@@ -49,7 +45,7 @@ def two_moons(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torc
 
 def spirals(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torch.Tensor:
     """`n` points from two interleaved spiral arms with Gaussian `noise`."""
-    n, g = _check_n(n), _gen(seed)
+    n, g = check_int(n, "n"), _gen(seed)
     u = torch.rand(n, generator=g).sqrt()
     theta = 3 * math.pi * u + math.pi * (torch.rand(n, generator=g) < 0.5)
     r = 3.5 * u
@@ -59,7 +55,7 @@ def spirals(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torch.
 
 def circles(n: int, *, seed: Optional[int] = None, noise: float = 0.08) -> torch.Tensor:
     """`n` points on two concentric circles (radii 1.5 and 3) with Gaussian `noise`."""
-    n, g = _check_n(n), _gen(seed)
+    n, g = check_int(n, "n"), _gen(seed)
     theta = 2 * math.pi * torch.rand(n, generator=g)
     r = torch.where(torch.rand(n, generator=g) < 0.5, 1.5, 3.0)
     pts = r[:, None] * torch.stack([theta.cos(), theta.sin()], 1)
@@ -68,7 +64,7 @@ def circles(n: int, *, seed: Optional[int] = None, noise: float = 0.08) -> torch
 
 def checkerboard(n: int, *, seed: Optional[int] = None) -> torch.Tensor:
     """`n` points uniform on the black squares of a 4 x 4 checkerboard on [-4, 4]^2."""
-    n, g = _check_n(n), _gen(seed)
+    n, g = check_int(n, "n"), _gen(seed)
     i = torch.randint(0, 4, (n,), generator=g)                   # column of the square
     j = 2 * torch.randint(0, 2, (n,), generator=g) + i % 2       # a row with i + j even
     corner = torch.stack([i, j], 1).float() * 2 - 4
@@ -93,8 +89,7 @@ def digits(*, binarize: bool = False, threshold: float = 0.5,
     """scikit-learn's 8x8 digits as `(X, y)`: X float32 in [0, 1] (or {0, 1} if `binarize`),
     shape (1797, 64), or (1797, 1, 8, 8) if not `flatten`; y int64 labels 0-9."""
     from sklearn.datasets import load_digits  # shipped with scikit-learn: no download
-    if not 0.0 < threshold < 1.0:
-        raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
+    check_open01(threshold, "threshold")
     raw = load_digits()
     X = torch.tensor(raw.data, dtype=torch.float32) / 16.0
     y = torch.tensor(raw.target, dtype=torch.int64)

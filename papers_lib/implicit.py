@@ -3,12 +3,14 @@
 # %% ../nbs/optimizers/11_implicit.ipynb #c003
 """Hypergradients of bilevel problems by implicit differentiation and by unrolling.
 
-For `min_lam L_V(w*(lam), lam)` with `w*(lam) = argmin_w L_T(w, lam)`: Hessian-vector
-and mixed second-derivative products, inverse-Hessian-vector products (Neumann series,
-conjugate gradient, dense solve), the implicit-function-theorem hypergradient and the
+For `min_lam L_V(w*(lam), lam)` with `w*(lam) = argmin_w L_T(w, lam)`: mixed
+second-derivative products, inverse-Hessian-vector products (Neumann series, conjugate
+gradient, dense solve), the implicit-function-theorem hypergradient and the
 hypergradient of unrolled gradient descent. Weights `w` and hyperparameters `lam` are
 tensors or pytrees (tuples, lists, dicts) of tensors; losses are functions `f(w, lam)`
-returning a 0-d tensor.
+returning a 0-d tensor. The trees, the Hessian-vector product (`hessian_operator`,
+`hvp`), `dense_matrix` and `top_eigenvalue` come from the analysis toolkit
+(`papers_lib.analysis`) and are importable from here too.
 
 Derived in the chapter *Optimizing Millions of Hyperparameters by Implicit
 Differentiation* (`nbs/optimizers/11_implicit.ipynb`).
@@ -17,94 +19,27 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Callable, Union
+from typing import Callable, Union
 
 import torch
 from torch import Tensor
-from torch.func import grad, jvp, vjp, vmap
+from torch.func import grad, jvp, vjp
 from torch.utils import _pytree as pytree
 
-from .optim.base import check_range
-
-Tree = Any  # a tensor, or a tuple / list / dict of tensors
-Loss = Callable[[Tree, Tree], Tensor]
-Operator = Callable[[Tree], Tree]
+from .analysis import (  # noqa: F401 (re-exported)
+    Tree, TreeLoss as Loss, TreeOperator as Operator, _axpy, _check_like, _norm, _ravel,
+    _require, _scalar, dense_matrix, top_eigenvalue, tree_dot,
+    tree_hessian_operator as hessian_operator, tree_hvp as hvp)
+from .checks import check_choice, check_int, check_real
 
 # %% auto #0
-__all__ = ['Tree', 'Loss', 'Operator', 'SOLVERS', 'tree_dot', 'hessian_operator', 'hvp', 'mixed_vjp', 'mixed_jvp', 'neumann_ihvp',
-           'cg_ihvp', 'dense_matrix', 'exact_ihvp', 'top_eigenvalue', 'hypergradient', 'gd_steps',
+__all__ = ['SOLVERS', 'mixed_vjp', 'mixed_jvp', 'neumann_ihvp', 'cg_ihvp', 'exact_ihvp', 'hypergradient', 'gd_steps',
            'unrolled_hypergradient']
 
-# %% ../nbs/optimizers/11_implicit.ipynb #c004
-def _leaves(tree: Tree, what: str) -> tuple[list[Tensor], Any]:
-    """The tensors of `tree` and its structure (`TypeError` unless all are tensors)."""
-    leaves, spec = pytree.tree_flatten(tree)
-    if not leaves or not all(isinstance(x, Tensor) for x in leaves):
-        raise TypeError(f"{what} must be a tensor or a tuple/list/dict of tensors")
-    return leaves, spec
-
-
-def _require(**trees: Tree) -> None:
-    """A `TypeError` unless each named argument is a tensor or a tree of tensors."""
-    for name, tree in trees.items():
-        _leaves(tree, name)
-
-
-def _check_like(v: Tree, like: Tree, what: str, like_name: str) -> None:
-    """A `ValueError` unless `v` has the structure and leaf shapes of `like`."""
-    (lv, sv), (ll, sl) = _leaves(v, what), _leaves(like, like_name)
-    if sv != sl or any(a.shape != b.shape for a, b in zip(lv, ll)):
-        raise ValueError(f"{what} must have the structure and shapes of {like_name}: "
-                         f"got {[tuple(a.shape) for a in lv]}, expected "
-                         f"{[tuple(b.shape) for b in ll]}")
-
-
-def tree_dot(a: Tree, b: Tree) -> Tensor:
-    """The inner product of two trees of the same structure: the sum over their leaves
-    of `(x * y).sum()`."""
-    pairs = zip(pytree.tree_leaves(a), pytree.tree_leaves(b))
-    return sum((x * y).sum() for x, y in pairs)
-
-
-def _axpy(alpha: float, x: Tree, y: Tree) -> Tree:
-    """`alpha * x + y`, leaf by leaf."""
-    return pytree.tree_map(lambda a, b: b + alpha * a, x, y)
-
-
-def _scalar(f: Loss, name: str) -> Loss:
-    """`f`, with a `ValueError` if it does not return a 0-d tensor."""
-    def wrapped(w, lam):
-        out = f(w, lam)
-        if not isinstance(out, Tensor) or out.ndim != 0:
-            shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
-            raise ValueError(f"{name}(w, lam) must return a 0-d tensor, got {shape}")
-        return out
-    return wrapped
-
 # %% ../nbs/optimizers/11_implicit.ipynb #c006
-def hessian_operator(f: Loss, w: Tree, lam: Tree) -> Operator:
-    """The map `v -> H v`, `H = d^2 f / dw dw^T` at `(w, lam)`, for `v` shaped like
-    `w`.
-
-    The gradient is linearised once (reverse over reverse) and every call reuses that
-    graph, so repeated products cost one backward pass each."""
-    _require(w=w, lam=lam)
-    _, pull = vjp(lambda w_: grad(_scalar(f, "f"))(w_, lam), w)
-
-    def apply(v: Tree) -> Tree:
-        _check_like(v, w, "v", "w")
-        return pull(v)[0]  # v^T H = (H v)^T: H is symmetric
-    return apply
-
-
-def hvp(f: Loss, w: Tree, lam: Tree, v: Tree) -> Tree:
-    """The Hessian-vector product `(d^2 f / dw dw^T) v`, shaped like `w`."""
-    return hessian_operator(f, w, lam)(v)
-
-
 def mixed_vjp(f: Loss, w: Tree, lam: Tree, v: Tree) -> Tree:
-    """`v^T (d^2 f / dw dlam^T)`: the gradient in `lam` of `<df/dw, v>`, shaped like
-    `lam` (`v` is shaped like `w`)."""
+    """`v^T J = v^T (d^2 f / dw dlam^T)`: the gradient in `lam` of `<df/dw, v>`,
+    shaped like `lam` (`v` is shaped like `w`)."""
     _check_like(v, w, "v", "w")
     _require(lam=lam)
     _, pull = vjp(lambda lam_: grad(_scalar(f, "f"))(w, lam_), lam)
@@ -112,17 +47,13 @@ def mixed_vjp(f: Loss, w: Tree, lam: Tree, v: Tree) -> Tree:
 
 
 def mixed_jvp(f: Loss, w: Tree, lam: Tree, u: Tree) -> Tree:
-    """`(d^2 f / dw dlam^T) u`: the change of `df/dw` along `u`, shaped like `w` (`u`
-    is shaped like `lam`)."""
+    """`J u = (d^2 f / dw dlam^T) u`: the change of `df/dw` along `u`, shaped like `w`
+    (`u` is shaped like `lam`)."""
     _check_like(u, lam, "u", "lam")
     _require(w=w)
     return jvp(lambda lam_: grad(_scalar(f, "f"))(w, lam_), (lam,), (u,))[1]
 
 # %% ../nbs/optimizers/11_implicit.ipynb #c010
-def _norm(t: Tree) -> float:
-    return math.sqrt(float(tree_dot(t, t)))
-
-
 def neumann_ihvp(H: Operator, v: Tree, *, alpha: float, terms: int,
                  on_divergence: str = "warn") -> Tree:
     """`alpha * sum_{j < terms} (I - alpha H)^j v`, the Neumann-series approximation of
@@ -134,12 +65,9 @@ def neumann_ihvp(H: Operator, v: Tree, *, alpha: float, terms: int,
     converges. If a term grows longer than `v`, `alpha` is too large (or `H` has
     negative curvature) and the series diverges: `on_divergence` is "warn" (a
     `RuntimeWarning`), "raise" (a `ValueError`) or "ignore"."""
-    check_range(alpha, "alpha", low_open=True, expected="a finite alpha > 0")
-    if isinstance(terms, bool) or not isinstance(terms, int) or terms < 1:
-        raise ValueError(f"Invalid terms: {terms!r} (expected an int >= 1)")
-    if on_divergence not in ("warn", "raise", "ignore"):
-        raise ValueError(f"on_divergence must be 'warn', 'raise' or 'ignore', "
-                         f"got {on_divergence!r}")
+    check_real(alpha, "alpha", 0.0, math.inf, low_open=True, high_open=True)
+    terms = check_int(terms, "terms")
+    check_choice(on_divergence, "on_divergence", ("warn", "raise", "ignore"))
     term, total = v, v
     norm0, warned = _norm(v), False
     for j in range(1, terms):
@@ -163,10 +91,9 @@ def cg_ihvp(H: Operator, v: Tree, *, iters: int = 100, tol: float = 1e-10,
     """`(H + damping I)^{-1} v` by conjugate gradient: at most `iters` products with
     `H`, stopping when the residual is below `tol * |v|`. A `ValueError` if a search
     direction has non-positive curvature (`H + damping I` is not positive definite)."""
-    if isinstance(iters, bool) or not isinstance(iters, int) or iters < 1:
-        raise ValueError(f"Invalid iters: {iters!r} (expected an int >= 1)")
-    check_range(tol, "tol", expected="a finite tol >= 0")
-    check_range(damping, "damping", expected="a finite damping >= 0")
+    iters = check_int(iters, "iters")
+    check_real(tol, "tol", 0.0, math.inf, high_open=True)
+    check_real(damping, "damping", 0.0, math.inf, high_open=True)
     x = pytree.tree_map(torch.zeros_like, v)
     r, p = v, v
     rr = float(tree_dot(r, r))
@@ -189,50 +116,14 @@ def cg_ihvp(H: Operator, v: Tree, *, iters: int = 100, tol: float = 1e-10,
     return x
 
 
-def _ravel(tree: Tree) -> tuple[Tensor, Callable[[Tensor], Tree]]:
-    """`tree` as one flat vector, and the map back."""
-    leaves, spec = _leaves(tree, "tree")
-    sizes, shapes = [x.numel() for x in leaves], [x.shape for x in leaves]
-
-    def unravel(flat: Tensor) -> Tree:
-        parts = torch.split(flat, sizes)
-        return pytree.tree_unflatten([p.reshape(s) for p, s in zip(parts, shapes)],
-                                     spec)
-    return torch.cat([x.reshape(-1) for x in leaves]), unravel
-
-
-def dense_matrix(op: Operator, like: Tree) -> Tensor:
-    """The matrix of a linear operator on trees shaped like `like`, column by column
-    (all products at once with `vmap`): for a Hessian operator, the dense Hessian."""
-    flat, unravel = _ravel(like)
-    eye = torch.eye(flat.numel(), dtype=flat.dtype, device=flat.device)
-    cols = vmap(lambda e: _ravel(op(unravel(e)))[0])(eye)
-    return cols.T
-
-
 def exact_ihvp(H: Operator, v: Tree, *, damping: float = 0.0) -> Tree:
     """`(H + damping I)^{-1} v` by a dense solve: `n` Hessian-vector products and an
     `n x n` matrix, for small problems and references only."""
-    check_range(damping, "damping", expected="a finite damping >= 0")
+    check_real(damping, "damping", 0.0, math.inf, high_open=True)
     flat, unravel = _ravel(v)
     M = dense_matrix(H, v)
     M = M + damping * torch.eye(len(flat), dtype=M.dtype, device=M.device)
     return unravel(torch.linalg.solve(M, flat))
-
-
-def top_eigenvalue(H: Operator, like: Tree, *, iters: int = 100,
-                   generator: torch.Generator | None = None) -> float:
-    """The largest-magnitude eigenvalue of a symmetric operator by power iteration from
-    a random start (for choosing the Neumann step `alpha < 2 / lambda_max`)."""
-    v = pytree.tree_map(lambda x: torch.randn(x.shape, generator=generator,
-                                              dtype=x.dtype).to(x.device), like)
-    lam = 0.0
-    for _ in range(iters):
-        v = pytree.tree_map(lambda x, n=_norm(v): x / n, v)
-        hv = H(v)
-        lam = float(tree_dot(v, hv))
-        v = hv
-    return lam
 
 # %% ../nbs/optimizers/11_implicit.ipynb #c014
 SOLVERS = {"neumann": neumann_ihvp, "cg": cg_ihvp, "exact": exact_ihvp}
@@ -252,13 +143,14 @@ def hypergradient(outer: Loss, inner: Loss, w: Tree, lam: Tree,
     Returns a detached tree shaped like `lam`, ready to be stored in `lam.grad`."""
     if isinstance(method, str):
         if method not in SOLVERS:
-            raise ValueError(f"unknown method {method!r}; choose from "
-                             f"{sorted(SOLVERS)} or pass a callable (H, v) -> H^-1 v")
+            raise ValueError(f"method must be one of {sorted(SOLVERS)} or a callable "
+                             f"(H, v) -> H^-1 v, got {method!r}")
         solve = SOLVERS[method]
     elif callable(method):
         solve = method
     else:
-        raise TypeError(f"method must be a string or a callable, got {type(method)}")
+        raise TypeError(f"method must be a string or a callable, got "
+                        f"{type(method).__name__}")
     _require(w=w, lam=lam)
     w, lam = pytree.tree_map(Tensor.detach, w), pytree.tree_map(Tensor.detach, lam)
     g_w, g_lam = grad(_scalar(outer, "outer"), argnums=(0, 1))(w, lam)
@@ -272,9 +164,8 @@ def gd_steps(inner: Loss, w: Tree, lam: Tree, *, steps: int, lr: float) -> Tree:
     """`steps` steps of gradient descent `w <- w - lr dL_T/dw (w, lam)` on the inner
     loss, differentiable in `lam` (and `w`) when called under a `torch.func` transform.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"Invalid steps: {steps!r} (expected an int >= 0)")
-    check_range(lr, "learning rate", low_open=True, expected="a finite lr > 0")
+    steps = check_int(steps, "steps", low=0)
+    check_real(lr, "lr", 0.0, math.inf, low_open=True, high_open=True)
     g = grad(_scalar(inner, "inner"))
     for _ in range(steps):
         w = _axpy(-lr, g(w, lam), w)

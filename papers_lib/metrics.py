@@ -16,18 +16,17 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import torch
 
+from .checks import check_int, check_real, check_tensor
+
 # %% auto #0
 __all__ = ['wasserstein_1d', 'sliced_wasserstein', 'sliced_w2_gaussians', 'median_distance', 'mmd2', 'mmd', 'mmd2_gaussians',
            'energy_distance', 'energy_distance_gaussians', 'transport_cost', 'straightness']
 
 # %% ../nbs/generative/00_sample_metrics.ipynb #c004
 def _check_samples(x: torch.Tensor, y: torch.Tensor) -> None:
-    for name, z in (("x", x), ("y", y)):
-        if not isinstance(z, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(z).__name__}")
-        if z.ndim != 2 or z.shape[0] < 2:
-            raise ValueError(f"{name} must have shape (n, d) with n >= 2, "
-                             f"got {tuple(z.shape)}")
+    for name, z in (("x", x), ("y", y)):   # samples of shape (n, d), n >= 2
+        check_tensor(z, name, ndim=2)
+        check_int(z.shape[0], f"the number of samples in {name}", low=2)
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must have the same dimension, got {x.shape[1]} "
                          f"and {y.shape[1]}")
@@ -42,7 +41,8 @@ def _sort_rows(a: torch.Tensor) -> torch.Tensor:
 
 
 def wasserstein_1d(a: torch.Tensor, b: torch.Tensor, p: float = 2.0) -> torch.Tensor:
-    """Exact W_p^p between the empirical distributions of the columns of `a` (n, k) and
+    """Exact W_p^p = int_0^1 |F^-1(u) - G^-1(u)|^p du between the empirical
+    distributions (quantile functions F^-1, G^-1) of the columns of `a` (n, k) and
     `b` (m, k): one value per column (a 1-D tensor of length k)."""
     if a.ndim == 1:
         a, b = a[:, None], b[:, None]
@@ -66,15 +66,13 @@ def wasserstein_1d(a: torch.Tensor, b: torch.Tensor, p: float = 2.0) -> torch.Te
 # %% ../nbs/generative/00_sample_metrics.ipynb #c008
 def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, n_projections: int = 256,
                        p: float = 2.0, seed: int = 0) -> float:
-    """Monte-Carlo sliced p-Wasserstein distance SW_p between the samples `x` (n, d)
-    and `y` (m, d), over `n_projections` random directions drawn with `seed`."""
+    """Monte-Carlo sliced p-Wasserstein distance
+    SW_p = (E_theta W_p^p(theta . x, theta . y))^(1/p), theta uniform on the sphere,
+    between the samples `x` (n, d) and `y` (m, d), over `n_projections` random
+    directions drawn with `seed`."""
     _check_samples(x, y)
-    if isinstance(n_projections, bool) or int(n_projections) != n_projections \
-            or n_projections < 1:
-        raise ValueError("n_projections must be a positive int, "
-                         f"got {n_projections!r}")
-    if not p >= 1:
-        raise ValueError(f"p must be >= 1, got {p!r}")
+    n_projections = check_int(n_projections, "n_projections")
+    check_real(p, "p", 1.0)
     g = torch.Generator().manual_seed(int(seed))
     theta = torch.randn(x.shape[1], int(n_projections), generator=g,
                         dtype=torch.float64)
@@ -144,8 +142,10 @@ def _kernel_sums(d2: torch.Tensor, h: torch.Tensor) -> tuple[float, float]:
 def mmd2(x: torch.Tensor, y: torch.Tensor,
          bandwidths: Union[float, Sequence[float], None] = None,
          unbiased: bool = True) -> float:
-    """Squared MMD between samples `x` (n, d) and the reference `y` (m, d) with a mean
-    of RBF kernels; unbiased U-statistic (may be < 0) unless `unbiased=False`.
+    """Squared MMD, E k(x, x') + E k(y, y') - 2 E k(x, y), between samples `x` (n, d)
+    and the reference `y` (m, d) with the mean of RBF kernels
+    k(x, y) = mean_h exp(-|x - y|^2 / (2 h^2)); unbiased U-statistic (may be < 0)
+    unless `unbiased=False`.
 
     `bandwidths=None` uses the median distance within `y` times (1/2, 1, 2).
     """
@@ -242,8 +242,7 @@ def energy_distance_gaussians(m1: torch.Tensor, s1: float, m2: torch.Tensor,
 def transport_cost(x0: torch.Tensor, x1: torch.Tensor) -> float:
     """Mean squared displacement E|x1 - x0|^2 of the coupling given by the paired
     rows of `x0` and `x1` (both (n, d))."""
-    if not isinstance(x0, torch.Tensor) or not isinstance(x1, torch.Tensor):
-        raise TypeError("x0 and x1 must be torch.Tensors")
+    check_tensor(x0, "x0"), check_tensor(x1, "x1")
     if x0.ndim != 2 or x0.shape != x1.shape:
         raise ValueError(f"x0 and x1 must have the same shape (n, d), got "
                          f"{tuple(x0.shape)} and {tuple(x1.shape)}")
@@ -260,9 +259,7 @@ def straightness(trajectory: torch.Tensor, t: Optional[torch.Tensor] = None) -> 
     finite difference (x_{k+1} - x_k) / (s_{k+1} - s_k): for Euler paths, exactly the
     field the solver used.
     """
-    if not isinstance(trajectory, torch.Tensor):
-        raise TypeError(f"trajectory must be a torch.Tensor, got "
-                        f"{type(trajectory).__name__}")
+    check_tensor(trajectory, "trajectory")
     if trajectory.ndim != 3 or trajectory.shape[0] < 2:
         raise ValueError(f"trajectory must have shape (steps+1, n, d) with steps >= 1,"
                          f" got {tuple(trajectory.shape)}")

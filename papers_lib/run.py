@@ -76,8 +76,8 @@ def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: b
     except ImportError as e:  # the `run` extra is not installed
         raise ImportError("papers-run needs nbformat, nbclient and ipykernel: "
                           "pip install 'papers_lib[run]'") from e
-    if not isinstance(seed_offset, int) or isinstance(seed_offset, bool) or seed_offset < 0:
-        raise ValueError(f"seed_offset must be a non-negative int, got {seed_offset!r}")
+    from papers_lib.checks import check_int  # imports torch: only when a notebook runs
+    seed_offset = check_int(seed_offset, "seed_offset", low=0)
     path = Path(path)
     if path.suffix != ".ipynb" or not path.is_file():
         raise FileNotFoundError(f"no notebook at {path}")

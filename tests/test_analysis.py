@@ -111,12 +111,14 @@ def test_lanczos_stops_when_the_krylov_space_is_exhausted():
 
 def test_lanczos_bad_arguments():
     A = _sym(5)
-    with pytest.raises(ValueError, match="exceeds the Krylov dimension"):
+    with pytest.raises(ValueError, match="k must be at most the Krylov dimension"):
         lanczos(lambda v: A @ v, 5, k=6)
     with pytest.raises(ValueError, match="k must be an int"):
         lanczos(lambda v: A @ v, 5, k=0)
-    with pytest.raises(ValueError, match="dim must be an int"):
+    with pytest.raises(TypeError, match="dim must be an int, got 2.5"):
         lanczos(lambda v: A @ v, 2.5)
+    with pytest.raises(ValueError, match="iters must be an int >= 1, got 0"):
+        lanczos(lambda v: A @ v, 5, iters=0)
 
 
 def test_hutchinson_is_exact_for_diagonal_with_rademacher():
@@ -139,7 +141,7 @@ def test_hutchinson_vectorized_equals_loop_and_bad_dist():
     a = hutchinson_trace(lambda v: A @ v, 8, 50, generator=_gen(7))
     b = hutchinson_trace(lambda v: A @ v, 8, 50, generator=_gen(7), vectorize=False)
     assert a == pytest.approx(b, rel=1e-12)
-    with pytest.raises(ValueError, match="dist must be"):
+    with pytest.raises(ValueError, match="dist must be one of 'rademacher', 'gaussian'"):
         hutchinson_trace(lambda v: A @ v, 8, 10, dist="uniform")
 
 
@@ -213,3 +215,24 @@ def test_loss_surface_of_a_quadratic_is_closed_form():
     torch.testing.assert_close(plane, (1 + a[:, None]) ** 2 + (-2 + b[None, :]) ** 2)
     with pytest.raises(ValueError, match="both d2 and betas"):
         loss_surface(L, p, d1, d2, alphas=a)
+
+
+def test_tree_operators_are_the_ones_the_implicit_chapter_reexports():
+    import papers_lib.analysis as A
+    import papers_lib.implicit as I
+    assert I.hessian_operator is A.tree_hessian_operator and I.hvp is A.tree_hvp
+    assert I.tree_dot is A.tree_dot and I.dense_matrix is A.dense_matrix
+    assert I.top_eigenvalue is A.top_eigenvalue
+    w = {"a": torch.tensor([1.0, -2.0], dtype=F64), "b": torch.tensor([[0.5]], dtype=F64)}
+    v = {"a": torch.ones(2, dtype=F64), "b": torch.full((1, 1), 2.0, dtype=F64)}
+    lam = torch.tensor(3.0, dtype=F64)
+
+    def f(w_, lam_):                        # H = diag(lam, lam, 3 b^2)
+        return lam_ * (w_["a"] ** 2).sum() / 2 + (w_["b"] ** 4).sum() / 4
+    hv = A.tree_hvp(f, w, lam, v)
+    assert torch.equal(hv["a"], 3.0 * v["a"]) and torch.equal(hv["b"], 0.75 * v["b"])
+    assert A.tree_dot(w, v).item() == pytest.approx(1.0 - 2.0 + 1.0)
+    with pytest.raises(ValueError, match="v must have the structure and shapes of w"):
+        A.tree_hvp(f, w, lam, {"a": v["a"]})
+    with pytest.raises(ValueError, match="iters must be an int >= 1, got 0"):
+        A.top_eigenvalue(lambda x: x, w, iters=0)

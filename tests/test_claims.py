@@ -16,15 +16,17 @@ def test_seeds_move_with_the_offset(monkeypatch):
 @pytest.mark.parametrize("raw", ["-1", "abc", "1.5"])
 def test_bad_offset_is_refused(monkeypatch, raw):
     monkeypatch.setenv(SEED_OFFSET_ENV, raw)
-    with pytest.raises(ValueError, match="non-negative integer"):
+    with pytest.raises(ValueError, match="must be an int >= 0"):
         seed_offset()
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: seed(-1), "seed number k"), (lambda: seed(1.0), "seed number k"),
-    (lambda: seeds(0), "n must be"), (lambda: seeds(True), "n must be")])
-def test_bad_seed_arguments(call, match):
-    with pytest.raises(ValueError, match=match):
+@pytest.mark.parametrize("call, err, match", [
+    (lambda: seed(-1), ValueError, "seed number k must be an int >= 0, got -1"),
+    (lambda: seed(1.5), TypeError, "seed number k must be an int, got 1.5"),
+    (lambda: seeds(0), ValueError, "n must be an int >= 1, got 0"),
+    (lambda: seeds(True), TypeError, "n must be an int, got True")])
+def test_bad_seed_arguments(call, err, match):
+    with pytest.raises(err, match=match):
         call()
 
 
@@ -71,7 +73,7 @@ def test_values_accept_tensors_and_scalars():
     (dict(id="Bad Id"), "must be a slug"),
     (dict(statement="a | b"), "without '\\|'"),
     (dict(statement="two\nlines"), "one line"),
-    (dict(digits=0), "digits must be")])
+    (dict(digits=0), "digits must be an int >= 1, got 0")])
 def test_bad_claims_are_refused(kw, match):
     with pytest.raises(ValueError, match=match):
         _c(**kw)

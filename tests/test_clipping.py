@@ -107,15 +107,22 @@ def test_one_unit_gradient_matches_closed_form():
         assert grad.item() == pytest.approx(total, rel=1e-9, abs=1e-12)
 
 
-def test_omega_against_hand_computation():
-    torch.manual_seed(3)
+def _omega_problem(seed, batch, T):
+    """A seeded float64 TanhRNN(2, 3, 1) on random data: model, x, y, states, the
+    squared loss and Omega summed over the steps."""
+    torch.manual_seed(seed)
     model = TanhRNN(2, 3, 1).double()
-    x = torch.randn(5, 6, 2, dtype=torch.float64)
-    y = torch.randn(5, dtype=torch.float64)
+    x = torch.randn(batch, T, 2, dtype=torch.float64)
+    y = torch.randn(batch, dtype=torch.float64)
     out, states = model(x)
     loss = ((out[0, :, 0] - y) ** 2).mean()
     omega = vanishing_gradient_regularizer(loss, states, model.cell, x[None],
                                            reduction="sum")
+    return model, x, y, states, loss, omega
+
+
+def test_omega_against_hand_computation():
+    model, x, y, states, loss, omega = _omega_problem(3, 5, 6)
     torch.testing.assert_close(omega, _by_hand(model, x, y))
     terms = vanishing_gradient_regularizer(loss, states, model.cell, x[None],
                                            reduction="none")
@@ -128,14 +135,7 @@ def test_omega_against_hand_computation():
 def test_omega_gradient_treats_delta_and_states_as_constants():
     """d Omega / d W_hh equals the gradient of the hand formula with delta_{k+1} and the
     previous states h_k detached (the immediate derivative of the paper)."""
-    torch.manual_seed(4)
-    model = TanhRNN(2, 3, 1).double()
-    x = torch.randn(4, 5, 2, dtype=torch.float64)
-    y = torch.randn(4, dtype=torch.float64)
-    out, states = model(x)
-    loss = ((out[0, :, 0] - y) ** 2).mean()
-    omega = vanishing_gradient_regularizer(loss, states, model.cell, x[None],
-                                           reduction="sum")
+    model, x, y, states, loss, omega = _omega_problem(4, 4, 5)
     g_ours, = torch.autograd.grad(omega, model.weight_hh)
     deltas = torch.autograd.grad(loss, states[1:])
     ref = 0.0
@@ -211,17 +211,20 @@ def test_bad_input():
         vanishing_gradient_regularizer(loss, states[:-1], model.cell, x[None])
     with pytest.raises(ValueError, match="T \\+ 1 states"):
         vanishing_gradient_regularizer(loss, states, model.cell, torch.randn(5))
-    with pytest.raises(ValueError, match="reduction"):
+    with pytest.raises(ValueError, match="reduction must be one of 'mean', 'sum'"):
         vanishing_gradient_regularizer(loss, states, model.cell, x[None], reduction="max")
     with pytest.raises(ValueError, match="bound"):
         vanishing_gradient_regularizer(loss, states, model.cell, x[None], bound=-1.0)
     with pytest.raises(ValueError, match="bound"):
         vanishing_gradient_regularizer(loss, states, model.cell, x[None],
                                        bound=math.nan)
-    for kw in [dict(input_size=0, hidden_size=3), dict(input_size=2, hidden_size=2.5),
-               dict(input_size=2, hidden_size=3, members=0),
+    for kw in [dict(input_size=0, hidden_size=3),
+               dict(input_size=2, hidden_size=3, members=0)]:
+        with pytest.raises(ValueError, match="must be an int >= 1"):
+            TanhRNN(**kw)
+    for kw in [dict(input_size=2, hidden_size=2.5),
                dict(input_size=2, hidden_size=3, output_size=True)]:
-        with pytest.raises(ValueError, match="must be a positive int"):
+        with pytest.raises(TypeError, match="must be an int, got"):
             TanhRNN(**kw)
     with pytest.raises(ValueError, match="x must be"):
         model(torch.randn(4, 5, 3))

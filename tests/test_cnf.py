@@ -101,7 +101,7 @@ def test_sample_noise():
     cov = gn.T @ gn / len(gn)
     torch.testing.assert_close(cov, torch.eye(3, dtype=torch.float64), atol=0.02,
                                rtol=0)
-    with pytest.raises(ValueError, match="unknown noise"):
+    with pytest.raises(ValueError, match="kind must be one of"):
         sample_noise((2, 2), "uniform")
 
 
@@ -185,7 +185,7 @@ def test_cnf_counts_and_state():
 def test_bad_input():
     net = _mlp(2)
     x = torch.zeros(3, 2, dtype=torch.float64)
-    with pytest.raises(ValueError, match="unknown trace"):
+    with pytest.raises(ValueError, match="trace must be one of"):
         CNF(net, "frobenius")
     with pytest.raises(TypeError, match="callable"):
         CNF(3)
@@ -193,7 +193,7 @@ def test_bad_input():
         CNF(net)(T, torch.zeros(3, 3, dtype=torch.float64))
     with pytest.raises(ValueError, match="eps must have"):
         divergence_hutchinson(net, T, x, torch.zeros(3, 3, dtype=torch.float64))
-    with pytest.raises(ValueError, match=r"shape \(n, d\)"):
+    with pytest.raises(ValueError, match="z must have 2 dimensions"):
         divergence_exact(net, T, torch.zeros(2))
     with pytest.raises(ValueError, match="z's shape"):
         divergence_exact(lambda t, z: z[:, :1], T, x)

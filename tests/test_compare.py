@@ -17,10 +17,12 @@ def test_lr_grid_is_log_spaced_and_centred():
     ratios = [b / a for a, b in zip(g, g[1:])]
     assert all(math.isclose(r, 10**0.5) for r in ratios)
     assert lr_grid(None) == [None] and lr_grid(0.1, points=1) == [0.1]
-    for bad in (0.0, -1.0, float("inf"), "0.1"):
-        with pytest.raises(ValueError, match="lr must be"):
+    for bad in (0.0, -1.0, float("inf")):
+        with pytest.raises(ValueError, match="lr must be a real number > 0"):
             lr_grid(bad)
-    with pytest.raises(ValueError, match="points"):
+    with pytest.raises(TypeError, match="lr must be a real number, got '0.1'"):
+        lr_grid("0.1")
+    with pytest.raises(ValueError, match="points must be an int >= 1"):
         lr_grid(0.1, points=0)
 
 

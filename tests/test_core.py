@@ -24,9 +24,10 @@ def test_set_seed_reproduces_all_generators():
     assert not torch.equal(torch.rand(2), first[2])
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, "0", True])
-def test_set_seed_rejects_bad_seeds(bad):
-    with pytest.raises(ValueError, match="non-negative int"):
+@pytest.mark.parametrize("bad, err", [(-1, ValueError), (1.5, TypeError),
+                                      ("0", TypeError), (True, TypeError)])
+def test_set_seed_rejects_bad_seeds(bad, err):
+    with pytest.raises(err, match="seed must be an int"):
         set_seed(bad)
 
 
@@ -71,7 +72,7 @@ def test_train_bad_input():
         train(lambda: w.sum(), [w], 1)
     with pytest.raises(TypeError, match="callable"):
         train(w.sum(), opt, 1)
-    with pytest.raises(ValueError, match="non-negative int"):
+    with pytest.raises(ValueError, match="steps must be an int >= 0"):
         train(lambda: w.sum(), opt, -1)
     with pytest.raises(ValueError, match="scalar"):
         train(lambda: w * 2, opt, 1, disable=True)
@@ -98,9 +99,9 @@ def test_mlp_layers_widths_and_bad_input():
         (3, 5), (5, 5), (5, 2)]
     lin = mlp(4, 1, depth=0)
     assert len(lin) == 1 and lin[0].in_features == 4
-    with pytest.raises(ValueError, match="hidden must be a positive int"):
+    with pytest.raises(ValueError, match="hidden must be an int >= 1, got 0"):
         mlp(3, 2, hidden=0)
     with pytest.raises(ValueError, match="depth must be an int >= 0"):
         mlp(3, 2, depth=-1)
-    with pytest.raises(ValueError, match="d_out must be a positive int"):
+    with pytest.raises(TypeError, match="d_out must be an int, got 2.5"):
         mlp(3, 2.5)

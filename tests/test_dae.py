@@ -146,13 +146,15 @@ def test_bad_input():
     gm = _gm2()
     r = DAE(2)
     x = torch.randn(4, 2)
-    with pytest.raises(ValueError, match="sigma must be a positive number"):
+    with pytest.raises(ValueError, match="sigma must be a real number > 0"):
         dae_score(r, x, 0.0)
-    with pytest.raises(ValueError, match="sigma must be a positive number"):
+    with pytest.raises(ValueError, match="sigma must be a real number > 0"):
         dae_loss(r, x, float("nan"))
-    with pytest.raises(ValueError, match="sigma must be a positive number"):
+    with pytest.raises(ValueError, match="sigma must be a real number > 0"):
         optimal_denoiser(gm, -1)
-    with pytest.raises(ValueError, match=r"shape \(n, d\)"):
+    with pytest.raises(ValueError, match="sigma must be a real number > 0"):
+        dae_score(r, x, float("inf"))
+    with pytest.raises(ValueError, match=r"x must have 2 dimensions, got shape \(4,\)"):
         dae_score(r, torch.randn(4), 0.1)
     with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
         r(torch.randn(4, 3))
@@ -160,7 +162,7 @@ def test_bad_input():
         dae_loss(lambda y: y[:, :1], x, 0.1)
     with pytest.raises(TypeError, match="GaussianMixture"):
         optimal_denoiser("not a mixture", 0.1)
-    with pytest.raises(ValueError, match="hidden must be a positive int"):
+    with pytest.raises(ValueError, match="hidden must be an int >= 1, got 0"):
         DAE(2, hidden=0)
-    with pytest.raises(ValueError, match="ridge must be >= 0"):
+    with pytest.raises(ValueError, match="ridge must be a real number >= 0"):
         r.fit_decoder(x, 0.1, ridge=-1.0)

@@ -51,10 +51,11 @@ def test_circles_radii():
 def test_bad_input():
     with pytest.raises(ValueError, match="unknown distribution"):
         sample_2d("swiss_roll", 10)
-    for bad in (0, -3, 2.5, True):
-        with pytest.raises(ValueError, match="positive int"):
+    for bad, err in ((0, ValueError), (-3, ValueError), (2.5, TypeError),
+                     (True, TypeError)):
+        with pytest.raises(err, match="n must be an int"):
             sample_2d("two_moons", bad)
-    with pytest.raises(ValueError, match="threshold"):
+    with pytest.raises(ValueError, match=r"threshold must be a real number > 0, < 1"):
         digits(binarize=True, threshold=1.5)
 
 

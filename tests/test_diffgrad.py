@@ -1,57 +1,36 @@
 """Tests of papers_lib.optim.diffgrad (chapter nbs/optimizers/03_diffgrad.ipynb)."""
-import copy
 import math
 
 import pytest
 import torch
 
-from papers_lib.optim.diffgrad import (DiffGrad, _multi_tensor_diffgrad,
-                                       _single_tensor_diffgrad)
-from tests.optim_helpers import flat_params as _flat, mse_loss as _loss, small_net as _net
+from papers_lib.optim.base import AdamBase
+from papers_lib.optim.diffgrad import DiffGrad
+from tests.optim_helpers import (assert_maximize_is_minimize_of_negative,
+                                 assert_paths_equal, assert_refused,
+                                 assert_resumes_exactly, flat_params as _flat, train)
 
 
-def _states(ps):
-    return ([torch.zeros_like(p) for p in ps], [torch.zeros_like(p) for p in ps],
-            [torch.zeros_like(p) for p in ps], [torch.tensor(0.0) for _ in ps])
+class _Xi1(DiffGrad):
+    """DiffGrad with the friction coefficient forced to 1: the core's direction."""
+    _direction = AdamBase._direction
+    _foreach_direction = AdamBase._foreach_direction
 
 
-def _run_update(update, steps=20, friction=True, **kw):
-    """Drive a raw update function on the small network; return the final weights."""
-    net = _net()
-    ps = list(net.parameters())
-    state = _states(ps)
-    hp = dict(beta1=0.9, beta2=0.999, lr=1e-2, weight_decay=0.0, eps=1e-8,
-              maximize=False)
-    hp.update(kw)
-    for _ in range(steps):
-        net.zero_grad()
-        _loss(net).backward()
-        with torch.no_grad():
-            update(ps, [p.grad for p in ps], *state, friction=friction, **hp)
-    return _flat(net)
-
-
-def _torch_adam(foreach, steps=20, **kw):
-    net = _net()
-    opt = torch.optim.Adam(net.parameters(), lr=1e-2, foreach=foreach, **kw)
-    for _ in range(steps):
-        opt.zero_grad()
-        _loss(net).backward()
-        opt.step()
-    return _flat(net)
+def _train(cls, foreach, **kw):
+    return _flat(train(lambda p: cls(p, lr=1e-2, foreach=foreach, **kw))[0])
 
 
 KWS = [{}, {"weight_decay": 0.1}, {"maximize": True}]
 
 
-@pytest.mark.parametrize("update", [_single_tensor_diffgrad, _multi_tensor_diffgrad])
+@pytest.mark.parametrize("foreach", [False, True])
 @pytest.mark.parametrize("kw", KWS, ids=lambda kw: ",".join(kw) or "plain")
-def test_friction_one_is_torch_adam(update, kw):
-    foreach = update is _multi_tensor_diffgrad
-    ref = _torch_adam(foreach, **kw)
-    assert torch.equal(_run_update(update, friction=False, **kw), ref)
+def test_friction_one_is_torch_adam(foreach, kw):
+    ref = _train(torch.optim.Adam, foreach, **kw)
+    assert torch.equal(_train(_Xi1, foreach, **kw), ref)
     # and the real method is not Adam
-    assert (_run_update(update, friction=True, **kw) - ref).abs().max() > 1e-2
+    assert (_train(DiffGrad, foreach, **kw) - ref).abs().max() > 1e-2
 
 
 @pytest.mark.parametrize("foreach", [False, True])
@@ -73,19 +52,12 @@ def test_constant_gradient_half_of_adam(foreach):
 
 
 def test_paths_agree_mixed_dtypes():
-    g = torch.Generator().manual_seed(0)
-    shapes = [((3, 4), torch.float32), ((5,), torch.float64), ((2, 2), torch.float32)]
-    p1 = [torch.randn(s, dtype=d, generator=g) for s, d in shapes]
-    p2 = [p.clone() for p in p1]
-    s1, s2 = _states(p1), _states(p2)
-    hp = dict(beta1=0.8, beta2=0.99, lr=1e-2, weight_decay=0.1, eps=1e-8, maximize=True)
-    for _ in range(6):
-        gr = [torch.randn(p.shape, dtype=p.dtype, generator=g) for p in p1]
-        _single_tensor_diffgrad(p1, gr, *s1, **hp)
-        _multi_tensor_diffgrad(p2, gr, *s2, **hp)
-    for a, b in zip(p1 + s1[0] + s1[1] + s1[2], p2 + s2[0] + s2[1] + s2[2]):
-        assert torch.equal(a, b)
-    assert all(s.item() == 6 for s in s1[3] + s2[3])
+    specs = [((3, 4), torch.float32), ((5,), torch.float64), ((2, 2), torch.float32)]
+    o1, o2 = assert_paths_equal(
+        lambda p, **kw: DiffGrad(p, lr=1e-2, betas=(0.8, 0.99), weight_decay=0.1,
+                                 maximize=True, **kw),
+        DiffGrad.state_keys + ("step",), specs=specs)
+    assert all(s["step"].item() == 6 for o in (o1, o2) for s in o.state.values())
 
 
 def test_optimizer_matches_reference_loop():
@@ -106,23 +78,11 @@ def test_optimizer_matches_reference_loop():
 
 @pytest.mark.parametrize("foreach", [None, False])
 def test_state_dict_round_trip(foreach):
-    net_a, net_b = _net(), _net()
-    opt_a = DiffGrad(net_a.parameters(), lr=1e-2, weight_decay=0.01, foreach=foreach)
-    opt_b = DiffGrad(net_b.parameters(), lr=1e-2, weight_decay=0.01, foreach=foreach)
-    for k in range(16):
-        if k == 8:
-            saved_net, saved_opt = copy.deepcopy(net_b.state_dict()), opt_b.state_dict()
-            net_b = _net()
-            net_b.load_state_dict(saved_net)
-            opt_b = DiffGrad(net_b.parameters(), lr=1.0)
-            opt_b.load_state_dict(saved_opt)
-            assert opt_b.param_groups[0]["lr"] == 1e-2
-        for net, opt in ((net_a, opt_a), (net_b, opt_b)):
-            opt.zero_grad()
-            _loss(net).backward()
-            opt.step()
-    assert torch.equal(_flat(net_a), _flat(net_b))
-    state = opt_a.state[next(net_a.parameters())]
+    opt = assert_resumes_exactly(
+        lambda p: DiffGrad(p, lr=1e-2, weight_decay=0.01, foreach=foreach),
+        lambda p: DiffGrad(p, lr=1.0), steps=16, at=8)
+    assert opt.param_groups[0]["lr"] == 1e-2
+    state = opt.state[opt.param_groups[0]["params"][0]]
     assert set(state) == {"step", "exp_avg", "exp_avg_sq", "previous_grad"}
     assert state["step"].item() == 16
 
@@ -138,18 +98,17 @@ def test_param_groups_keep_their_lr():
 
 
 @pytest.mark.parametrize("kw, match", [
-    ({"lr": -1e-3}, "learning rate"), ({"lr": float("nan")}, "learning rate"),
-    ({"betas": (1.0, 0.999)}, "index 0"), ({"betas": (0.9, -0.1)}, "index 1"),
-    ({"betas": (0.9,)}, "betas"), ({"eps": -1e-8}, "epsilon"),
+    ({"lr": -1e-3}, "lr must be"), ({"lr": float("nan")}, "lr must be"),
+    ({"betas": (1.0, 0.999)}, r"betas\[0\]"), ({"betas": (0.9, -0.1)}, r"betas\[1\]"),
+    ({"betas": (0.9,)}, "betas"), ({"eps": -1e-8}, "eps must be"),
     ({"weight_decay": -0.1}, "weight_decay"), ({"foreach": "yes"}, "foreach")])
 def test_invalid_hyperparameters(kw, match):
-    with pytest.raises(ValueError, match=match):
-        DiffGrad([torch.zeros(1, requires_grad=True)], **kw)
+    assert_refused(DiffGrad, kw, match)
 
 
 def test_invalid_param_group():
     opt = DiffGrad([torch.zeros(1, requires_grad=True)])
-    with pytest.raises(ValueError, match="learning rate"):
+    with pytest.raises(ValueError, match="lr must be"):
         opt.add_param_group({"params": [torch.zeros(1, requires_grad=True)], "lr": -1})
 
 
@@ -165,14 +124,4 @@ def test_sparse_and_complex_refused():
 
 
 def test_maximize_is_minimize_of_negative():
-    x1 = torch.tensor([1.0, -1.0], requires_grad=True)
-    x2 = x1.detach().clone().requires_grad_(True)
-    o1, o2 = DiffGrad([x1], lr=0.1, maximize=True), DiffGrad([x2], lr=0.1)
-    for _ in range(10):
-        o1.zero_grad()
-        o2.zero_grad()
-        (-(x1 ** 2).sum()).backward()
-        (x2 ** 2).sum().backward()
-        o1.step()
-        o2.step()
-    assert torch.equal(x1, x2)
+    assert_maximize_is_minimize_of_negative(DiffGrad, lr=0.1)

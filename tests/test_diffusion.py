@@ -7,7 +7,7 @@ import torch
 
 from papers_lib.diffusion import (
     KINDS, VE, DiscreteSchedule, GaussianMixture, VPCosine, VPLinear, convert,
-    ddim_sample, ddpm_sample, denoising_loss, eps_model, pf_ode_sample,
+    as_flow_field, ddim_sample, ddpm_sample, denoising_loss, eps_model, pf_ode_sample,
     probability_flow, q_log_prob, q_sample)
 from papers_lib.flows import VPDiffusionPath, gmm_marginal_field
 
@@ -195,19 +195,37 @@ def test_denoising_loss_is_zero_for_the_target_and_positive_otherwise():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="beta_min"):
+    with pytest.raises(ValueError, match="beta_max must be a real number > 1, got 0.5"):
         VPLinear(1.0, 0.5)
-    with pytest.raises(ValueError, match="sigma_min"):
+    with pytest.raises(ValueError, match="beta_min must be a real number > 0"):
+        VPLinear(0.0, 0.5)
+    with pytest.raises(ValueError, match="sigma_max must be a real number > 1"):
         VE(1.0, 0.1)
+    with pytest.raises(ValueError, match="s must be a real number > 0"):
+        VPCosine(-0.1)
+    with pytest.raises(ValueError, match=r"max_beta must be a real number > 0, < 1"):
+        VPLinear().discretize(10, max_beta=1.0)
+    with pytest.raises(ValueError, match="steps must be an int >= 1"):
+        VPLinear().discretize(0)
+    with pytest.raises(TypeError, match="T must be an int"):
+        DiscreteSchedule.linear(T=2.5)
     with pytest.raises(ValueError, match="betas"):
         DiscreteSchedule(torch.tensor([0.5, 1.5]))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         VPLinear().alpha(1.5)
-    with pytest.raises(ValueError, match="parameterisation"):
+    with pytest.raises(ValueError, match="dst must be one of 'eps', 'score'"):
         convert(torch.zeros(2, 2), torch.zeros(2, 2), 0.5, VPLinear(), "eps", "flow")
+    with pytest.raises(TypeError, match="schedule must be a NoiseSchedule, got str"):
+        q_sample("vp", torch.zeros(2, 2), 0.5)
     gm = _gm()
-    with pytest.raises(ValueError, match="eta"):
+    with pytest.raises(ValueError, match="eta must be a real number >= 0, <= 1"):
         ddim_sample(gm.model(VPLinear()), VPLinear(), torch.zeros(3, 2), eta=2.0)
+    with pytest.raises(ValueError, match="variance must be one of 'posterior', 'large'"):
+        ddpm_sample(gm.model(VPLinear()), VPLinear(), torch.zeros(3, 2), variance="small")
+    with pytest.raises(ValueError, match="n must be an int >= 1"):
+        gm.sample(0)
+    with pytest.raises(TypeError, match="field must be callable"):
+        as_flow_field(3)
     with pytest.raises(ValueError, match="t_end < t_start"):
         ddpm_sample(gm.model(VPLinear()), VPLinear(), torch.zeros(3, 2), t_end=1.0)
     with pytest.raises(ValueError, match="needs a number of steps"):
@@ -231,3 +249,34 @@ def test_training_times_range_given_times_and_shape_check():
     assert torch.equal(training_times(sch, x0, given), given.double())
     with pytest.raises(ValueError, match="t must have shape"):
         training_times(sch, x0, torch.ones(3))
+
+
+def test_as_flow_field_runs_the_pf_ode_in_flow_time():
+    """The one boundary between the clocks: u(s, x) = -v(1 - s, x), and the PF-ODE
+    solved in flow time s = 1 - t lands where `pf_ode_sample` (diffusion time) does."""
+    sch, gm = VPLinear(), _gm()
+    eps = gm.model(sch, "eps")
+    v = probability_flow(eps, sch)
+    u = as_flow_field(v)
+    x = torch.randn(5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    s = torch.tensor(0.3, dtype=torch.float64)
+    assert torch.equal(u(s, x), -v(1 - s, x))
+    grid = 1 - torch.linspace(sch.t_max, sch.t_min, 21, dtype=torch.float64)
+    from papers_lib.ode import odeint
+    x_flow = odeint(u, x, grid, method="rk4")[-1]
+    x_diff = pf_ode_sample(eps, sch, x, 20, method="rk4")
+    assert torch.allclose(x_flow, x_diff, atol=1e-10)
+
+
+def test_package_face_reexports_every_module_exactly():
+    """papers_lib.diffusion lists each submodule's public names, and each resolves to
+    the object its module defines."""
+    import importlib
+    import pkgutil
+
+    import papers_lib.diffusion as diffusion
+    for info in pkgutil.iter_modules(diffusion.__path__):
+        mod = importlib.import_module(f"papers_lib.diffusion.{info.name}")
+        mine = [n for n in diffusion.__all__ if n in mod.__all__]
+        assert sorted(mine) == sorted(mod.__all__), info.name
+        assert all(getattr(diffusion, n) is getattr(mod, n) for n in mine)

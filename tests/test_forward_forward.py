@@ -44,7 +44,7 @@ def test_wrong_labels_never_correct_and_uniform():
     freq = torch.bincount(w, minlength=4).double() / len(w)
     torch.testing.assert_close(freq[1:], torch.full((3,), 1 / 3, dtype=F64), atol=0.01,
                                rtol=0)
-    with pytest.raises(ValueError, match="at least two classes"):
+    with pytest.raises(ValueError, match="n_classes must be an int >= 2"):
         wrong_labels(y, 1)
 
 

@@ -57,9 +57,9 @@ def test_generator_loss_gradients_saturate_or_not():
 def test_loss_bad_input():
     with pytest.raises(ValueError, match="empty"):
         minimax_g_loss(torch.zeros(0))
-    with pytest.raises(TypeError, match="floating point"):
+    with pytest.raises(TypeError, match="real_logits must be a floating-point tensor"):
         value_function(torch.zeros(3, dtype=torch.long), torch.zeros(3))
-    with pytest.raises(TypeError, match="tensor"):
+    with pytest.raises(TypeError, match="fake_logits must be a torch.Tensor, got list"):
         nonsaturating_g_loss([0.0, 1.0])
 
 
@@ -125,7 +125,7 @@ def test_networks_shapes_and_bad_input():
         G(torch.zeros(5, 2))
     with pytest.raises(ValueError, match="shape"):
         D(torch.zeros(5, 3))
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="hidden must be an int >= 1, got 0"):
         MLPDiscriminator(hidden=0)
     with pytest.raises(ValueError, match="depth must be an int >= 0"):
         MLPGenerator(depth=-1)
@@ -261,7 +261,7 @@ def test_ring_centres_match_eight_gaussians():
     # the data's per-mode means are the centres
     x = eight_gaussians(40_000, seed=0, std=0.0)
     assert (x[:, None] - c).norm(dim=-1).min(1).values.max() < 1e-5
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="k must be an int >= 1, got 0"):
         ring_centres(0)
 
 
@@ -288,7 +288,9 @@ def test_mode_coverage_bad_input():
     c = ring_centres()
     with pytest.raises(ValueError, match="agree"):
         mode_coverage(torch.zeros(5, 3), c, 0.25)
-    with pytest.raises(ValueError, match="std > 0"):
+    with pytest.raises(ValueError, match="std must be a real number > 0, got 0.0"):
         mode_coverage(torch.zeros(5, 2), c, 0.0)
+    with pytest.raises(ValueError, match="min_share must be a real number >= 0"):
+        mode_coverage(torch.zeros(5, 2), c, 0.25, min_share=-0.1)
     with pytest.raises(ValueError, match="non-empty"):
         mode_coverage(torch.zeros(0, 2), c, 0.25)

@@ -151,15 +151,15 @@ def test_bad_input():
         GaussianScore(mu, cov + torch.triu(torch.ones(4, 4, dtype=D), 1))
     with pytest.raises(ValueError, match="positive semi-definite"):
         GaussianScore(mu, -cov)
-    with pytest.raises(ValueError, match=r"x must be a tensor of shape \(n, 4\)"):
+    with pytest.raises(ValueError, match=r"x must have shape \(n, 4\)"):
         gs.score(torch.randn(5, 3, dtype=D), 0.5, sch)
     with pytest.raises(ValueError, match="t must lie in"):
         gs.denoise(x, 1.5, sch)
     with pytest.raises(ValueError, match="t must be a scalar"):
         gs.score(x, torch.rand(3), sch)
-    with pytest.raises(TypeError, match="NoiseSchedule"):
+    with pytest.raises(TypeError, match="schedule must be a NoiseSchedule, got str"):
         gs.score(x, 0.5, "vp")
-    with pytest.raises(ValueError, match="unknown parameterisation"):
+    with pytest.raises(ValueError, match="kind must be one of 'eps', 'score'"):
         gs.model(sch, "noise")
     with pytest.raises(ValueError, match="t_skip < t_start"):
         teleport(gs, sch, x, 0.9, t_start=0.5)

@@ -131,13 +131,15 @@ def test_classifier_time_features():
 def test_bad_input():
     lm, sched = _mixture(), VPLinear()
     clf = NoisyClassifier(2, 3)
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="n_classes must be an int >= 1, got 0"):
         NoisyClassifier(2, 0)
+    with pytest.raises(TypeError, match="dim must be an int, got 2.5"):
+        NoisyClassifier(2.5, 3)
     with pytest.raises(ValueError, match="shape"):
         clf(torch.randn(4, 3), 0.5)
     with pytest.raises(ValueError, match="t must"):
         clf(torch.randn(4, 2), torch.rand(3))
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="scale must be a real number, got inf"):
         classifier_guidance(clf, 0, math.inf)
     with pytest.raises(TypeError, match="callable"):
         classifier_guidance(3, 0)
@@ -148,7 +150,7 @@ def test_bad_input():
                                                        torch.rand(4))
     with pytest.raises(TypeError, match="integer"):
         classifier_loss(clf, sched, torch.randn(4, 2), torch.rand(4))
-    with pytest.raises(TypeError, match="NoiseSchedule"):
+    with pytest.raises(TypeError, match="schedule must be a NoiseSchedule, got str"):
         classifier_loss(clf, "vp", torch.randn(4, 2), torch.zeros(4, dtype=torch.long))
     with pytest.raises(ValueError, match="t must have shape"):
         classifier_loss(clf, sched, torch.randn(4, 2),

@@ -31,7 +31,7 @@ def test_alpha_schedule_closed_forms():
     a = alpha_schedule(8, "cosine")
     assert torch.allclose(a, ref, atol=1e-15) and a[0] == 0 and a[-1] == 1
     assert bool((a[1:] > a[:-1]).all())
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="steps must be an int >= 1"):
         alpha_schedule(0)
     with pytest.raises(ValueError, match="schedule must be one of"):
         alpha_schedule(4, "quadratic")
@@ -102,7 +102,7 @@ def test_deblend_step_both_variants():
         deblend_step(lambda a, x: x, x, 0.0, 0.5, "means")
     with pytest.raises(ValueError, match="tensor of shape"):
         deblend_step(lambda a, x: x[:, :1], x, 0.0, 0.5)
-    with pytest.raises(ValueError, match="batch tensor"):
+    with pytest.raises(ValueError, match="x must have at least 2 dimensions"):
         deblend_step(lambda a, x: x, torch.zeros(3), 0.0, 0.5)
 
 
@@ -201,7 +201,7 @@ def test_means_mlp():
     loss = means_loss(net, torch.randn(8, 3), torch.randn(8, 3))
     loss.backward()
     assert all(p.grad is not None for p in net.parameters())
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="dim must be an int >= 1"):
         MeansMLP(0)
     with pytest.raises(ValueError, match="x must have shape"):
         net(0.5, torch.randn(5, 2))

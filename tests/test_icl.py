@@ -7,19 +7,8 @@ import torch
 from papers_lib.analysis.icl import (LinearSelfAttention, Prompts, gd_risk,
                                      one_step_gd, optimal_eta, sample_prompts)
 
-F64 = torch.float64
-
-
-@pytest.fixture(autouse=True)
-def _f64():
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(F64)
-    yield
-    torch.set_default_dtype(old)
-
-
-def _gen(seed=0):
-    return torch.Generator().manual_seed(seed)
+from tests.analysis_helpers import F64, float64_default  # noqa: F401 (autouse fixture)
+from tests.analysis_helpers import gen as _gen
 
 
 def test_sample_prompts_shapes_and_linear_responses():
@@ -46,7 +35,7 @@ def test_sample_prompts_covariances():
 
 
 def test_sample_prompts_bad_input():
-    with pytest.raises(ValueError, match="must be >= 1"):
+    with pytest.raises(ValueError, match="must be an int >= 1"):
         sample_prompts(0, 3, 2)
     with pytest.raises(ValueError, match="noise"):
         sample_prompts(2, 3, 2, noise=-1.0)
@@ -75,9 +64,9 @@ def test_optimal_eta_minimises_exact_risk():
         risks = torch.tensor([gd_risk(e.item(), n, d, s) for e in grid])
         assert abs(grid[risks.argmin()].item() - eta) < 1e-3
         assert gd_risk(0.0, n, d, s) == pytest.approx(d + s ** 2)
-    with pytest.raises(ValueError, match="must be >= 1"):
+    with pytest.raises(ValueError, match="must be an int >= 1"):
         optimal_eta(0, 3)
-    with pytest.raises(ValueError, match="must be >= 1"):
+    with pytest.raises(ValueError, match="must be an int >= 1"):
         gd_risk(0.5, 3, 0)
 
 
@@ -115,7 +104,7 @@ def test_lsa_forward_against_explicit_attention_loop():
         torch.testing.assert_close(out[b], upd[d])
     with pytest.raises(ValueError, match="covariates must have d"):
         LinearSelfAttention(2)(p)
-    with pytest.raises(ValueError, match="d must be >= 1"):
+    with pytest.raises(ValueError, match="d must be an int >= 1, got 0"):
         LinearSelfAttention(0)
 
 

@@ -17,20 +17,12 @@ from papers_lib.analysis.intrinsic import (SubspaceModel, intrinsic_dimension,
                                            random_projection, subspace_loss,
                                            subspace_params, train_in_subspace)
 
-F64 = torch.float64
-
-
-def _gen(seed=0):
-    return torch.Generator().manual_seed(seed)
+from tests.analysis_helpers import F64, tiny_classifier
+from tests.analysis_helpers import gen as _gen
 
 
 def _tiny(seed=0):
-    torch.manual_seed(seed)
-    m = nn.Sequential(nn.Linear(4, 5, dtype=F64), nn.Tanh(),
-                      nn.Linear(5, 3, dtype=F64))
-    x = torch.randn(20, 4, dtype=F64, generator=_gen(seed))
-    y = torch.randint(0, 3, (20,), generator=_gen(seed))
-    return m, x, y
+    return tiny_classifier(5, 20, seed)
 
 
 def _flat(params):
@@ -65,12 +57,15 @@ def test_sparse_projection_structure():
     assert 0.4 < (Q > 0).sum().item() / (k * d) < 0.6
 
 
-@pytest.mark.parametrize("D, d, kind, match", [
-    (10, 11, "dense", "at most D"), (0, 1, "dense", "D must"),
-    (5, 0, "dense", "d must"), (True, 1, "dense", "D must"),
-    (5, 2.0, "dense", "d must"), (5, 2, "fastfood", "kind")])
-def test_projection_bad_input(D, d, kind, match):
-    with pytest.raises(ValueError, match=match):
+@pytest.mark.parametrize("D, d, kind, err, match", [
+    (10, 11, "dense", ValueError, "d must be an int >= 1, <= 10, got 11"),
+    (0, 1, "dense", ValueError, "D must be an int >= 1, got 0"),
+    (5, 0, "dense", ValueError, "d must be an int >= 1"),
+    (True, 1, "dense", TypeError, "D must be an int, got True"),
+    (5, 2.5, "dense", TypeError, "d must be an int, got 2.5"),
+    (5, 2, "fastfood", ValueError, "kind must be one of 'dense', 'sparse'")])
+def test_projection_bad_input(D, d, kind, err, match):
+    with pytest.raises(err, match=match):
         random_projection(D, d, kind)
 
 
@@ -228,7 +223,7 @@ def test_train_in_subspace_bad_input():
     ce = nn.functional.cross_entropy
     with pytest.raises(ValueError, match="optimizer"):
         train_in_subspace(m, P, ce, x, y, 3, optimizer="lbfgs")
-    with pytest.raises(ValueError, match="lr must be positive"):
+    with pytest.raises(ValueError, match="lr must be a real number > 0"):
         train_in_subspace(m, P, ce, x, y, 3, lr=0.0)
 
 

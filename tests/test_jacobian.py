@@ -199,13 +199,14 @@ def test_backward_sgd_step_is_minus_lr_direction():
     torch.testing.assert_close(_flat(net) - before, -0.1 * d)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (torch.zeros(3), "2-D"), (torch.zeros(0, 3), "m >= 1"),
-    (torch.zeros(2, 3, dtype=torch.int64), "floating"),
-    (torch.tensor([[1.0, float("nan")]]), "non-finite")])
+@pytest.mark.parametrize("bad, exc, match", [
+    (torch.zeros(3), ValueError, "J must have 2 dimensions, got shape"),
+    (torch.zeros(0, 3), ValueError, "m >= 1"),
+    (torch.zeros(2, 3, dtype=torch.int64), TypeError, "J must be a real floating"),
+    (torch.tensor([[1.0, float("nan")]]), ValueError, "non-finite")])
 @pytest.mark.parametrize("agg", AGGS, ids=lambda a: a.__name__)
-def test_invalid_jacobian(agg, bad, match):
-    with pytest.raises(ValueError, match=match):
+def test_invalid_jacobian(agg, bad, exc, match):
+    with pytest.raises(exc, match=match):
         agg(bad)
 
 

@@ -119,9 +119,9 @@ def test_bad_input():
     m, x, y, _, _ = linear_problem()
     with pytest.raises(ValueError, match="even n_samples"):
         lr_gradient(m, sq, x, y, sigma=S, n_samples=3)
-    with pytest.raises(ValueError, match="sigma must be a positive"):
+    with pytest.raises(ValueError, match="sigma must be a real number > 0, got 0.0"):
         lr_gradient(m, sq, x, y, sigma=0.0, n_samples=2)
-    with pytest.raises(ValueError, match="n_samples must be an int"):
+    with pytest.raises(ValueError, match="n_samples must be an int >= 1, got 0"):
         smoothed_gradient(m, sq, x, y, sigma=S, n_samples=0)
     with pytest.raises(ValueError, match="one loss per example"):
         lr_gradient(m, lambda o, t: sq(o, t).mean(), x, y, sigma=S, n_samples=2)

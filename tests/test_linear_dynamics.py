@@ -156,7 +156,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="nodes"):
         mp_integrate(torch.ones_like, 1.0, nodes=3)
     X = torch.randn(5, 4, dtype=F64)
-    with pytest.raises(ValueError, match="need X"):
+    with pytest.raises(ValueError, match="X, y and w0 must have shapes"):
         gd_weights(X, torch.zeros(4, dtype=F64), torch.zeros(4, dtype=F64), [1.0])
     with pytest.raises(ValueError, match="diverges"):
         gd_weights(X * 100, torch.zeros(5, dtype=F64), torch.zeros(4, dtype=F64), [1],

@@ -88,15 +88,24 @@ def test_paths_agree():
     torch.testing.assert_close(_flat(nets[0]), _flat(nets[1]), rtol=0, atol=1e-6)
 
 
-def test_one_step_matches_dense_factors():
+def _last_layer_backward(make_opt):
+    """A float64 small net, `make_opt(net)`, and one backward pass of the squared loss
+    written out: the optimizer, the last layer's weights before the step, its input h,
+    the output and the targets."""
     net = _net().double()
-    opt = MKOR(net, lr=0.1, momentum=0.0, rescale=False, stat_decay=0.8)
+    opt = make_opt(net)
     X, Y = _X.double(), _Y.double()
     W0 = net[2].weight.detach().clone()
     opt.zero_grad()
     h = torch.tanh(net[0](X))
     out = net[2](h)
     ((out - Y) ** 2).mean().backward()
+    return net, opt, W0, h, out, Y
+
+
+def test_one_step_matches_dense_factors():
+    net, opt, W0, h, out, Y = _last_layer_backward(
+        lambda net: MKOR(net, lr=0.1, momentum=0.0, rescale=False, stat_decay=0.8))
     a = torch.cat([h.mean(0), torch.ones(1, dtype=F64)]).detach()
     g = (2 * (out - Y) / out.numel()).sum(0).detach()
     R = 0.8 * torch.eye(9, dtype=F64) + 0.2 * torch.outer(a, a)
@@ -110,14 +119,9 @@ def test_one_step_matches_dense_factors():
 
 def test_kfac_every_step_inversion_matches_dense():
     # K-FAC with inv_freq=1 and one step: (G + d/pi I)^-1 grad (A + pi d I)^-1
-    net = _net().double()
-    opt = KFAC(net, lr=0.1, momentum=0.0, rescale=False, inv_freq=1, damping=1e-2)
-    X, Y = _X.double(), _Y.double()
-    W0 = net[2].weight.detach().clone()
-    opt.zero_grad()
-    h = torch.tanh(net[0](X))
-    out = net[2](h)
-    ((out - Y) ** 2).mean().backward()
+    net, opt, W0, h, out, Y = _last_layer_backward(
+        lambda net: KFAC(net, lr=0.1, momentum=0.0, rescale=False, inv_freq=1,
+                         damping=1e-2))
     hb = torch.cat([h, torch.ones(len(h), 1, dtype=F64)], 1).detach()
     A = hb.T @ hb / len(hb)
     go = (2 * (out - Y) / out.numel()).detach()
@@ -177,7 +181,7 @@ def test_param_groups_keep_their_lr():
     before = _flat(net)
     _train(net, opt, 2)
     assert torch.equal(before, _flat(net))
-    with pytest.raises(ValueError, match="learning rate"):
+    with pytest.raises(ValueError, match="lr must be"):
         opt.add_param_group({"params": [torch.zeros(1, requires_grad=True)], "lr": -1})
 
 
@@ -217,22 +221,25 @@ def test_converges_on_linear_regression():
     assert (lin.bias.detach() - b_true).abs().max() < 5e-2
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"lr": -1.0}, "learning rate"), ({"momentum": 1.0}, "momentum"),
-    ({"stat_decay": 0.0}, "stat_decay"), ({"stat_decay": 1.0}, "stat_decay"),
-    ({"inv_freq": 0}, "inv_freq"), ({"inv_freq": 1.5}, "inv_freq"),
-    ({"stabilizer_threshold": -1.0}, "stabilizer_threshold"),
-    ({"stabilizer_zeta": 1.5}, "stabilizer_zeta"),
-    ({"weight_decay": -0.1}, "weight_decay"),
-    ({"rescale": "yes"}, "rescale"), ({"switch_window": 0}, "switch_window"),
-    ({"foreach": "yes"}, "foreach")])
-def test_invalid_hyperparameters(kw, match):
-    with pytest.raises(ValueError, match=match):
+@pytest.mark.parametrize("kw, exc, match", [
+    ({"momentum": 1.0}, ValueError, "momentum must be a real number >= 0, < 1"),
+    ({"stat_decay": 0.0}, ValueError, "stat_decay must be a real number > 0, < 1"),
+    ({"stat_decay": 1.0}, ValueError, "stat_decay must be"),
+    ({"lr": -1.0}, ValueError, "lr must be"), ({"inv_freq": 0}, ValueError, "inv_freq"),
+    ({"inv_freq": 1.5}, TypeError, "inv_freq must be an int, got 1.5"),
+    ({"stabilizer_threshold": -1.0}, ValueError, "stabilizer_threshold must be"),
+    ({"stabilizer_zeta": 1.5}, ValueError, "stabilizer_zeta must be"),
+    ({"weight_decay": -0.1}, ValueError, "weight_decay must be"),
+    ({"rescale": "yes"}, TypeError, "rescale must be a bool, got 'yes'"),
+    ({"switch_window": 0}, ValueError, "switch_window must be an int >= 1"),
+    ({"foreach": "yes"}, ValueError, "foreach must be")])
+def test_invalid_hyperparameters(kw, exc, match):
+    with pytest.raises(exc, match=match):
         MKOR(_net(), **kw)
 
 
-@pytest.mark.parametrize("kw, match", [({"damping": 0.0}, "damping"),
-                                       ({"inv_freq": -2}, "inv_freq")])
+@pytest.mark.parametrize("kw, match", [({"damping": 0.0}, "damping must be"),
+                                       ({"inv_freq": -2}, "inv_freq must be")])
 def test_invalid_kfac_hyperparameters(kw, match):
     with pytest.raises(ValueError, match=match):
         KFAC(_net(), **kw)

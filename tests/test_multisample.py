@@ -7,8 +7,8 @@ import math
 
 import pytest
 import torch
-from torch import nn
 
+from papers_lib.flows.base import ConstantField
 from papers_lib.flows.matching import VectorFieldMLP
 from papers_lib.flows.multisample import (gradient_variance, minibatch_ot_coupling,
                                           ot_assignment, sinkhorn_coupling, sinkhorn_plan)
@@ -22,15 +22,6 @@ def _gen(seed=0):
 
 def _cost(x0, x1, perm):
     return (x0 - x1[list(perm)]).pow(2).sum().item()
-
-
-class ConstantField(nn.Module):
-    def __init__(self, d):
-        super().__init__()
-        self.b = nn.Parameter(torch.zeros(d))
-
-    def forward(self, t, x):
-        return self.b.expand_as(x)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 6])
@@ -154,7 +145,7 @@ def test_bad_input():
         minibatch_ot_coupling(torch.zeros(4, 2), torch.zeros(5, 2))
     with pytest.raises(ValueError, match="same shape"):
         ot_assignment(torch.zeros(4), torch.zeros(4))
-    with pytest.raises(TypeError, match="torch.Tensors"):
+    with pytest.raises(TypeError, match="x0 must be a torch.Tensor"):
         minibatch_ot_coupling([[0.0]], torch.zeros(1, 1))
     with pytest.raises(ValueError, match="eps"):
         sinkhorn_plan(torch.zeros(3, 2), torch.zeros(3, 2), eps=0.0)

@@ -131,12 +131,16 @@ def test_bad_inputs():
         ReverseMLP(DiscreteSchedule(torch.tensor([0.1])))
     with pytest.raises(ValueError, match="shape"):
         ReverseMLP(sch, dim=2)(torch.zeros(3, 3), 1)
-    with pytest.raises(ValueError, match="lower' or 'upper"):
+    with pytest.raises(ValueError, match="variance must be one of 'lower', 'upper'"):
         score_reverse(lambda x, t: x, sch, "middle")
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="n must be an int >= 1, got 0"):
         swiss_roll(0)
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="noise must be a real number >= 0"):
+        swiss_roll(5, noise=-0.1)
+    with pytest.raises(ValueError, match="dim must be an int >= 1, got 0"):
         entropy_bounds(sch, 0)
+    with pytest.raises(ValueError, match="hidden must be an int >= 1"):
+        ReverseMLP(sch, hidden=0)
 
 
 def test_reverse_mlp_variance_within_entropy_bounds():
@@ -291,8 +295,10 @@ def test_swiss_roll_log_prob_is_a_density():
     x = swiss_roll(4000, seed=5, noise=0.05).double()
     lp = swiss_roll_log_prob(x, noise=0.05, grid=1000)
     assert float(lp.mean()) == pytest.approx(-h, abs=4 * float(lp.std()) / 63)
-    with pytest.raises(ValueError, match="noise must be positive"):
+    with pytest.raises(ValueError, match="noise must be a real number > 0"):
         swiss_roll_log_prob(x, noise=0.0)
+    with pytest.raises(ValueError, match="grid must be an int >= 2"):
+        swiss_roll_log_prob(x, grid=1)
     with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
         swiss_roll_log_prob(x[:, :1])
 

@@ -205,9 +205,9 @@ def test_nearest_label():
 def test_bad_input():
     m = model(T=4)
     x, y = data()
-    with pytest.raises(ValueError, match="t_block must be an int in"):
+    with pytest.raises(ValueError, match="t_block must be an int >= 1, <= 4"):
         noprop_loss(m, x, y, 0)
-    with pytest.raises(ValueError, match="t_block must be an int in"):
+    with pytest.raises(ValueError, match="t_block must be an int >= 1, <= 4"):
         noprop_loss(m, x, y, 5)
     with pytest.raises(ValueError, match="labels must lie"):
         noprop_loss(m, x, torch.full((6,), 3), 1)
@@ -215,7 +215,7 @@ def test_bad_input():
         noprop_loss(m, x, y[:3], 1)
     with pytest.raises(ValueError, match=r"x must have shape \(n, d_in\)"):
         noprop_loss(m, x[:, :4], y, 1)
-    with pytest.raises(ValueError, match="t must be an int in"):
+    with pytest.raises(ValueError, match="t must be an int >= 0, <= 4, got 5"):
         noisy_label(m, y, 5)
     with pytest.raises(ValueError, match="z must have shape"):
         noprop_step(m, x, torch.zeros(6, 2, dtype=F64), 1)
@@ -225,7 +225,7 @@ def test_bad_input():
         NoPropDT(5, 3, T=4, schedule=DiscreteSchedule.linear(T=4))
     with pytest.raises(ValueError, match="embedding must have shape"):
         NoPropDT(5, 3, embedding=torch.eye(4))
-    with pytest.raises(ValueError, match="T must be a positive int"):
+    with pytest.raises(ValueError, match="T must be an int >= 1, got 0"):
         NoPropDT(5, 3, T=0)
-    with pytest.raises(ValueError, match="eta must be positive"):
+    with pytest.raises(ValueError, match="eta must be a real number > 0, got 0.0"):
         NoPropDT(5, 3, eta=0.0)

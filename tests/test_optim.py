@@ -6,18 +6,14 @@ import pytest
 import torch
 
 from papers_lib.optim import AMSGrad
-from papers_lib.optim.amsgrad import _multi_tensor_amsgrad, _single_tensor_amsgrad
-from tests.optim_helpers import X as _X, Y as _Y, mse_loss as _loss, small_net as _net
+from tests.optim_helpers import (assert_paths_equal, assert_refused,
+                                 flat_params as _flat, mse_loss as _loss,
+                                 small_net as _net, train)
 
 
 def _train(make_opt, steps=20, net=None):
-    net = _net() if net is None else net
-    opt = make_opt(net.parameters())
-    for _ in range(steps):
-        opt.zero_grad()
-        _loss(net).backward()
-        opt.step()
-    return torch.cat([p.detach().flatten() for p in net.parameters()]), net, opt
+    net, opt = train(make_opt, steps, net)
+    return _flat(net), net, opt
 
 
 CONFIGS = [{}, {"weight_decay": 0.1}, {"maximize": True},
@@ -51,24 +47,9 @@ def test_differs_from_plain_adam():
 
 
 def test_single_and_multi_tensor_paths_agree_on_mixed_dtypes():
-    g = torch.Generator().manual_seed(0)
-    specs = [((3, 4), torch.float32), ((5,), torch.float64), ((2, 2), torch.complex64)]
-    p1 = [torch.randn(s, dtype=d, generator=g) for s, d in specs]
-    p2 = [p.clone() for p in p1]
-
-    def states(ps):
-        return ([torch.zeros_like(p) for p in ps], [torch.zeros_like(p) for p in ps],
-                [torch.zeros_like(p) for p in ps], [torch.tensor(0.0) for _ in ps])
-
-    s1, s2 = states(p1), states(p2)
-    hp = dict(beta1=0.9, beta2=0.99, lr=1e-2, weight_decay=0.05, eps=1e-8,
-              maximize=False, decoupled_weight_decay=False)
-    for _ in range(5):
-        grads = [torch.randn(p.shape, dtype=p.dtype, generator=g) for p in p1]
-        _single_tensor_amsgrad(p1, grads, *s1, **hp)
-        _multi_tensor_amsgrad(p2, grads, *s2, **hp)
-    for a, b in zip(p1, p2):
-        torch.testing.assert_close(a, b, rtol=0, atol=1e-7)
+    assert_paths_equal(lambda p, **kw: AMSGrad(p, lr=1e-2, betas=(0.9, 0.99),
+                                               weight_decay=0.05, **kw),
+                       AMSGrad.state_keys + ("step",), steps=5)
 
 
 @pytest.mark.parametrize("foreach", [False, True])
@@ -199,34 +180,35 @@ def test_adam_solves_the_worst_point_and_amsgrad_the_best():
     assert all(b > a for a, b in zip(adam, adam[1:]))
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"lr": -1e-3}, "Invalid learning rate"),
-    ({"lr": float("inf")}, "Invalid learning rate"),
-    ({"lr": float("nan")}, "Invalid learning rate"),
-    ({"betas": (1.0, 0.999)}, "beta parameter at index 0"),
-    ({"betas": (0.9, -0.1)}, "beta parameter at index 1"),
-    ({"betas": (0.9, 1.0)}, "beta parameter at index 1"),
-    ({"betas": (0.9,)}, "Invalid betas"),
-    ({"betas": 0.9}, "Invalid betas"),
-    ({"eps": -1e-8}, "Invalid epsilon value"),
-    ({"eps": "1e-8"}, "Invalid epsilon value"),
-    ({"weight_decay": -0.1}, "Invalid weight_decay value"),
-    ({"weight_decay": float("nan")}, "Invalid weight_decay value"),
-    ({"foreach": "yes"}, "foreach must be"),
+@pytest.mark.parametrize("kw, exc, match", [
+    ({"lr": -1e-3}, ValueError, "lr must be a real number >= 0"),
+    ({"lr": float("inf")}, ValueError, "lr must be a real number >= 0, got inf"),
+    ({"lr": float("nan")}, ValueError, "lr must be a real number >= 0, got nan"),
+    ({"betas": (1.0, 0.999)}, ValueError,
+     r"betas\[0\] must be a real number >= 0, < 1"),
+    ({"betas": (0.9, -0.1)}, ValueError, r"betas\[1\] must be"),
+    ({"betas": (0.9, 1.0)}, ValueError, r"betas\[1\] must be"),
+    ({"betas": (0.9,)}, ValueError, "betas must be a tuple of 2 decay rates"),
+    ({"betas": 0.9}, TypeError, "betas must be a tuple of 2 decay rates"),
+    ({"eps": -1e-8}, ValueError, "eps must be a real number >= 0"),
+    ({"eps": "1e-8"}, TypeError, "eps must be a real number, got '1e-8'"),
+    ({"weight_decay": -0.1}, ValueError, "weight_decay must be a real number >= 0"),
+    ({"weight_decay": float("nan")}, ValueError, "weight_decay must be"),
+    ({"foreach": "yes"}, ValueError, "foreach must be one of None, True, False"),
 ])
-def test_invalid_hyperparameters_raise(kw, match):
-    with pytest.raises(ValueError, match=match):
-        AMSGrad([torch.zeros(1, requires_grad=True)], **kw)
+def test_invalid_hyperparameters_raise(kw, exc, match):
+    assert_refused(AMSGrad, kw, match, exc)
 
 
 def test_invalid_types_and_groups_raise():
     w = torch.zeros(1, requires_grad=True)
-    with pytest.raises(ValueError, match="Invalid learning rate: tensor"):
+    with pytest.raises(TypeError, match="lr must be a real number, got tensor"):
         AMSGrad([w], lr=torch.tensor(0.1))
-    with pytest.raises(ValueError, match="Invalid beta parameter at index 0: tensor"):
+    with pytest.raises(TypeError,
+                       match=r"betas\[0\] must be a real number, got tensor"):
         AMSGrad([w], betas=(torch.tensor(0.9), 0.999))
     opt = AMSGrad([w])
-    with pytest.raises(ValueError, match="Invalid learning rate"):
+    with pytest.raises(ValueError, match="lr must be"):
         opt.add_param_group({"params": [torch.zeros(1, requires_grad=True)],
                              "lr": -1.0})
     assert len(opt.param_groups) == 1  # the bad group was not added

@@ -1,23 +1,18 @@
 """Tests of papers_lib.optim.optimistic
 (chapter nbs/optimizers/06_optimistic_amsgrad.ipynb)."""
-import copy
 
 import pytest
 import torch
 
 from papers_lib.optim import AMSGrad
 from papers_lib.optim.optimistic import OptimisticAMSGrad
-from tests.optim_helpers import (flat_params as _flat, mse_loss as _loss,
-                                 small_net as _net)
+from tests.optim_helpers import (assert_paths_equal, assert_refused,
+                                 assert_resumes_exactly, flat_params as _flat,
+                                 mse_loss as _loss, small_net as _net, train)
 
 
 def _run(make, steps=25):
-    net = _net()
-    opt = make(net.parameters())
-    for _ in range(steps):
-        opt.zero_grad()
-        _loss(net).backward()
-        opt.step()
+    net, opt = train(make, steps)
     return _flat(net), opt
 
 
@@ -94,46 +89,20 @@ def test_last_predictor_extrapolates_steps():
 
 
 def test_paths_agree_on_mixed_dtypes():
-    gen = torch.Generator().manual_seed(0)
-    specs = [((3, 4), torch.float32), ((5,), torch.float64), ((2, 2), torch.complex64)]
-    p1 = [torch.randn(s, dtype=d, generator=gen).requires_grad_() for s, d in specs]
-    p2 = [p.detach().clone().requires_grad_() for p in p1]
-    o1 = OptimisticAMSGrad(p1, lr=1e-2, weight_decay=0.1, foreach=False)
-    o2 = OptimisticAMSGrad(p2, lr=1e-2, weight_decay=0.1, foreach=True)
-    for _ in range(6):
-        grads = [torch.randn(p.shape, dtype=p.dtype, generator=gen) for p in p1]
-        for a, b, g in zip(p1, p2, grads):
-            a.grad, b.grad = g.clone(), g.clone()
-        o1.step()
-        o2.step()
-    for a, b in zip(p1, p2):
-        assert torch.equal(a, b)
-        for key in OptimisticAMSGrad.state_keys + ("step",):
-            assert torch.equal(o1.state[a][key], o2.state[b][key])
-    assert o1.state[p1[0]]["optimistic_offset"].abs().max() > 0
+    o1, _ = assert_paths_equal(
+        lambda p, **kw: OptimisticAMSGrad(p, lr=1e-2, weight_decay=0.1, **kw),
+        OptimisticAMSGrad.state_keys + ("step",))
+    assert all(s["optimistic_offset"].abs().max() > 0 for s in o1.state.values())
 
 
 @pytest.mark.parametrize("foreach", [None, False])
 def test_state_dict_round_trip(foreach):
-    net_a, net_b = _net(), _net()
-    opt_a = OptimisticAMSGrad(net_a.parameters(), lr=1e-2, foreach=foreach)
-    opt_b = OptimisticAMSGrad(net_b.parameters(), lr=1e-2, foreach=foreach)
-    for k in range(16):
-        if k == 8:
-            saved_net = copy.deepcopy(net_b.state_dict())
-            saved_opt = copy.deepcopy(opt_b.state_dict())
-            net_b = _net()
-            net_b.load_state_dict(saved_net)
-            opt_b = OptimisticAMSGrad(net_b.parameters(), lr=1.0, predictor=None,
-                                      foreach=foreach)
-            opt_b.load_state_dict(saved_opt)
-            assert opt_b.param_groups[0]["lr"] == 1e-2
-            assert opt_b.param_groups[0]["predictor"] == "last"
-        for net, opt in ((net_a, opt_a), (net_b, opt_b)):
-            opt.zero_grad()
-            _loss(net).backward()
-            opt.step()
-    assert torch.equal(_flat(net_a), _flat(net_b))
+    opt = assert_resumes_exactly(
+        lambda p: OptimisticAMSGrad(p, lr=1e-2, foreach=foreach),
+        lambda p: OptimisticAMSGrad(p, lr=1.0, predictor=None, foreach=foreach),
+        steps=16, at=8)
+    assert opt.param_groups[0]["lr"] == 1e-2
+    assert opt.param_groups[0]["predictor"] == "last"
 
 
 def test_param_groups_keep_their_settings():
@@ -148,15 +117,15 @@ def test_param_groups_keep_their_settings():
 
 
 @pytest.mark.parametrize("kw, match", [
-    (dict(lr=-1e-3), "learning rate"), (dict(lr=float("nan")), "learning rate"),
-    (dict(betas=(1.0, 0.999)), "beta parameter at index 0"),
-    (dict(betas=(0.9, 1.5)), "beta parameter at index 1"),
-    (dict(betas=(0.9,)), "betas"), (dict(eps=-1e-8), "epsilon"),
-    (dict(weight_decay=-0.1), "weight_decay"), (dict(predictor="rmpe"), "predictor"),
+    (dict(lr=-1e-3), "lr must be"), (dict(lr=float("nan")), "lr must be"),
+    (dict(betas=(1.0, 0.999)), r"betas\[0\] must be"),
+    (dict(betas=(0.9, 1.5)), r"betas\[1\] must be"),
+    (dict(betas=(0.9,)), "betas"), (dict(eps=-1e-8), "eps must be"),
+    (dict(weight_decay=-0.1), "weight_decay"),
+    (dict(predictor="rmpe"), "predictor must be one of None, 'last'"),
     (dict(foreach="yes"), "foreach")])
 def test_invalid_hyperparameters(kw, match):
-    with pytest.raises(ValueError, match=match):
-        OptimisticAMSGrad([torch.zeros(2, requires_grad=True)], **kw)
+    assert_refused(OptimisticAMSGrad, kw, match)
 
 
 def test_invalid_param_group():
@@ -164,6 +133,6 @@ def test_invalid_param_group():
     opt = OptimisticAMSGrad([w1])
     with pytest.raises(ValueError, match="predictor"):
         opt.add_param_group({"params": [w2], "predictor": "next"})
-    with pytest.raises(ValueError, match="learning rate"):
+    with pytest.raises(ValueError, match="lr must be"):
         opt.add_param_group({"params": [w2], "lr": -1.0})
     assert len(opt.param_groups) == 1

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from papers_lib.optim.problems import (DigitsMLP, Quadratic, adding_problem, online_linear,
-                                       rosenbrock)
+                                       rosenbrock, small_net)
 
 
 def test_rosenbrock_minimum_and_gradient():
@@ -48,7 +48,7 @@ def test_online_linear_average_is_minimised_at_minus_one():
     x = torch.tensor(1.0)
     avg = sum(online_linear(x, t) for t in range(1, 101 * 3 + 1)) / (101 * 3)
     assert avg > 0  # so the average loss C x grows with x: the optimum on [-1, 1] is -1
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="t must be an int >= 1"):
         online_linear(x, 0)
 
 
@@ -59,7 +59,7 @@ def test_adding_problem():
     assert (marks[:, :10].sum(1) == 1).all() and (marks[:, 10:].sum(1) == 1).all()
     torch.testing.assert_close(y, (x[..., 0] * marks).sum(1))
     assert torch.equal(adding_problem(5, 20, seed=1)[0], adding_problem(5, 20, seed=1)[0])
-    with pytest.raises(ValueError, match="T >= 2"):
+    with pytest.raises(ValueError, match="T must be an int >= 2"):
         adding_problem(3, 1)
 
 
@@ -72,5 +72,16 @@ def test_digits_mlp_split_and_learning():
         task.loss().backward()
         opt.step()
     assert task.accuracy() > 0.85
-    with pytest.raises(ValueError, match="positive ints"):
+    with pytest.raises(ValueError, match="hidden must be an int >= 1"):
         DigitsMLP(hidden=0)
+
+
+def test_small_net_is_seeded_and_equals_the_hand_written_network():
+    a, b = small_net(3), small_net(3)
+    torch.manual_seed(3)
+    ref = torch.nn.Sequential(torch.nn.Linear(5, 16), torch.nn.Tanh(),
+                              torch.nn.Linear(16, 3))
+    for p, q, r in zip(a.parameters(), b.parameters(), ref.parameters()):
+        assert torch.equal(p, q) and torch.equal(p, r)
+    assert not torch.equal(small_net(4)[0].weight, a[0].weight)
+    assert a(torch.zeros(2, 5)).shape == (2, 3)

@@ -11,18 +11,12 @@ from papers_lib.analysis import ravel
 from papers_lib.analysis.subspace import (SubspaceTracker, gradient_overlap,
                                           subspace_overlap, top_subspace)
 
-F64 = torch.float64
-
-
-def _gen(seed=0):
-    return torch.Generator().manual_seed(seed)
+from tests.analysis_helpers import F64, tiny_classifier
+from tests.analysis_helpers import gen as _gen
 
 
 def _tiny(seed=0):
-    torch.manual_seed(seed)
-    m = nn.Sequential(nn.Linear(4, 6, dtype=F64), nn.Tanh(), nn.Linear(6, 3, dtype=F64))
-    x = torch.randn(30, 4, dtype=F64, generator=_gen(seed))
-    y = torch.randint(0, 3, (30,), generator=_gen(seed))
+    m, x, y = tiny_classifier(6, 30, seed)
     return m, functional_loss(m, nn.functional.cross_entropy, x, y)
 
 
@@ -128,5 +122,5 @@ def test_bad_input():
     with pytest.raises(TypeError, match="non-empty dict"):
         top_subspace(lambda p: p.sum(), torch.ones(3), 1)
     m, L = _tiny()
-    with pytest.raises(ValueError, match="exceeds"):
+    with pytest.raises(ValueError, match="at most the Krylov dimension"):
         top_subspace(L, params_of(m), 10, iters=5)

@@ -17,6 +17,8 @@ from typing import Callable, NamedTuple, Optional
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_int, check_nonnegative
+
 # %% auto #0
 __all__ = ['Prompts', 'sample_prompts', 'one_step_gd', 'optimal_eta', 'gd_risk', 'LinearSelfAttention']
 
@@ -40,10 +42,8 @@ def sample_prompts(n_prompts: int, n: int, d: int, cov: Optional[Tensor] = None,
     and one query. Isotropic (`cov=None`): x ~ N(0, I_d), w ~ N(0, I_d). With a
     covariance `cov` = Sigma (d, d), as in the paper: x ~ N(0, Sigma), w ~ N(0,
     Sigma^{-1}). `link=None` is the identity (linear targets)."""
-    if n_prompts < 1 or n < 1 or d < 1:
-        raise ValueError(f"n_prompts, n and d must be >= 1, got {(n_prompts, n, d)}")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+    n_prompts, n = check_int(n_prompts, "n_prompts"), check_int(n, "n")
+    d, noise = check_int(d, "d"), check_nonnegative(noise, "noise")
     kw = dict(generator=generator, dtype=torch.get_default_dtype())
     z = torch.randn(n_prompts, n + 1, d, **kw)
     v = torch.randn(n_prompts, d, **kw)
@@ -87,16 +87,14 @@ def optimal_eta(n: int, d: int, noise: float = 0.0) -> float:
     with y = w . x + noise * eps, x, w ~ N(0, I_d): eta* = n / (n + d + 1 + noise^2).
     (With x ~ N(0, Sigma), w ~ N(0, Sigma^{-1}): the same eta*, times P = Sigma^{-1}.)
     """
-    if n < 1 or d < 1:
-        raise ValueError(f"n and d must be >= 1, got {(n, d)}")
+    n, d = check_int(n, "n"), check_int(d, "d")
     return n / (n + d + 1 + noise ** 2)
 
 
 def gd_risk(eta: float, n: int, d: int, noise: float = 0.0) -> float:
     """Exact E[(y_q - one_step_gd)^2] for x, w ~ N(0, I_d) and y = w . x + noise *
     eps (query included): d (1 - 2 eta + eta^2 (n + d + 1 + noise^2) / n) + noise^2."""
-    if n < 1 or d < 1:
-        raise ValueError(f"n and d must be >= 1, got {(n, d)}")
+    n, d = check_int(n, "n"), check_int(d, "d")
     return d * (1 - 2 * eta + eta ** 2 * (n + d + 1 + noise ** 2) / n) + noise ** 2
 
 # %% ../../nbs/theory/05_icl_one_step.ipynb #c013
@@ -109,8 +107,7 @@ class LinearSelfAttention(nn.Module):
     def __init__(self, d: int, init_scale: float = 0.1,
                  generator: Optional[torch.Generator] = None):
         super().__init__()
-        if d < 1:
-            raise ValueError(f"d must be >= 1, got {d}")
+        d = check_int(d, "d")
         kw = dict(generator=generator, dtype=torch.get_default_dtype())
         self.d = d
         self.W_kq = nn.Parameter(init_scale * torch.randn(d + 1, d + 1, **kw))

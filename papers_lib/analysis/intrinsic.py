@@ -20,21 +20,13 @@ from torch import Tensor, nn
 from torch.func import functional_call
 
 from . import Params, functional_loss, params_of, ravel
+from ..checks import check_choice, check_int, check_positive, check_real
 from ..core import train
 
 # %% auto #0
 __all__ = ['random_projection', 'subspace_params', 'subspace_loss', 'SubspaceModel', 'train_in_subspace', 'intrinsic_dimension']
 
 # %% ../../nbs/theory/08_intrinsic_dimension.ipynb #c005
-def _check_dims(D, d) -> tuple[int, int]:
-    for name, v in (("D", D), ("d", d)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
-    if d > D:
-        raise ValueError(f"d must be at most D, got d={d} > D={D}")
-    return D, d
-
-
 def random_projection(D: int, d: int, kind: str = "dense", *,
                       generator: Optional[torch.Generator] = None,
                       dtype: Optional[torch.dtype] = None) -> Tensor:
@@ -43,21 +35,21 @@ def random_projection(D: int, d: int, kind: str = "dense", *,
     per column). `kind="sparse"`: each column has k = ceil(sqrt(D)) nonzeros at
     distinct random rows, each +-1/sqrt(k) (a sparse COO tensor, memory
     O(d sqrt D))."""
-    D, d = _check_dims(D, d)
+    D = check_int(D, "D")
+    d = check_int(d, "d", high=D)  # at most D
+    check_choice(kind, "kind", ("dense", "sparse"))
     dtype = dtype or torch.get_default_dtype()
     if kind == "dense":
         P = torch.randn(D, d, generator=generator, dtype=dtype)
         return P / P.norm(dim=0, keepdim=True)
-    if kind == "sparse":
-        k = math.ceil(math.sqrt(D))
-        rows = torch.rand(d, D, generator=generator).argsort(dim=1)[:, :k]
-        signs = torch.randint(0, 2, (d, k), generator=generator) * 2 - 1
-        cols = torch.arange(d).repeat_interleave(k)
-        idx = torch.stack([rows.reshape(-1), cols])
-        vals = signs.reshape(-1).to(dtype) / math.sqrt(k)
-        return torch.sparse_coo_tensor(idx, vals, (D, d),
-                                       check_invariants=True).coalesce()
-    raise ValueError(f"kind must be 'dense' or 'sparse', got {kind!r}")
+    k = math.ceil(math.sqrt(D))                      # kind == "sparse"
+    rows = torch.rand(d, D, generator=generator).argsort(dim=1)[:, :k]
+    signs = torch.randint(0, 2, (d, k), generator=generator) * 2 - 1
+    cols = torch.arange(d).repeat_interleave(k)
+    idx = torch.stack([rows.reshape(-1), cols])
+    vals = signs.reshape(-1).to(dtype) / math.sqrt(k)
+    return torch.sparse_coo_tensor(idx, vals, (D, d),
+                                   check_invariants=True).coalesce()
 
 # %% ../../nbs/theory/08_intrinsic_dimension.ipynb #c008
 def _check_projection(P: Tensor, D: int) -> Tensor:
@@ -128,10 +120,8 @@ def train_in_subspace(model: nn.Module, P: Tensor,
     """Train only theta_d of `SubspaceModel(model, P)` with Adam (or plain SGD,
     `optimizer="sgd"`) for `steps` steps on (x, y): full batch, or minibatches of
     `batch_size` drawn with `generator`. Returns the subspace model and the losses."""
-    if optimizer not in ("adam", "sgd"):
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
+    check_choice(optimizer, "optimizer", ("adam", "sgd"))
+    check_positive(lr, "lr")
     sub = SubspaceModel(model, P)
     opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(
         sub.parameters(), lr=lr)
@@ -159,8 +149,7 @@ def intrinsic_dimension(ds: Sequence[int], scores: Sequence[float],
                          f"got {len(ds)} and {len(scores)}")
     if any(b <= a for a, b in zip(ds, ds[1:])) or ds[0] <= 0:
         raise ValueError("ds must be positive and strictly increasing")
-    if not 0 < threshold <= 1:
-        raise ValueError(f"threshold must lie in (0, 1], got {threshold!r}")
+    check_real(threshold, "threshold", 0.0, 1.0, low_open=True)
     target = threshold * float(full_score)
     for i, (d, s) in enumerate(zip(ds, scores)):
         if s >= target:

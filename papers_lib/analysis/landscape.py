@@ -17,6 +17,7 @@ from typing import Sequence
 import torch
 
 from . import LossFn, Params, loss_surface
+from ..checks import check_real
 
 # %% auto #0
 __all__ = ['rescale_equivalent', 'sharpness_along']
@@ -30,9 +31,7 @@ def rescale_equivalent(params: Params, layer: str, next_layer: str,
     normalisation) lie between the two layers, the network computes the same function.
     `next_layer`'s weight must take `layer`'s outputs as its inputs (dimension 1 of a
     linear or convolution weight)."""
-    c = float(c)
-    if not math.isfinite(c) or c <= 0:
-        raise ValueError(f"c must be a positive finite number, got {c!r}")
+    c = check_real(c, "c", 0.0, math.inf, low_open=True, high_open=True)
     w, w_next, b = f"{layer}.weight", f"{next_layer}.weight", f"{layer}.bias"
     for name in (w, w_next):
         if name not in params:
@@ -54,9 +53,7 @@ def sharpness_along(L: LossFn, params: Params, directions: Sequence[Params],
     """The mean over `directions` of (L(params + radius d) + L(params - radius d)) / 2
     - L(params): the loss increase at distance `radius` along each direction, both
     sides averaged (for a quadratic L, (radius^2 / 2) d^T H d exactly)."""
-    radius = float(radius)
-    if not math.isfinite(radius) or radius <= 0:
-        raise ValueError(f"radius must be a positive finite number, got {radius!r}")
+    radius = check_real(radius, "radius", 0.0, math.inf, low_open=True, high_open=True)
     if len(directions) == 0:
         raise ValueError("directions must hold at least one direction dictionary")
     for d in directions:

@@ -17,6 +17,8 @@ from typing import Optional
 import torch
 from torch import Tensor
 
+from ..checks import check_int, check_nonnegative, check_positive
+
 F64 = torch.float64
 
 # %% auto #0
@@ -24,20 +26,6 @@ __all__ = ['F64', 'gd_weights', 'simulate_gd', 'mp_support', 'marchenko_pastur_d
            'gd_train_error', 'asymptotic_test_error']
 
 # %% ../../nbs/theory/04_generalization_dynamics.ipynb #c005
-def _check_alpha(alpha) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not (
-            math.isfinite(alpha) and alpha > 0):
-        raise ValueError(f"alpha = P/N must be a finite number > 0, got {alpha!r}")
-    return float(alpha)
-
-
-def _check_var(name: str, v) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (
-            math.isfinite(v) and v >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
-    return float(v)
-
-
 def _decay(lam: Tensor, t: Tensor, eta: Optional[float]) -> Tensor:
     """The factor by which a mode of curvature lam shrinks by time t: exp(-lam t) for
     gradient flow, (1 - eta lam)^t after t steps of gradient descent. Shape (T, L)."""
@@ -52,8 +40,7 @@ def _times(t, eta) -> Tensor:
     if (t < 0).any() or not torch.isfinite(t).all():
         raise ValueError("times must be finite and >= 0")
     if eta is not None:
-        if isinstance(eta, bool) or not isinstance(eta, (int, float)) or eta <= 0:
-            raise ValueError(f"eta must be a number > 0 or None, got {eta!r}")
+        check_positive(eta, "eta")
         if (t != t.round()).any():
             raise ValueError("with eta given, t counts gradient-descent steps: "
                              "integers")
@@ -69,8 +56,8 @@ def gd_weights(X: Tensor, y: Tensor, w0: Tensor, t, eta: Optional[float] = None,
     exp(-lam t) or (1 - eta lam)^t; eigenvalues below `tol` lam_max stay frozen.
     X: (P, N), y: (P,), w0: (N,); returns (T, N) for the T times in `t`."""
     if X.ndim != 2 or y.shape != (X.shape[0],) or w0.shape != (X.shape[1],):
-        raise ValueError(f"need X (P, N), y (P,), w0 (N,); got {tuple(X.shape)}, "
-                         f"{tuple(y.shape)}, {tuple(w0.shape)}")
+        raise ValueError(f"X, y and w0 must have shapes (P, N), (P,) and (N,), got "
+                         f"{tuple(X.shape)}, {tuple(y.shape)}, {tuple(w0.shape)}")
     P, N = X.shape
     tt = _times(t, eta)
     lam, V = torch.linalg.eigh(X.T @ X / P)
@@ -93,12 +80,10 @@ def simulate_gd(N: int, P: int, t, *, noise_var: float, init_var: float = 0.0,
     `gd_weights`. Returns {"test": (T,), "train": (T,)}: the exact test error
     ||w(t) - w*||^2 / N + noise_var (the expectation over a fresh input and its
     noise) and the training error (1/P) ||y - X w(t) / sqrt(N)||^2."""
-    for name, v in (("N", N), ("P", P)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {v!r}")
-    s_e = _check_var("noise_var", noise_var)
-    s_0 = _check_var("init_var", init_var)
-    s_w = _check_var("teacher_var", teacher_var)
+    N, P = check_int(N, "N"), check_int(P, "P")
+    s_e = check_nonnegative(noise_var, "noise_var")
+    s_0 = check_nonnegative(init_var, "init_var")
+    s_w = check_nonnegative(teacher_var, "teacher_var")
     g = generator
     X = torch.randn(P, N, dtype=F64, generator=g)
     w_star = math.sqrt(s_w) * torch.randn(N, dtype=F64, generator=g)
@@ -115,7 +100,7 @@ def mp_support(alpha: float) -> tuple[float, float, float]:
     """The Marchenko-Pastur law of X^T X / P (X: P x N, i.i.d. unit-variance entries,
     alpha = P/N): its edges `(lam_minus, lam_plus)` = (1 -+ 1/sqrt(alpha))^2 and
     the mass `atom` = max(0, 1 - alpha) of its point mass at zero."""
-    a = _check_alpha(alpha)
+    a = check_positive(alpha, "alpha")
     r = 1 / math.sqrt(a)
     return (1 - r) ** 2, (1 + r) ** 2, max(0.0, 1 - a)
 
@@ -141,8 +126,7 @@ def mp_integrate(f, alpha: float, nodes: int = 4000) -> Tensor:
     smooth and periodic in theta, and the midpoint rule on `nodes` intervals
     converges fast. `f` maps a (nodes,) tensor of eigenvalues to a tensor
     (..., nodes); returns (...)."""
-    if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 8:
-        raise ValueError(f"nodes must be an int >= 8, got {nodes!r}")
+    nodes = check_int(nodes, "nodes", low=8)
     lo, hi, _ = mp_support(alpha)
     m, h = (hi + lo) / 2, (hi - lo) / 2
     theta = (torch.arange(nodes, dtype=F64) + 0.5) * (math.pi / nodes)
@@ -154,9 +138,10 @@ def mp_integrate(f, alpha: float, nodes: int = 4000) -> Tensor:
 def _theory_args(alpha, noise_var, init_var, teacher_var, t, eta):
     """Checked (alpha, noise, init + teacher variance, times, MP atom) for the theory
     curves; a `ValueError` if gradient descent with step `eta` diverges."""
-    a = _check_alpha(alpha)
-    s_e = _check_var("noise_var", noise_var)
-    s_w = _check_var("init_var", init_var) + _check_var("teacher_var", teacher_var)
+    a = check_positive(alpha, "alpha")
+    s_e = check_nonnegative(noise_var, "noise_var")
+    s_w = (check_nonnegative(init_var, "init_var")
+           + check_nonnegative(teacher_var, "teacher_var"))
     tt = _times(t, eta)
     lo, hi, atom = mp_support(a)
     if eta is not None and eta * hi >= 2:
@@ -211,9 +196,10 @@ def asymptotic_test_error(alpha: float, *, noise_var: float, init_var: float = 0
     """The t -> infinity limit of `gd_test_error`, in closed form:
     noise alpha / (alpha - 1) for alpha > 1; (1 - alpha)(init + teacher) + noise
     / (1 - alpha) for alpha < 1; infinite at alpha = 1 when noise > 0."""
-    a = _check_alpha(alpha)
-    s_e = _check_var("noise_var", noise_var)
-    s_w = _check_var("init_var", init_var) + _check_var("teacher_var", teacher_var)
+    a = check_positive(alpha, "alpha")
+    s_e = check_nonnegative(noise_var, "noise_var")
+    s_w = (check_nonnegative(init_var, "init_var")
+           + check_nonnegative(teacher_var, "teacher_var"))
     if a == 1:
         return math.inf if s_e > 0 else 0.0
     if a > 1:

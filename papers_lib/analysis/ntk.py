@@ -17,14 +17,9 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_choice, check_int, check_nonnegative, check_positive
+
 ACTIVATIONS = ("relu", "erf", "identity")
-
-
-def _check_activation(activation: str) -> str:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got "
-                         f"{activation!r}")
-    return activation
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'NTKMLP', 'activation_kernels', 'limiting_ntk', 'kernel_regression_path']
@@ -40,14 +35,11 @@ class NTKMLP(nn.Module):
                  activation: str = "relu", beta: float = 0.1,
                  generator: Optional[torch.Generator] = None):
         super().__init__()
-        sizes = [in_features, *widths, out_features]
-        if any(not isinstance(s, int) or s < 1 for s in sizes):
-            raise ValueError(f"in_features, widths and out_features must be positive "
-                             f"integers, got {sizes}")
-        if beta < 0:
-            raise ValueError(f"beta must be >= 0, got {beta}")
-        self.activation = _check_activation(activation)
-        self.beta, self.sizes = float(beta), sizes
+        sizes = [check_int(in_features, "in_features"),
+                 *(check_int(w, f"widths[{i}]") for i, w in enumerate(widths)),
+                 check_int(out_features, "out_features")]
+        self.activation = check_choice(activation, "activation", ACTIVATIONS)
+        self.beta, self.sizes = check_nonnegative(beta, "beta"), sizes
         kw = dict(generator=generator, dtype=torch.get_default_dtype())
         self.weights = nn.ParameterList(
             nn.Parameter(torch.randn(m, n, **kw)) for n, m in zip(sizes, sizes[1:]))
@@ -77,7 +69,7 @@ def activation_kernels(var1: Tensor, var2: Tensor, cov: Tensor,
     """For (u, v) centred Gaussian with variances var1, var2 and covariance cov, the
     pair (E[s(u) s(v)], E[s'(u) s'(v)]) in closed form: arc-cosine kernels for ReLU,
     arcsine formulas for erf, (cov, 1) for the identity. Broadcasts its arguments."""
-    _check_activation(activation)
+    check_choice(activation, "activation", ACTIVATIONS)
     var1, var2, cov = torch.broadcast_tensors(
         torch.as_tensor(var1), torch.as_tensor(var2), torch.as_tensor(cov))
     if (var1 < 0).any() or (var2 < 0).any():
@@ -104,11 +96,9 @@ def limiting_ntk(x1: Tensor, x2: Optional[Tensor] = None, depth: int = 2,
     Sigma_1 = Theta_1 = x.x'/n_0 + beta^2, Sigma_{l+1} = E[s(u)s(v)] + beta^2,
     Theta_{l+1} = Theta_l E[s'(u)s'(v)] + Sigma_{l+1}, (u, v) ~ N(0, Sigma_l).
     With `return_nngp=True` also the Gaussian-process kernel Sigma_L of the outputs."""
-    if not isinstance(depth, int) or depth < 1:
-        raise ValueError(f"depth must be an integer >= 1, got {depth!r}")
-    _check_activation(activation)
-    if beta < 0:
-        raise ValueError(f"beta must be >= 0, got {beta}")
+    depth = check_int(depth, "depth")
+    check_choice(activation, "activation", ACTIVATIONS)
+    check_nonnegative(beta, "beta")
     x2 = x1 if x2 is None else x2
     if x1.ndim != 2 or x2.ndim != 2 or x1.shape[1] != x2.shape[1]:
         raise ValueError(f"x1 and x2 must have shapes (n1, d) and (n2, d), got "
@@ -140,16 +130,15 @@ def kernel_regression_path(K_train: Tensor, K_test_train: Tensor, y: Tensor,
     (f_train, f_test) of shapes (len(t), n) and (len(t), m)."""
     n = y.shape[0]
     if y.ndim != 1 or K_train.shape != (n, n) or f0_train.shape != (n,):
-        raise ValueError(f"need y and f0_train of shape (n,) and K_train of shape "
-                         f"(n, n), "
-                         f"got {tuple(y.shape)}, {tuple(f0_train.shape)}, "
+        raise ValueError(f"y, f0_train and K_train must have shapes (n,), (n,) and "
+                         f"(n, n), got {tuple(y.shape)}, {tuple(f0_train.shape)}, "
                          f"{tuple(K_train.shape)}")
     if K_test_train.ndim != 2 or K_test_train.shape[1] != n or \
             f0_test.shape != (K_test_train.shape[0],):
-        raise ValueError(f"need K_test_train of shape (m, {n}) and f0_test of "
-                         f"shape (m,)")
-    if eta <= 0:
-        raise ValueError(f"eta must be positive, got {eta}")
+        raise ValueError(f"K_test_train and f0_test must have shapes (m, {n}) and "
+                         f"(m,), got {tuple(K_test_train.shape)}, "
+                         f"{tuple(f0_test.shape)}")
+    check_positive(eta, "eta")
     t = torch.as_tensor(t, dtype=K_train.dtype).reshape(-1)
     if (t < 0).any():
         raise ValueError("times t must be non-negative")

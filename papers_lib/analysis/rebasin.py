@@ -17,6 +17,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
 from . import Params, interpolate
+from ..checks import check_int
 
 # %% auto #0
 __all__ = ['permute_mlp', 'matching_objective', 'weight_matching', 'activation_matching', 'interpolation_path', 'loss_barrier']
@@ -26,7 +27,8 @@ def _layers(params: Params) -> list[tuple[str, Optional[str]]]:
     """The (weight name, bias name or None) of each linear layer of an MLP's parameter
     dictionary, in order, after checking that consecutive shapes chain."""
     if not isinstance(params, dict) or not params:
-        raise TypeError("params must be a non-empty dict {name: tensor}")
+        raise TypeError(f"params must be a non-empty dict {{name: tensor}}, got "
+                        f"{type(params).__name__}")
     layers, prefixes = [], []
     for k in params:
         prefix, _, leaf = k.rpartition(".")
@@ -118,8 +120,7 @@ def weight_matching(params_a: Params, params_b: Params, max_iter: int = 100,
     objective is appended to it at the start and after every layer update."""
     _same_shapes(params_a, params_b)
     layers = _layers(params_a)
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        raise ValueError(f"max_iter must be an int >= 1, got {max_iter!r}")
+    max_iter = check_int(max_iter, "max_iter")
     A = {k: v.detach().cpu().double() for k, v in params_a.items()}
     B = {k: v.detach().cpu().double() for k, v in params_b.items()}
     n_hidden = len(layers) - 1

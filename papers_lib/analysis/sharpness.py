@@ -17,24 +17,20 @@ import math
 import torch
 from torch import Tensor
 
+from ..checks import check_int, check_positive, check_real, check_tensor
+
 # %% auto #0
 __all__ = ['scalar_net_loss', 'scalar_net_gradient', 'scalar_net_hessian', 'sharpness', 'scalar_net_gd', 'gradient_flow_solution',
            'gfs_sharpness']
 
 # %% ../../nbs/theory/03_gfs_sharpness.ipynb #c004
 def _check_w(w) -> Tensor:
-    if not isinstance(w, Tensor) or not w.is_floating_point():
-        raise TypeError("w must be a floating-point tensor of shape (..., D)")
-    if w.ndim < 1 or w.shape[-1] < 1:
-        raise ValueError(f"w must have shape (..., D) with D >= 1, "
-                         f"got {tuple(w.shape)}")
+    """`w`, a floating-point tensor of shape (..., D) with D >= 1."""
+    check_tensor(w, "w", min_ndim=1, floating=True)
+    if w.shape[-1] < 1:
+        raise ValueError(f"w must have shape (..., D) with D >= 1, got shape "
+                         f"{tuple(w.shape)}")
     return w
-
-
-def _check_y(y) -> float:
-    if isinstance(y, bool) or not isinstance(y, (int, float)) or not math.isfinite(y):
-        raise ValueError(f"y must be a finite number, got {y!r}")
-    return float(y)
 
 
 def _prod_except(w: Tensor) -> Tensor:
@@ -47,13 +43,13 @@ def _prod_except(w: Tensor) -> Tensor:
 
 def scalar_net_loss(w: Tensor, y: float = 1.0) -> Tensor:
     """L(w) = (w_1 w_2 ... w_D - y)^2 / 2 for `w` of shape (..., D); shape (...)."""
-    w, y = _check_w(w), _check_y(y)
+    w, y = _check_w(w), check_real(y, "y")
     return 0.5 * (w.prod(-1) - y) ** 2
 
 
 def scalar_net_gradient(w: Tensor, y: float = 1.0) -> Tensor:
     """grad L(w)_i = (f(w) - y) prod_{j != i} w_j, shape like `w`."""
-    w, y = _check_w(w), _check_y(y)
+    w, y = _check_w(w), check_real(y, "y")
     return (w.prod(-1, keepdim=True) - y) * _prod_except(w)
 
 
@@ -61,7 +57,7 @@ def scalar_net_hessian(w: Tensor, y: float = 1.0) -> Tensor:
     """The Hessian of L at `w` (shape (..., D, D)): grad f grad f^T + (f - y) times the
     Hessian of f, whose (i, j) entry is prod_{k != i, j} w_k off the diagonal and 0 on
     it."""
-    w, y = _check_w(w), _check_y(y)
+    w, y = _check_w(w), check_real(y, "y")
     D = w.shape[-1]
     g = _prod_except(w)
     eye = torch.eye(D, dtype=torch.bool, device=w.device)
@@ -75,8 +71,8 @@ def scalar_net_hessian(w: Tensor, y: float = 1.0) -> Tensor:
 
 
 def sharpness(w: Tensor, y: float = 1.0) -> Tensor:
-    """The sharpness at `w`: the largest eigenvalue of the Hessian of L, shape
-    (...)."""
+    """The sharpness at `w`, `lambda_max(grad^2 L(w))`: the largest eigenvalue of the
+    Hessian of L, shape (...)."""
     return torch.linalg.eigvalsh(scalar_net_hessian(w, y))[..., -1]
 
 # %% ../../nbs/theory/03_gfs_sharpness.ipynb #c007
@@ -84,11 +80,9 @@ def scalar_net_gd(w0: Tensor, y: float = 1.0, lr: float = 0.1, steps: int = 100
                   ) -> Tensor:
     """Gradient descent w <- w - lr grad L(w) from `w0` (shape (..., D), a batch of
     runs at once); returns the iterates, shape (steps + 1, ..., D)."""
-    w, y = _check_w(w0), _check_y(y)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    w, y = _check_w(w0), check_real(y, "y")
+    check_positive(lr, "lr")
+    steps = check_int(steps, "steps", low=0)
     out = [w]
     for _ in range(steps):
         w = w - lr * scalar_net_gradient(w, y)
@@ -104,7 +98,7 @@ def gradient_flow_solution(w: Tensor, y: float = 1.0, iters: int = 100) -> Tenso
     y != 0 and f(w) != 0; when f(w) y < 0 the smallest |w_i| must be unique (else
     the flow stops at a saddle).
     """
-    w, y = _check_w(w), _check_y(y)
+    w, y = _check_w(w), check_real(y, "y")
     if y == 0:
         raise ValueError("y must be nonzero (for y = 0 the minima are not isolated "
                          "in sign and the flow can stop where two weights vanish)")

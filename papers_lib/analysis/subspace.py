@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from . import LossFn, Params, hessian_operator, lanczos, ravel
+from ..checks import check_int
 
 # %% auto #0
 __all__ = ['top_subspace', 'gradient_overlap', 'subspace_overlap', 'SubspaceTracker']
@@ -24,11 +25,12 @@ __all__ = ['top_subspace', 'gradient_overlap', 'subspace_overlap', 'SubspaceTrac
 def top_subspace(L: LossFn, params: Params, k: int, iters: Optional[int] = None, *,
                  generator: Optional[torch.Generator] = None) -> tuple[Tensor, Tensor]:
     """The `k` largest eigenvalues of the Hessian of `L` at `params` and their
-    orthonormal eigenvectors, by Lanczos (`papers_lib.analysis.lanczos`, `iters`
+    orthonormal eigenvectors, `H V = V diag(lambda_1 >= ... >= lambda_k)`, by Lanczos (`papers_lib.analysis.lanczos`, `iters`
     Krylov steps) on Hessian-vector products. Returns `(values (k,) descending,
     vectors (P, k))`, the vectors in `ravel(params)`'s order."""
     if not isinstance(params, dict) or not params:
-        raise TypeError("params must be a non-empty dict {name: tensor}")
+        raise TypeError(f"params must be a non-empty dict {{name: tensor}}, got "
+                        f"{type(params).__name__}")
     flat, _ = ravel(params)
     return lanczos(hessian_operator(L, params), flat.numel(), k, iters,
                    dtype=flat.dtype, device=flat.device, generator=generator)
@@ -82,8 +84,7 @@ class SubspaceTracker:
 
     def __init__(self, k: int, iters: Optional[int] = None, *,
                  generator: Optional[torch.Generator] = None):
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"k must be an int >= 1, got {k!r}")
+        k = check_int(k, "k")
         self.k, self.iters, self.generator = k, iters, generator
         self.rows: list[dict] = []
         self.bases: list[Tensor] = []

@@ -17,7 +17,8 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from . import GaussianMixture
+from ..checks import check_int, check_nonnegative, check_real, check_tensor
+from .toolkit import GaussianMixture
 
 # %% auto #0
 __all__ = ['Reconstruction', 'DAE', 'dae_loss', 'dae_score', 'optimal_denoiser']
@@ -25,20 +26,12 @@ __all__ = ['Reconstruction', 'DAE', 'dae_loss', 'dae_score', 'optimal_denoiser']
 # %% ../../nbs/generative/05_dae_score.ipynb #c006
 def _sigma(sigma) -> float:
     """sigma as a positive finite float."""
-    try:
-        s = float(sigma)
-    except (TypeError, ValueError):
-        raise ValueError(f"sigma must be a positive number, got {sigma!r}") from None
-    if not (s > 0 and math.isfinite(s)):
-        raise ValueError(f"sigma must be a positive number, got {sigma!r}")
-    return s
+    return check_real(sigma, "sigma", 0.0, math.inf, low_open=True, high_open=True)
 
 
 def _check_x(x: torch.Tensor) -> torch.Tensor:
-    if not torch.is_tensor(x) or x.ndim != 2:
-        shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
-        raise ValueError(f"x must be a tensor of shape (n, d), got {shape}")
-    return x
+    """x, a tensor of shape (n, d)."""
+    return check_tensor(x, "x", ndim=2)
 
 
 class DAE(nn.Module):
@@ -50,8 +43,7 @@ class DAE(nn.Module):
                  residual: bool = True):
         super().__init__()
         for name, v in (("dim", dim), ("hidden", hidden), ("depth", depth)):
-            if isinstance(v, bool) or int(v) != v or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
+            check_int(v, name)
         layers, w = [], int(dim)
         for _ in range(int(depth)):
             layers += [nn.Linear(w, int(hidden)), nn.SiLU()]
@@ -78,9 +70,7 @@ class DAE(nn.Module):
         squares on the encoder's features by Householder QR in float64. The features
         are nearly collinear; without the ridge the solution changes at the 1e-2 level
         under 1e-15 perturbations. Returns self."""
-        s = _sigma(sigma)
-        if not ridge >= 0:
-            raise ValueError(f"ridge must be >= 0, got {ridge!r}")
+        s, ridge = _sigma(sigma), check_nonnegative(ridge, "ridge")
         w = self.decoder.weight
         x = _check_x(x).to(w)
         eps = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)

@@ -19,7 +19,8 @@ from typing import Callable, Optional, Union
 
 import torch
 
-from . import KINDS, NoiseSchedule, convert
+from ..checks import check_choice, check_tensor
+from .toolkit import KINDS, NoiseSchedule, check_schedule, convert
 
 _Time = Union[float, torch.Tensor]
 _Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -28,17 +29,10 @@ _Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 __all__ = ['GaussianScore', 'teleport', 'empirical_denoise']
 
 # %% ../../nbs/generative/08_gaussian_score.ipynb #c003
-def _check_schedule(schedule) -> NoiseSchedule:
-    if not isinstance(schedule, NoiseSchedule):
-        raise TypeError(f"schedule must be a NoiseSchedule, got "
-                        f"{type(schedule).__name__}")
-    return schedule
-
-
 def _alpha_sigma(schedule: NoiseSchedule, t: _Time, x: torch.Tensor):
     """(alpha, sigma) at t (a number, 0-dim or (n,) for x of shape (n, d)), each of
     shape (1, 1) or (n, 1), in x's dtype."""
-    _check_schedule(schedule)
+    check_schedule(schedule)
     t = torch.as_tensor(t, dtype=torch.float64)
     if t.ndim == 1 and t.shape[0] == x.shape[0]:
         t = t[:, None]
@@ -50,9 +44,9 @@ def _alpha_sigma(schedule: NoiseSchedule, t: _Time, x: torch.Tensor):
 
 
 def _check_x(x, d: int) -> torch.Tensor:
-    if not torch.is_tensor(x) or x.ndim != 2 or x.shape[1] != d:
-        shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
-        raise ValueError(f"x must be a tensor of shape (n, {d}), got {shape}")
+    """x, a tensor of shape (n, d)."""
+    if check_tensor(x, "x", ndim=2).shape[1] != d:
+        raise ValueError(f"x must have shape (n, {d}), got {tuple(x.shape)}")
     return x
 
 # %% ../../nbs/generative/08_gaussian_score.ipynb #c006
@@ -145,7 +139,7 @@ class GaussianScore:
 
     def log_prob(self, x: torch.Tensor, t: _Time,
                  schedule: NoiseSchedule) -> torch.Tensor:
-        """log p_t(x), shape (n,)."""
+        """log p_t(x) = log N(x; alpha mu, alpha^2 Sigma + sigma^2 I), shape (n,)."""
         _, _, v, z = self._setup(x, t, schedule)
         if not bool((v > 0).all()):
             raise ValueError("the noised covariance is singular at this t "
@@ -156,11 +150,10 @@ class GaussianScore:
 
     def model(self, schedule: NoiseSchedule, kind: str = "eps") -> _Model:
         """The Gaussian model as model(x, t) in the parameterisation `kind`
-        ("eps", "score", "x0", "v"), for the samplers of `papers_lib.diffusion`."""
-        _check_schedule(schedule)
-        if kind not in KINDS:
-            raise ValueError(f"unknown parameterisation {kind!r}; choose one of "
-                             f"{KINDS}")
+        ("eps", "score", "x0", "v"), for the samplers of `papers_lib.diffusion`: the
+        denoiser x0_hat = E[x_0 | x_t] (`denoise`) converted by `convert`, e.g.
+        eps = (x - alpha x0_hat) / sigma."""
+        check_schedule(schedule), check_choice(kind, "kind", KINDS)
 
         def gaussian(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
             x0 = self.denoise(x, t, schedule)
@@ -190,7 +183,7 @@ def teleport(gauss: GaussianScore, schedule: NoiseSchedule, x: torch.Tensor,
     """Analytical teleportation: carry x (noise at t_start, default the schedule's
     t_max) to t_skip < t_start along the Gaussian model's exact probability-flow ODE,
     so that a sampler can start at t_skip. Equals `gauss.flow(x, t_start, t_skip)`."""
-    _check_schedule(schedule)
+    check_schedule(schedule)
     t_start = schedule.t_max if t_start is None else float(t_start)
     if not 0 <= float(t_skip) < t_start <= 1:
         raise ValueError(f"need 0 <= t_skip < t_start <= 1, got t_skip={t_skip}, "

@@ -20,21 +20,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..checks import check_int, check_real
 from ..core import mlp
-from . import (GaussianMixture, NoiseSchedule, q_sample,
-                                  training_times)
+from .toolkit import (GaussianMixture, NoiseSchedule, check_schedule,
+                                          q_sample, training_times)
 
 # %% auto #0
 __all__ = ['NoisyClassifier', 'classifier_loss', 'classifier_guidance', 'LabelledMixture']
 
 # %% ../../nbs/generative/09_classifier_guidance.ipynb #c006
 _Classifier = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def _pos_int(v, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise ValueError(f"{name} must be a positive int, got {v!r}")
-    return v
 
 
 class NoisyClassifier(nn.Module):
@@ -45,10 +40,10 @@ class NoisyClassifier(nn.Module):
     def __init__(self, dim: int, n_classes: int, hidden: int = 64, depth: int = 2,
                  n_freq: int = 4):
         super().__init__()
-        self.dim = _pos_int(dim, "dim")
-        self.n_classes = _pos_int(n_classes, "n_classes")
-        hidden, depth = _pos_int(hidden, "hidden"), _pos_int(depth, "depth")
-        self.n_freq = _pos_int(n_freq, "n_freq")
+        self.dim = check_int(dim, "dim")
+        self.n_classes = check_int(n_classes, "n_classes")
+        hidden, depth = check_int(hidden, "hidden"), check_int(depth, "depth")
+        self.n_freq = check_int(n_freq, "n_freq")
         self.net = mlp(dim + 2 * n_freq, n_classes, hidden, depth)
         self.register_buffer("freqs", math.pi * torch.arange(1, n_freq + 1.0))
 
@@ -87,9 +82,7 @@ def classifier_loss(classifier: _Classifier, schedule: NoiseSchedule,
                     generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """Cross-entropy of classifier(x_t, t) against y on noised data
     x_t ~ q(x_t | x_0) (`q_sample`), t ~ U[t_min, t_max] unless given (shape (n,))."""
-    if not isinstance(schedule, NoiseSchedule):
-        raise TypeError(f"schedule must be a NoiseSchedule, got "
-                        f"{type(schedule).__name__}")
+    check_schedule(schedule)
     n = x0.shape[0]
     y = _labels(y, n, x0.device)
     t = training_times(schedule, x0, t, generator)
@@ -109,9 +102,8 @@ def classifier_guidance(classifier: _Classifier, y, scale: float = 1.0
     it is added to the score, eps -> eps - sigma_t * guidance."""
     if not callable(classifier):
         raise TypeError("classifier must be callable as classifier(x, t) -> logits")
-    if isinstance(scale, bool) or not math.isfinite(float(scale)):
-        raise ValueError(f"scale must be a finite number, got {scale!r}")
-    scale = float(scale)
+    scale = check_real(scale, "scale", -math.inf, math.inf, low_open=True,
+                       high_open=True)
 
     def guidance(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         labels = _labels(y, x.shape[0], x.device)
@@ -171,7 +163,7 @@ class LabelledMixture:
 
     def sample(self, n: int, generator: Optional[torch.Generator] = None):
         """n labelled samples: (x of shape (n, d), y of shape (n,))."""
-        n = _pos_int(n, "n")
+        n = check_int(n, "n")
         y = torch.multinomial(self.priors, n, replacement=True, generator=generator)
         x = torch.empty(n, self.dim, dtype=self.priors.dtype)
         for c, comp in enumerate(self.components):
@@ -204,8 +196,7 @@ class LabelledMixture:
         return torch.log_softmax(logp + torch.log(self.priors).to(x), 1)
 
     def classifier(self, schedule: NoiseSchedule) -> _Classifier:
-        """The exact noise-aware classifier (x, t) -> log p(y | x_t) (as logits)."""
-        if not isinstance(schedule, NoiseSchedule):
-            raise TypeError(f"schedule must be a NoiseSchedule, got "
-                            f"{type(schedule).__name__}")
+        """The exact noise-aware classifier (x, t) -> log p(y | x_t) (as logits):
+        log p(y = c | x_t) = log softmax_c [log p_t(x_t | c) + log p(c)]."""
+        check_schedule(schedule)
         return lambda x, t: self.log_posterior(x, t, schedule)

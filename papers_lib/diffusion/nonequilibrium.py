@@ -19,7 +19,8 @@ from typing import Callable, Optional, Union
 import torch
 from torch import nn
 
-from . import DiscreteSchedule, q_sample
+from ..checks import check_choice, check_int, check_nonnegative, check_positive
+from .toolkit import DiscreteSchedule, q_sample
 
 # %% auto #0
 __all__ = ['q_posterior', 'gaussian_kl', 'entropy_bounds', 'variance_range', 'ReverseMLP', 'score_reverse', 'elbo_terms', 'elbo',
@@ -105,8 +106,7 @@ def entropy_bounds(schedule: DiscreteSchedule, dim: int
     N(0, beta_t I); the upper bound assumes the step does not lower the marginal's
     entropy, H(X_t) >= H(X_{t-1}). Returns (lower, upper), each (T,), in nats."""
     schedule = _schedule(schedule)
-    if isinstance(dim, bool) or int(dim) != dim or dim < 1:
-        raise ValueError(f"dim must be a positive int, got {dim!r}")
+    dim = check_int(dim, "dim")
     t = torch.arange(1, schedule.T + 1)
     beta, _, ab, ab_prev = _coefs(schedule, t)
     h = lambda v: 0.5 * dim * torch.log(2 * math.pi * math.e * v)  # noqa: E731
@@ -143,8 +143,7 @@ class ReverseMLP(nn.Module):
         super().__init__()
         schedule = _schedule(schedule)
         for name, v in (("dim", dim), ("hidden", hidden), ("layers", layers)):
-            if isinstance(v, bool) or int(v) != v or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
+            check_int(v, name)
         lo, hi = variance_range(schedule)
         dt = torch.get_default_dtype()
         self.register_buffer("log_lo", lo.log().to(dt))
@@ -181,8 +180,7 @@ def score_reverse(score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     beta_tilde, clipped at t = 1) or upper ("upper", beta) end of `variance_range`.
     Returns reverse(x, t) -> (mean, var) like `ReverseMLP`."""
     schedule = _schedule(schedule)
-    if variance not in ("lower", "upper"):
-        raise ValueError(f"variance must be 'lower' or 'upper', got {variance!r}")
+    check_choice(variance, "variance", ("lower", "upper"))
     var = variance_range(schedule)[0 if variance == "lower" else 1]
 
     def reverse(x: torch.Tensor, t: _Steps):
@@ -239,7 +237,8 @@ def elbo_terms(reverse: _Reverse, schedule: DiscreteSchedule, x0: torch.Tensor,
 # %% ../../nbs/generative/06_nonequilibrium.ipynb #c024
 def elbo(reverse: _Reverse, schedule: DiscreteSchedule, x0: torch.Tensor,
          generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """The variational lower bound on log p(x_0) (nats), one per row: shape (n,)."""
+    """The variational lower bound on log p(x_0) (nats), one per row: shape (n,):
+    log p(x_0) >= E_q[log p(x_{0:T}) / q(x_{1:T} | x_0)], the sum of `elbo_terms`."""
     return elbo_terms(reverse, schedule, x0, generator).sum(1)
 
 # %% ../../nbs/generative/06_nonequilibrium.ipynb #c025
@@ -275,10 +274,7 @@ def swiss_roll(n: int, *, seed: Optional[int] = None, noise: float = 0.05
                ) -> torch.Tensor:
     """`n` points of the 2-D swiss roll, the paper's toy: (u cos u, u sin u) / 5 for
     u uniform on [1.5 pi, 4.5 pi], plus Gaussian `noise`."""
-    if isinstance(n, bool) or int(n) != n or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be non-negative, got {noise!r}")
+    check_int(n, "n"), check_nonnegative(noise, "noise")
     g = None if seed is None else torch.Generator().manual_seed(int(seed))
     u = 1.5 * math.pi * (1 + 2 * torch.rand(int(n), generator=g))
     pts = torch.stack([u * u.cos(), u * u.sin()], 1) / 5
@@ -293,10 +289,7 @@ def swiss_roll_log_prob(x: torch.Tensor, noise: float = 0.05, grid: int = 8000
     much less than `noise` between points: 4.5 pi / 5 * 3 pi / grid << noise)."""
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"x must have shape (n, 2), got {tuple(x.shape)}")
-    if not noise > 0:
-        raise ValueError(f"noise must be positive, got {noise!r}")
-    if isinstance(grid, bool) or int(grid) != grid or grid < 2:
-        raise ValueError(f"grid must be an int >= 2, got {grid!r}")
+    check_positive(noise, "noise"), check_int(grid, "grid", 2)
     u = 1.5 * math.pi * (1 + 2 * (torch.arange(int(grid), dtype=x.dtype) + 0.5)
                          / int(grid)).to(x.device)
     c = torch.stack([u * u.cos(), u * u.sin()], 1) / 5

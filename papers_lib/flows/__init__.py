@@ -13,6 +13,8 @@ so that importing one chapter's module imports none of the others."""
 from ..core import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {  # submodule: its names
+    "base": ["ConstantField", "as_time", "check_batch", "check_same_shape",
+        "check_time", "log_weights"],
     "cnf": ["CNF", "cnf_log_prob", "cnf_sample", "divergence_exact",
         "divergence_hutchinson"],
     "iadb": ["MeansMLP", "alpha_schedule", "deblend_step", "gmm_blend_means",

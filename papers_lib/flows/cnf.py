@@ -17,27 +17,21 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from ..ode import odeint, odeint_adjoint
+from ..checks import check_choice, check_tensor
+from ..ode import Field, odeint, odeint_adjoint
 
 # %% auto #0
 __all__ = ['TRACES', 'NOISES', 'divergence_exact', 'divergence_hutchinson', 'sample_noise', 'CNF', 'normal_log_prob',
            'cnf_log_prob', 'cnf_sample']
 
 # %% ../../nbs/generative/13_ffjord.ipynb #c005
-_Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 TRACES = ("exact", "hutchinson")
 NOISES = ("gaussian", "rademacher")
 
 
-def _check_z(z) -> None:
-    if not isinstance(z, torch.Tensor) or z.ndim != 2 or not z.is_floating_point():
-        raise ValueError("z must be a floating-point tensor of shape (n, d), got "
-                         f"{getattr(z, 'shape', type(z).__name__)}")
-
-
-def _field_at(f: _Field, t, z: torch.Tensor):
+def _field_at(f: Field, t, z: torch.Tensor):
     """Evaluate f(t, z) with a graph to z; return (dz, z_leaf, keep_graph)."""
-    _check_z(z)
+    check_tensor(z, "z", ndim=2, floating=True)
     keep = torch.is_grad_enabled()
     with torch.enable_grad():
         if not z.requires_grad:
@@ -50,7 +44,7 @@ def _field_at(f: _Field, t, z: torch.Tensor):
     return dz, z, keep
 
 
-def divergence_exact(f: _Field, t, z: torch.Tensor):
+def divergence_exact(f: Field, t, z: torch.Tensor):
     """(f(t, z), div_z f(t, z)) for a batch z of shape (n, d), rows independent.
 
     The trace of the Jacobian, one diagonal entry per backward pass: d vector-Jacobian
@@ -66,7 +60,7 @@ def divergence_exact(f: _Field, t, z: torch.Tensor):
     return (dz, div) if keep else (dz.detach(), div.detach())
 
 
-def divergence_hutchinson(f: _Field, t, z: torch.Tensor, eps: torch.Tensor):
+def divergence_hutchinson(f: Field, t, z: torch.Tensor, eps: torch.Tensor):
     """(f(t, z), eps^T (df/dz) eps) row by row: Hutchinson's divergence estimate.
 
     One vector-Jacobian product; unbiased when E[eps eps^T] = I (Gaussian or
@@ -85,8 +79,7 @@ def divergence_hutchinson(f: _Field, t, z: torch.Tensor, eps: torch.Tensor):
 def sample_noise(shape, kind: str = "rademacher", *, dtype=None, device=None,
                  generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """Probe vectors with E[eps eps^T] = I: standard Gaussian or Rademacher (+-1)."""
-    if kind not in NOISES:
-        raise ValueError(f"unknown noise {kind!r}; choose one of {NOISES}")
+    check_choice(kind, "kind", NOISES)
     if kind == "gaussian":
         return torch.randn(shape, generator=generator, dtype=dtype).to(device)
     r = torch.randint(0, 2, shape, generator=generator)
@@ -104,14 +97,12 @@ class CNF(nn.Module):
     `self.nfe` counts evaluations and `self.nvjp` vector-Jacobian products.
     """
 
-    def __init__(self, field: _Field, trace: str = "hutchinson"):
+    def __init__(self, field: Field, trace: str = "hutchinson"):
         super().__init__()
         if not callable(field):
             raise TypeError("field must be callable as field(t, z), "
                             f"got {type(field)}")
-        if trace not in TRACES:
-            raise ValueError(f"unknown trace {trace!r}; choose one of {TRACES}")
-        self.field, self.trace = field, trace
+        self.field, self.trace = field, check_choice(trace, "trace", TRACES)
         self.eps: Optional[torch.Tensor] = None
         self.nfe = self.nvjp = 0
 
@@ -136,11 +127,11 @@ class CNF(nn.Module):
 # %% ../../nbs/generative/13_ffjord.ipynb #c017
 def normal_log_prob(z: torch.Tensor) -> torch.Tensor:
     """log N(z; 0, I) row by row, for z of shape (n, d)."""
-    _check_z(z)
+    check_tensor(z, "z", ndim=2, floating=True)
     return -0.5 * z.pow(2).sum(1) - 0.5 * z.shape[1] * math.log(2 * math.pi)
 
 
-def cnf_log_prob(field: _Field, x: torch.Tensor,
+def cnf_log_prob(field: Field, x: torch.Tensor,
                  base_log_prob: Callable[[torch.Tensor],
                                          torch.Tensor] = normal_log_prob,
                  t0: float = 0.0, t1: float = 1.0, method: str = "rk4", *,
@@ -159,7 +150,7 @@ def cnf_log_prob(field: _Field, x: torch.Tensor,
     parameters in constant memory; `field` must then be an `nn.Module`). Returns
     log p(x) of shape (n,), and z(t0) too when `return_z`.
     """
-    _check_z(x)
+    check_tensor(x, "x", ndim=2, floating=True)
     if not t1 > t0:
         raise ValueError(f"need t1 > t0, got t0={t0!r}, t1={t1!r}")
     cnf = CNF(field, trace)
@@ -182,12 +173,12 @@ def cnf_log_prob(field: _Field, x: torch.Tensor,
 
 
 @torch.no_grad()
-def cnf_sample(field: _Field, z: torch.Tensor, t0: float = 0.0, t1: float = 1.0,
+def cnf_sample(field: Field, z: torch.Tensor, t0: float = 0.0, t1: float = 1.0,
                method: str = "rk4", *, rtol: float = 1e-5, atol: float = 1e-5,
                options: Optional[dict] = None) -> torch.Tensor:
     """Samples of the flow: solve dz/dt = field(t, z) forward from base samples `z` at
     t0 to t1 (one pass, no trace needed)."""
-    _check_z(z)
+    check_tensor(z, "z", ndim=2, floating=True)
     if not t1 > t0:
         raise ValueError(f"need t1 > t0, got t0={t0!r}, t1={t1!r}")
     t = torch.tensor([t0, t1], dtype=z.dtype, device=z.device)

@@ -6,8 +6,8 @@ the paper's two variants (a network predicting the mean difference E[x1 - x0 | x
 or the two means E[x0 | x_a], E[x1 | x_a], re-blended), the sampler, the loss of the
 second variant with a small two-headed MLP, and the exact means for a Gaussian source
 and a Gaussian-mixture target.
-alpha=0 is the source (noise) and alpha=1 the target (data), as t in
-`papers_lib.flows.matching`. The first variant's loss is `rectified_loss` of
+alpha=0 is the source (noise) and alpha=1 the target (data), as t in the
+flows toolkit (`papers_lib.flows.base`). The first variant's loss is `rectified_loss` of
 `papers_lib.flows.rectified`.
 
 Derived in the chapter *Iterative alpha-(de)blending*
@@ -21,8 +21,9 @@ from typing import Callable, Optional, Union
 import torch
 from torch import nn
 
+from ..checks import check_choice, check_int, check_tensor
 from ..core import mlp
-from .matching import _log_weights
+from .base import check_batch, log_weights
 
 # %% auto #0
 __all__ = ['VARIANTS', 'SCHEDULES', 'alpha_schedule', 'deblend_step', 'iadb_sample', 'means_loss', 'MeansMLP', 'gmm_blend_means']
@@ -33,24 +34,12 @@ SCHEDULES = ("linear", "cosine")
 _Model = Callable[[torch.Tensor, torch.Tensor], object]
 
 
-def _check_positive(name: str, k) -> int:
-    if isinstance(k, bool) or int(k) != k or k < 1:
-        raise ValueError(f"{name} must be a positive int, got {k!r}")
-    return int(k)
-
-
-def _check_batch(x) -> None:
-    if not isinstance(x, torch.Tensor) or x.ndim < 2:
-        raise ValueError("x must be a batch tensor of shape (n, ...)")
-
-
 def alpha_schedule(steps: int, schedule: str = "linear") -> torch.Tensor:
     """The blend levels alpha_0 = 0 < alpha_1 < ... < alpha_steps = 1 (float64):
     k / steps ("linear", the paper's) or 1 - cos(pi k / (2 steps)) ("cosine", in the
     authors' code: smaller steps near the noise)."""
-    steps = _check_positive("steps", steps)
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    steps = check_int(steps, "steps")
+    check_choice(schedule, "schedule", SCHEDULES)
     u = torch.arange(steps + 1, dtype=torch.float64) / steps
     a = u if schedule == "linear" else 1 - torch.cos(0.5 * math.pi * u)
     a[-1] = 1.0
@@ -67,9 +56,8 @@ def deblend_step(model: _Model, x: torch.Tensor, alpha: float, alpha_next: float
     (E[x0 | x], E[x1 | x]) and the step re-blends them:
     (1 - alpha_next) x0_bar + alpha_next x1_bar.
     """
-    _check_batch(x)
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    check_tensor(x, "x", min_ndim=2)
+    check_choice(variant, "variant", VARIANTS)
     alpha, alpha_next = float(alpha), float(alpha_next)
     if not 0 <= alpha <= 1 or not 0 <= alpha_next <= 1:
         raise ValueError(f"alpha and alpha_next must lie in [0, 1], got {alpha}, "
@@ -97,7 +85,7 @@ def iadb_sample(model: _Model, x0: torch.Tensor, steps: int = 128,
     steps (`deblend_step`) on the levels of `alpha_schedule(steps, schedule)`.
     Returns the samples, or `(alphas, xs)` with xs of shape (steps + 1, *x0.shape)
     if `trajectory`."""
-    _check_batch(x0)
+    check_tensor(x0, "x0", min_ndim=2)
     alphas = alpha_schedule(steps, schedule)
     x, xs = x0, [x0]
     for a, b in zip(alphas[:-1].tolist(), alphas[1:].tolist()):
@@ -107,10 +95,7 @@ def iadb_sample(model: _Model, x0: torch.Tensor, steps: int = 128,
 
 # %% ../../nbs/generative/12_iadb.ipynb #c011
 def _blend_batch(x0, x1, alpha, generator):
-    if not isinstance(x0, torch.Tensor) or not isinstance(x1, torch.Tensor) \
-            or x0.ndim < 2 or x0.shape != x1.shape:
-        raise ValueError("x0 and x1 must be tensors of the same shape (n, ...)")
-    n = x0.shape[0]
+    n = check_batch(x0=x0, x1=x1)
     if alpha is None:
         alpha = torch.rand(n, generator=generator, dtype=torch.float64)
     alpha = torch.as_tensor(alpha).to(x0)
@@ -147,9 +132,8 @@ class MeansMLP(nn.Module):
 
     def __init__(self, dim: int, hidden: int = 128, depth: int = 3):
         super().__init__()
-        if dim < 1 or hidden < 1 or depth < 1:
-            raise ValueError(f"dim, hidden and depth must be positive, got "
-                             f"{dim}, {hidden}, {depth}")
+        dim, hidden = check_int(dim, "dim"), check_int(hidden, "hidden")
+        depth = check_int(depth, "depth")
         self.net, self.dim = mlp(dim + 1, 2 * dim, hidden, depth), dim
 
     def forward(self, alpha: torch.Tensor, x: torch.Tensor):
@@ -166,7 +150,13 @@ def gmm_blend_means(means: torch.Tensor, std: Union[float, torch.Tensor],
     """The exact conditional means of the blend x = (1 - alpha) x0 + alpha x1 for
     x0 ~ N(0, I) and x1 ~ sum_k w_k N(means[k], std_k^2 I), std_k > 0: a function
     `means_fn(alpha, x) -> (E[x0 | x], E[x1 | x])` for x of shape (n, d) and alpha a
-    number or of shape (n,), valid on all of [0, 1]."""
+    number or of shape (n,), valid on all of [0, 1]:
+
+        E[x0 | x] = sum_k r_k (1 - alpha) / v_k (x - alpha mu_k),
+        E[x1 | x] = sum_k r_k (mu_k + alpha s_k^2 / v_k (x - alpha mu_k)),
+
+    v_k = alpha^2 s_k^2 + (1 - alpha)^2, r_k proportional to
+    w_k N(x; alpha mu_k, v_k I)."""
     means = torch.as_tensor(means)
     if means.ndim != 2:
         raise ValueError(f"means must have shape (K, d), got {tuple(means.shape)}")
@@ -174,7 +164,7 @@ def gmm_blend_means(means: torch.Tensor, std: Union[float, torch.Tensor],
     std = torch.as_tensor(std, dtype=means.dtype).expand(k)
     if bool((std <= 0).any()):
         raise ValueError("std must be > 0")
-    log_w = _log_weights(weights, k, means.dtype)
+    log_w = log_weights(weights, k, means.dtype)
 
     def means_fn(alpha, x: torch.Tensor):
         if x.ndim != 2 or x.shape[1] != means.shape[1]:

@@ -4,7 +4,8 @@
 """Stochastic interpolants: x_t = alpha(t) x0 + beta(t) x1 + gamma(t) z between two
 arbitrary densities, the quadratic losses for the velocity b and the denoiser eta_z,
 the exact fields of Gaussian mixtures, and the ODE and SDE samplers.
-t=0 is the source rho0 and t=1 the target rho1, as in `papers_lib.flows.matching`.
+t=0 is the source rho0 and t=1 the target rho1, fields are `f(t, x)`: the conventions of
+the flows toolkit (`papers_lib.flows.base`).
 
 Derived in the chapter *Stochastic interpolants*
 (`nbs/generative/11_stochastic_interpolants.ipynb`).
@@ -16,9 +17,10 @@ from typing import Callable, Optional, Union
 
 import torch
 
-from .matching import _as_time, _log_weights, sample
-
-_Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+from ..checks import check_choice, check_int, check_real, check_tensor
+from .base import as_time, check_batch, log_weights
+from .matching import sample
+from ..ode import Field
 
 # %% auto #0
 __all__ = ['Interpolant', 'velocity_loss', 'denoiser_loss', 'gmm_fields', 'ode_sample', 'sde_sample']
@@ -33,11 +35,8 @@ class Interpolant:
     """
 
     def __init__(self, path: str = "linear", a: float = 1.0):
-        if path not in ("linear", "trig"):
-            raise ValueError(f"path must be 'linear' or 'trig', got {path!r}")
-        if isinstance(a, bool) or not a >= 0 or not math.isfinite(a):
-            raise ValueError(f"a must be a finite number >= 0, got {a!r}")
-        self.path, self.a = path, float(a)
+        self.path = check_choice(path, "path", ("linear", "trig"))
+        self.a = check_real(a, "a", 0.0, math.inf, high_open=True)
 
     def __repr__(self) -> str:
         return f"Interpolant(path={self.path!r}, a={self.a})"
@@ -71,38 +70,28 @@ class Interpolant:
     def sample_xt(self, x0: torch.Tensor, x1: torch.Tensor, z: torch.Tensor, t
                   ) -> torch.Tensor:
         """The interpolant alpha x0 + beta x1 + gamma z (t: a scalar or shape (n,))."""
-        _check_batch(x0, x1, z)
-        al, be, g, *_ = self.coefficients(_as_time(t, x0))
+        check_batch(x0=x0, x1=x1, z=z)
+        al, be, g, *_ = self.coefficients(as_time(t, x0))
         return al * x0 + be * x1 + g * z
 
     def target(self, x0: torch.Tensor, x1: torch.Tensor, z: torch.Tensor, t
                ) -> torch.Tensor:
         """d/dt of the interpolant: alpha' x0 + beta' x1 + gamma' z."""
-        _check_batch(x0, x1, z)
-        *_, dal, dbe, dg = self.coefficients(_as_time(t, x0))
+        check_batch(x0=x0, x1=x1, z=z)
+        *_, dal, dbe, dg = self.coefficients(as_time(t, x0))
         return dal * x0 + dbe * x1 + dg * z
 
-
-def _check_batch(*xs: torch.Tensor) -> None:
-    for x in xs:
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"expected torch.Tensors, got {type(x).__name__}")
-    if xs[0].ndim < 2 or any(x.shape != xs[0].shape for x in xs):
-        raise ValueError("x0, x1 and z must have the same shape (n, ...), got "
-                         + ", ".join(str(tuple(x.shape)) for x in xs))
 
 # %% ../../nbs/generative/11_stochastic_interpolants.ipynb #c009
 def _draw(x0, x1, z, t, t_min, generator):
     """Fill in z ~ N(0, I) and t ~ U[t_min, 1 - t_min] (shape (n,)) unless given."""
-    if not isinstance(x0, torch.Tensor) or not isinstance(x1, torch.Tensor):
-        raise TypeError("x0 and x1 must be torch.Tensors")
-    if not 0 <= t_min < 0.5:
-        raise ValueError(f"t_min must lie in [0, 0.5), got {t_min}")
+    check_tensor(x0, "x0"), check_tensor(x1, "x1")
+    t_min = check_real(t_min, "t_min", 0.0, 0.5, high_open=True)
     n = x0.shape[0] if x0.ndim else 0
     if z is None:  # a generator lives on the CPU; without one, draw on x0's device
         z = torch.randn_like(x0) if generator is None else \
             torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device)
-    _check_batch(x0, x1, z)
+    check_batch(x0=x0, x1=x1, z=z)
     if t is None:
         u = torch.rand(n, generator=generator,
                        device=None if generator is not None else x0.device)
@@ -113,13 +102,13 @@ def _draw(x0, x1, z, t, t_min, generator):
     return z, t
 
 
-def _quadratic_loss(field: _Field, interp: Interpolant, x0, x1, z, t, antithetic,
+def _quadratic_loss(field: Field, interp: Interpolant, x0, x1, z, t, antithetic,
                     what: str) -> torch.Tensor:
     """E[|f(t, x_t)|^2 / 2 - target . f(t, x_t)], summed over non-batch dimensions and
     averaged over the batch (and over z and -z if `antithetic`)."""
     if not isinstance(interp, Interpolant):
         raise TypeError(f"interp must be an Interpolant, got {type(interp).__name__}")
-    tt = _as_time(t, x0)
+    tt = as_time(t, x0)
     al, be, g, dal, dbe, dg = interp.coefficients(tt)
     total = 0.0
     for sign in ((1.0, -1.0) if antithetic else (1.0,)):
@@ -136,7 +125,7 @@ def _quadratic_loss(field: _Field, interp: Interpolant, x0, x1, z, t, antithetic
     return total / (2 if antithetic else 1)
 
 
-def velocity_loss(b: _Field, interp: Interpolant, x0: torch.Tensor, x1: torch.Tensor,
+def velocity_loss(b: Field, interp: Interpolant, x0: torch.Tensor, x1: torch.Tensor,
                   *, z: Optional[torch.Tensor] = None,
                   t: Optional[torch.Tensor] = None,
                   antithetic: bool = True, t_min: float = 1e-3,
@@ -155,7 +144,7 @@ def velocity_loss(b: _Field, interp: Interpolant, x0: torch.Tensor, x1: torch.Te
     return _quadratic_loss(b, interp, x0, x1, z, t, antithetic, "velocity")
 
 
-def denoiser_loss(eta: _Field, interp: Interpolant, x0: torch.Tensor,
+def denoiser_loss(eta: Field, interp: Interpolant, x0: torch.Tensor,
                   x1: torch.Tensor, *, z: Optional[torch.Tensor] = None,
                   t: Optional[torch.Tensor] = None, antithetic: bool = True,
                   t_min: float = 1e-3, generator: Optional[torch.Generator] = None
@@ -195,7 +184,7 @@ def gmm_fields(interp: Interpolant, means0: torch.Tensor,
         std = torch.as_tensor(std, dtype=m.dtype).expand(k)
         if bool((std < 0).any()):
             raise ValueError("std0 and std1 must be >= 0")
-        return std, _log_weights(w, k, m.dtype)
+        return std, log_weights(w, k, m.dtype)
 
     s0, lw0 = prep(std0, weights0, k0, m0)
     s1, lw1 = prep(std1, weights1, k1, m1)
@@ -207,7 +196,7 @@ def gmm_fields(interp: Interpolant, means0: torch.Tensor,
     def parts(t, x):
         if x.ndim != 2 or x.shape[1] != d:
             raise ValueError(f"x must have shape (n, {d}), got {tuple(x.shape)}")
-        tt = _as_time(t, x).reshape(-1, 1, 1)                          # (n|1, 1, 1)
+        tt = as_time(t, x).reshape(-1, 1, 1)                          # (n|1, 1, 1)
         al, be, g, dal, dbe, _ = interp.coefficients(tt)
         ggd = interp.gamma_dgamma(tt)
         a0, a1, v0, v1 = (u.to(x) for u in (pm0, pm1, pv0, pv1))
@@ -239,7 +228,7 @@ def gmm_fields(interp: Interpolant, means0: torch.Tensor,
     return b, eta, score
 
 # %% ../../nbs/generative/11_stochastic_interpolants.ipynb #c015
-def ode_sample(b: _Field, x0: torch.Tensor, steps: Optional[int] = 100,
+def ode_sample(b: Field, x0: torch.Tensor, steps: Optional[int] = 100,
                method: str = "rk4", **kw) -> torch.Tensor:
     """Samples of rho1 from samples `x0` of rho0 by the probability-flow ODE
     dX/dt = b(t, X) on [0, 1]: `papers_lib.flows.matching.sample` (its keywords:
@@ -248,7 +237,7 @@ def ode_sample(b: _Field, x0: torch.Tensor, steps: Optional[int] = 100,
 
 
 @torch.no_grad()
-def sde_sample(b: _Field, eta: _Field, interp: Interpolant, x0: torch.Tensor,
+def sde_sample(b: Field, eta: Field, interp: Interpolant, x0: torch.Tensor,
                steps: int = 200, eps: Union[float, Callable] = 1.0, *,
                t_span: tuple = (0.0, 1.0),
                generator: Optional[torch.Generator] = None,
@@ -268,8 +257,7 @@ def sde_sample(b: _Field, eta: _Field, interp: Interpolant, x0: torch.Tensor,
         raise TypeError(f"interp must be an Interpolant, got {type(interp).__name__}")
     if not callable(b) or not callable(eta):
         raise TypeError("b and eta must be callable as f(t, x)")
-    if isinstance(steps, bool) or int(steps) != steps or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    steps = check_int(steps, "steps")
     t0, t1 = (float(s) for s in t_span)
     if not 0 <= t0 < t1 <= 1:
         raise ValueError(f"t_span must satisfy 0 <= t0 < t1 <= 1, got {t_span}")

@@ -11,43 +11,18 @@ Derived in the chapter *Flow Matching for Generative Modeling*
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import torch
 from torch import nn
 
+from ..checks import check_int, check_open01, check_real
 from ..core import mlp
-from ..ode import odeint
+from .base import as_time, check_same_shape, check_time, log_weights
+from ..ode import Field, odeint
 
 # %% auto #0
 __all__ = ['GaussianPath', 'VPDiffusionPath', 'CondOTPath', 'cfm_loss', 'sample', 'gmm_marginal_field', 'VectorFieldMLP']
-
-# %% ../../nbs/generative/01_flow_matching.ipynb #c004
-_Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def _as_time(t, x: torch.Tensor) -> torch.Tensor:
-    """`t` (a number, a 0-dim tensor, or one time per row of `x`), checked to lie in
-    [0, 1], shaped to broadcast against `x`: () or (n, 1, ..., 1)."""
-    t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
-    if t.ndim == 1 and x.ndim >= 1 and t.shape[0] == x.shape[0]:
-        t = t.reshape(-1, *([1] * (x.ndim - 1)))
-    elif t.ndim != 0:
-        raise ValueError(f"t must be a scalar or have shape (n,) = ({x.shape[0]},), "
-                         f"got {tuple(t.shape)}")
-    return _check_range(t)
-
-
-def _check_range(t: torch.Tensor) -> torch.Tensor:
-    if bool(((t < 0) | (t > 1)).any()):
-        raise ValueError("t must lie in [0, 1] (t=0 is noise, t=1 is data)")
-    return t
-
-
-def _same_shape(a: torch.Tensor, b: torch.Tensor, names: str) -> None:
-    if a.shape != b.shape:
-        raise ValueError(f"{names} must have the same shape, got {tuple(a.shape)} "
-                         f"and {tuple(b.shape)}")
 
 # %% ../../nbs/generative/01_flow_matching.ipynb #c005
 class GaussianPath:
@@ -68,30 +43,30 @@ class GaussianPath:
 
     def mu_t(self, x1: torch.Tensor, t) -> torch.Tensor:
         """Conditional mean m_t x1."""
-        return self.coefficients(_as_time(t, x1))[0] * x1
+        return self.coefficients(as_time(t, x1))[0] * x1
 
     def sigma_t(self, t) -> torch.Tensor:
         """Conditional standard deviation sigma_t (float64 for a Python number `t`)."""
         t = t if torch.is_tensor(t) else torch.tensor(t, dtype=torch.float64)
-        return self.coefficients(_check_range(t))[2]
+        return self.coefficients(check_time(t))[2]
 
     def sample_xt(self, x0: torch.Tensor, x1: torch.Tensor, t) -> torch.Tensor:
         """The conditional flow psi_t(x0 | x1) = sigma_t x0 + m_t x1 (x0 ~ N(0, I)
         gives x_t ~ p_t(. | x1))."""
-        _same_shape(x0, x1, "x0 and x1")
-        m, _, s, _ = self.coefficients(_as_time(t, x1))
+        check_same_shape(x0=x0, x1=x1)
+        m, _, s, _ = self.coefficients(as_time(t, x1))
         return s * x0 + m * x1
 
     def target(self, x0: torch.Tensor, x1: torch.Tensor, t) -> torch.Tensor:
         """d/dt psi_t(x0 | x1) = sigma_t' x0 + m_t' x1: the CFM regression target."""
-        _same_shape(x0, x1, "x0 and x1")
-        _, dm, _, ds = self.coefficients(_as_time(t, x1))
+        check_same_shape(x0=x0, x1=x1)
+        _, dm, _, ds = self.coefficients(as_time(t, x1))
         return ds * x0 + dm * x1
 
     def u_t(self, x: torch.Tensor, x1: torch.Tensor, t) -> torch.Tensor:
         """Conditional field u_t(x | x1) = sigma_t'/sigma_t (x - m_t x1) + m_t' x1."""
-        _same_shape(x, x1, "x and x1")
-        m, dm, s, ds = self.coefficients(_as_time(t, x1))
+        check_same_shape(x=x, x1=x1)
+        m, dm, s, ds = self.coefficients(as_time(t, x1))
         if bool((s <= 0).any()):
             raise ValueError("u_t(x | x1) is singular where sigma_t = 0 (t = 1 when "
                              "the path ends at a point); use target(x0, x1, t)")
@@ -116,10 +91,8 @@ class VPDiffusionPath(GaussianPath):
         if not 0 < beta_min < beta_max:
             raise ValueError(f"need 0 < beta_min < beta_max, got {beta_min}, "
                              f"{beta_max}")
-        if not 0 < eps < 1:
-            raise ValueError(f"eps must lie in (0, 1), got {eps}")
         self.beta_min, self.beta_max = float(beta_min), float(beta_max)
-        self.eps = float(eps)
+        self.eps = check_open01(eps, "eps")
         self.t_max = 1.0 - self.eps
 
     def __repr__(self) -> str:
@@ -147,9 +120,7 @@ class CondOTPath(GaussianPath):
     """The conditional OT path: m_t = t, sigma_t = 1 - (1 - sigma_min) t."""
 
     def __init__(self, sigma_min: float = 1e-4):
-        if isinstance(sigma_min, bool) or not 0 <= sigma_min < 1:
-            raise ValueError(f"sigma_min must lie in [0, 1), got {sigma_min!r}")
-        self.sigma_min = float(sigma_min)
+        self.sigma_min = check_real(sigma_min, "sigma_min", 0.0, 1.0, high_open=True)
 
     def __repr__(self) -> str:
         return f"CondOTPath(sigma_min={self.sigma_min})"
@@ -159,7 +130,7 @@ class CondOTPath(GaussianPath):
         return t, torch.ones_like(t), 1.0 - c * t, torch.full_like(t, -c)
 
 # %% ../../nbs/generative/01_flow_matching.ipynb #c017
-def cfm_loss(v_theta: _Field, path: GaussianPath, x1: torch.Tensor, *,
+def cfm_loss(v_theta: Field, path: GaussianPath, x1: torch.Tensor, *,
              x0: Optional[torch.Tensor] = None, t: Optional[torch.Tensor] = None,
              generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """Conditional flow matching loss E ||v_theta(t, psi_t(x0)) - d/dt psi_t(x0)||^2
@@ -183,8 +154,8 @@ def cfm_loss(v_theta: _Field, path: GaussianPath, x1: torch.Tensor, *,
     t = torch.as_tensor(t, dtype=x1.dtype, device=x1.device)
     if t.shape != (n,):
         raise ValueError(f"t must have shape (n,) = ({n},), got {tuple(t.shape)}")
-    _same_shape(x0, x1, "x0 and x1")
-    m, dm, s, ds = path.coefficients(_as_time(t, x1))
+    check_same_shape(x0=x0, x1=x1)
+    m, dm, s, ds = path.coefficients(as_time(t, x1))
     xt, target = s * x0 + m * x1, ds * x0 + dm * x1     # psi_t(x0) and its velocity
     v = v_theta(t, xt)
     if v.shape != x1.shape:
@@ -194,7 +165,7 @@ def cfm_loss(v_theta: _Field, path: GaussianPath, x1: torch.Tensor, *,
 
 # %% ../../nbs/generative/01_flow_matching.ipynb #c021
 @torch.no_grad()
-def sample(v_theta: _Field, x0: torch.Tensor, steps: Optional[int] = 100,
+def sample(v_theta: Field, x0: torch.Tensor, steps: Optional[int] = 100,
            method: str = "euler", *, t_end: float = 1.0, rtol: float = 1e-5,
            atol: float = 1e-5, trajectory: bool = False):
     """Integrate dx/dt = v_theta(t, x) (t of shape (n,)) from noise `x0` at t=0 to
@@ -212,9 +183,8 @@ def sample(v_theta: _Field, x0: torch.Tensor, steps: Optional[int] = 100,
     fixed = method in ("euler", "rk4")
     if steps is None and fixed:
         raise ValueError(f"method {method!r} needs a number of steps")
-    if steps is not None and (isinstance(steps, bool) or int(steps) != steps
-                              or steps < 1):
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    if steps is not None:
+        steps = check_int(steps, "steps")
     n = x0.shape[0]
     if fixed or (trajectory and steps is not None):
         t = torch.linspace(0, t_end, int(steps) + 1, dtype=x0.dtype, device=x0.device)
@@ -226,23 +196,17 @@ def sample(v_theta: _Field, x0: torch.Tensor, steps: Optional[int] = 100,
     return (t, xs) if trajectory else xs[-1]
 
 # %% ../../nbs/generative/01_flow_matching.ipynb #c025
-def _log_weights(weights: Optional[torch.Tensor], k: int,
-                 dtype: torch.dtype) -> torch.Tensor:
-    """Log mixture weights, normalised: uniform when `weights` is None, else `k`
-    positive numbers (a `ValueError` otherwise)."""
-    w = torch.full((k,), 1.0 / k, dtype=dtype) if weights is None \
-        else torch.as_tensor(weights, dtype=dtype)
-    if w.shape != (k,) or bool((w <= 0).any()):
-        raise ValueError(f"weights must be {k} positive numbers")
-    return (w / w.sum()).log()
-
-
 def gmm_marginal_field(path: GaussianPath, means: torch.Tensor,
                        std: Union[float, torch.Tensor],
-                       weights: Optional[torch.Tensor] = None) -> _Field:
+                       weights: Optional[torch.Tensor] = None) -> Field:
     """The exact marginal field u_t(x) of `path` for data q = sum_k w_k
     N(means[k], std_k^2 I): a function field(t, x) for x of shape (n, d) and t a
-    scalar or of shape (n,)."""
+    scalar or of shape (n,),
+
+        u_t(x) = sum_k r_k(x) [sigma_t sigma_t' / v_k (x - m_t mu_k)
+                               + m_t' E[x1 | x_t = x, k]],
+
+    v_k = m_t^2 s_k^2 + sigma_t^2, r_k(x) proportional to w_k N(x; m_t mu_k, v_k I)."""
     means = torch.as_tensor(means)
     if means.ndim != 2:
         raise ValueError(f"means must have shape (K, d), got {tuple(means.shape)}")
@@ -250,13 +214,13 @@ def gmm_marginal_field(path: GaussianPath, means: torch.Tensor,
     std = torch.as_tensor(std, dtype=means.dtype).expand(k)
     if bool((std < 0).any()):
         raise ValueError("std must be >= 0")
-    log_w = _log_weights(weights, k, means.dtype)
+    log_w = log_weights(weights, k, means.dtype)
 
     def field(t, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 2 or x.shape[1] != means.shape[1]:
             raise ValueError(f"x must have shape (n, {means.shape[1]}), "
                              f"got {tuple(x.shape)}")
-        t = _as_time(t, x)  # () or (n, 1)
+        t = as_time(t, x)  # () or (n, 1)
         mu, s2, lw = means.to(x), std.to(x) ** 2, log_w.to(x)
         m, dm, s, _ = path.coefficients(t)
         ssd = path.sigma_dsigma(t)
@@ -280,10 +244,8 @@ class VectorFieldMLP(nn.Module):
 
     def __init__(self, dim: int, hidden: int = 128, depth: int = 3):
         super().__init__()
-        if dim < 1 or hidden < 1 or depth < 1:
-            raise ValueError(f"dim, hidden and depth must be positive, got "
-                             f"{dim}, {hidden}, {depth}")
-        self.net, self.dim = mlp(dim + 1, dim, hidden, depth), dim
+        dim, hidden = check_int(dim, "dim"), check_int(hidden, "hidden")
+        self.net, self.dim = mlp(dim + 1, dim, hidden, check_int(depth, "depth")), dim
 
     def forward(self, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 2 or x.shape[1] != self.dim:

@@ -18,16 +18,17 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import nn
 
-from .rectified import Coupling, _check_pairs, rectified_loss
+from ..checks import check_int, check_real
+from .base import check_batch
+from .rectified import Coupling, rectified_loss
 
 # %% auto #0
 __all__ = ['ot_assignment', 'minibatch_ot_coupling', 'sinkhorn_plan', 'sinkhorn_coupling', 'gradient_variance']
 
 # %% ../../nbs/generative/10_multisample_fm.ipynb #c005
-def _check_batches(x0: torch.Tensor, x1: torch.Tensor) -> None:
-    _check_pairs(x0, x1)          # tensors of the same shape (n, ...)
-    if x0.shape[0] < 1:
-        raise ValueError("x0 and x1 must hold at least one row")
+def _check_batches(x0: torch.Tensor, x1: torch.Tensor) -> int:
+    """n, if `x0` and `x1` are tensors of one shape (n, ...) with n >= 1."""
+    return check_int(check_batch(x0=x0, x1=x1), "the number of rows of x0 and x1")
 
 
 def _sq_cost(x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
@@ -55,23 +56,17 @@ def minibatch_ot_coupling(x0: torch.Tensor, x1: torch.Tensor):
     return x0, x1[ot_assignment(x0, x1)]
 
 # %% ../../nbs/generative/10_multisample_fm.ipynb #c008
-def _check_eps_iters(eps, iters) -> int:
-    if not isinstance(eps, (int, float)) or isinstance(eps, bool) or not eps > 0 \
-            or not math.isfinite(eps):
-        raise ValueError(f"eps must be a positive number, got {eps!r}")
-    if isinstance(iters, bool) or int(iters) != iters or iters < 1:
-        raise ValueError(f"iters must be a positive int, got {iters!r}")
-    return int(iters)
-
-
 def sinkhorn_plan(x0: torch.Tensor, x1: torch.Tensor, eps: float = 0.1,
                   iters: int = 200) -> torch.Tensor:
     """The entropic OT plan P (n, n) between the uniform measures on the rows of `x0`
     and `x1` under the squared Euclidean cost, with regularisation `eps` (in units of
     that cost): `iters` log-domain Sinkhorn iterations, each matching the row and then
-    the column marginals (so the columns sum to 1/n exactly). Float64."""
+    the column marginals (so the columns sum to 1/n exactly),
+    f_i = eps (log(1/n) - logsumexp_j (g_j - C_ij) / eps), then g likewise, and
+    P_ij = exp((f_i + g_j - C_ij) / eps). Float64."""
     _check_batches(x0, x1)
-    iters = _check_eps_iters(eps, iters)
+    eps = check_real(eps, "eps", 0.0, math.inf, low_open=True, high_open=True)
+    iters = check_int(iters, "iters")
     c = _sq_cost(x0, x1)
     n = c.shape[0]
     log_a = torch.full((n,), -math.log(n), dtype=c.dtype, device=c.device)
@@ -107,12 +102,11 @@ def gradient_variance(net: nn.Module, x0: torch.Tensor, x1: torch.Tensor,
     _check_batches(x0, x1)
     if not callable(coupling):
         raise TypeError("coupling must be callable as coupling(x0, x1) -> (x0, x1)")
-    for name, k, low in [("batch_size", batch_size, 1), ("n_batches", n_batches, 2)]:
-        if isinstance(k, bool) or int(k) != k or k < low:
-            raise ValueError(f"{name} must be an int >= {low}, got {k!r}")
+    batch_size = check_int(batch_size, "batch_size")
+    n_batches = check_int(n_batches, "n_batches", low=2)
     params = [p for p in net.parameters() if p.requires_grad]
     n, grads = x0.shape[0], []
-    for _ in range(int(n_batches)):
+    for _ in range(n_batches):
         i = torch.randint(0, n, (batch_size,), generator=generator)
         j = torch.randint(0, n, (batch_size,), generator=generator)
         b0, b1 = coupling(x0[i], x1[j])

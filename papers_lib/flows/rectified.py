@@ -4,7 +4,8 @@
 """Rectified flow: couplings as functions returning paired (x0, x1) (independent,
 the endpoints of a flow), the rectified-flow loss, training a field on a coupling, and
 reflow.
-t=0 is the source (noise) and t=1 the target (data), as in `papers_lib.flows.matching`.
+t=0 is the source (noise) and t=1 the target (data), fields are `v(t, x)`: the
+conventions of the flows toolkit (`papers_lib.flows.base`).
 
 Derived in the chapter *Rectified flow* (`nbs/generative/07_rectified_flow.ipynb`).
 """
@@ -16,68 +17,59 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
+from ..checks import check_int
 from ..core import train
+from .base import check_batch
 from .matching import CondOTPath, cfm_loss, sample
+from ..ode import Field
 
 # %% auto #0
 __all__ = ['Coupling', 'independent_coupling', 'reflow_coupling', 'rectified_loss', 'fit_coupling', 'reflow']
 
 # %% ../../nbs/generative/07_rectified_flow.ipynb #c005
-_Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Coupling = Callable[[torch.Tensor, torch.Tensor], tuple]
 _RF_PATH = CondOTPath(sigma_min=0.0)   # x_t = (1 - t) x0 + t x1, velocity x1 - x0
-
-
-def _check_pairs(x0: torch.Tensor, x1: torch.Tensor) -> None:
-    if not isinstance(x0, torch.Tensor) or not isinstance(x1, torch.Tensor):
-        raise TypeError("x0 and x1 must be torch.Tensors")
-    if x0.ndim < 2 or x0.shape != x1.shape:
-        raise ValueError(f"x0 and x1 must have the same shape (n, ...), got "
-                         f"{tuple(x0.shape)} and {tuple(x1.shape)}")
-
-
-def _check_positive(name: str, k) -> int:
-    if isinstance(k, bool) or int(k) != k or k < 1:
-        raise ValueError(f"{name} must be a positive int, got {k!r}")
-    return int(k)
 
 
 def independent_coupling(x0: torch.Tensor, x1: torch.Tensor, *,
                          generator: Optional[torch.Generator] = None):
     """The independent coupling: `x0` paired with a random permutation of the rows of
     `x1` (both (n, ...)). Returns `(x0, x1[perm])`."""
-    _check_pairs(x0, x1)
+    check_batch(x0=x0, x1=x1)
     perm = torch.randperm(x1.shape[0], generator=generator).to(x1.device)
     return x0, x1[perm]
 
 
 @torch.no_grad()
-def reflow_coupling(v: _Field, x0: torch.Tensor, steps: Optional[int] = 100,
+def reflow_coupling(v: Field, x0: torch.Tensor, ode_steps: Optional[int] = 100,
                     method: str = "euler", **kw):
-    """The coupling of the flow dz/dt = v(t, z): each `x0` paired with the endpoint z_1
-    of its ODE path (`papers_lib.flows.matching.sample`; `kw` goes to it, e.g. rtol).
+    """The coupling of the flow dz/dt = v(t, z): each `x0` paired with the endpoint
+    z_1 = z_0 + int_0^1 v(t, z_t) dt of its ODE path, solved in `ode_steps` steps of
+    `method` (`papers_lib.flows.matching.sample`; `kw` goes to it, e.g. rtol).
     Returns `(x0, z1)`."""
     if not isinstance(x0, torch.Tensor) or x0.ndim < 2:
         raise ValueError("x0 must be a batch of shape (n, ...)")
-    return x0, sample(v, x0, steps, method, **kw)
+    return x0, sample(v, x0, ode_steps, method, **kw)
 
 
-def rectified_loss(v: _Field, x0: torch.Tensor, x1: torch.Tensor, *,
+def rectified_loss(v: Field, x0: torch.Tensor, x1: torch.Tensor, *,
                    t: Optional[torch.Tensor] = None,
                    generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """E ||v(t, (1 - t) x0 + t x1) - (x1 - x0)||^2 over the paired rows of `x0`,
     `x1`, t ~ U[0, 1] unless given: `cfm_loss` of the conditional OT path with
     sigma_min=0."""
-    _check_pairs(x0, x1)
+    check_batch(x0=x0, x1=x1)
     return cfm_loss(v, _RF_PATH, x1, x0=x0, t=t, generator=generator)
 
 # %% ../../nbs/generative/07_rectified_flow.ipynb #c009
-def fit_coupling(net: nn.Module, x0: torch.Tensor, x1: torch.Tensor, steps: int, *,
+def fit_coupling(net: nn.Module, x0: torch.Tensor, x1: torch.Tensor, train_steps: int,
+                 *,
                  coupling: Optional[Coupling] = None, batch_size: int = 256,
                  lr: float = 1e-3, generator: Optional[torch.Generator] = None
                  ) -> torch.Tensor:
-    """Train `net` (a field net(t, x)) by `rectified_loss` for `steps` Adam steps
-    (cosine learning-rate decay) on minibatches from `x0`, `x1` (both (n, ...)).
+    """Train `net` (a field net(t, x)) by `rectified_loss`,
+    E ||net(t, (1 - t) x0 + t x1) - (x1 - x0)||^2, for `train_steps` Adam steps (cosine
+    learning-rate decay) on minibatches from `x0`, `x1` (both (n, ...)).
 
     `coupling=None`: rows stay paired. Otherwise the minibatch rows of `x0` and `x1`
     are drawn independently and paired by `coupling(x0_batch, x1_batch)`.
@@ -85,13 +77,13 @@ def fit_coupling(net: nn.Module, x0: torch.Tensor, x1: torch.Tensor, steps: int,
     """
     if not isinstance(net, nn.Module):
         raise TypeError(f"net must be an nn.Module, got {type(net).__name__}")
-    _check_pairs(x0, x1)
-    steps = _check_positive("steps", steps)
-    batch_size = _check_positive("batch_size", batch_size)
+    check_batch(x0=x0, x1=x1)
+    train_steps = check_int(train_steps, "train_steps")
+    batch_size = check_int(batch_size, "batch_size")
     if coupling is not None and not callable(coupling):
         raise TypeError("coupling must be callable as coupling(x0, x1) -> (x0, x1)")
     opt = torch.optim.Adam(net.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, train_steps)
     n = x0.shape[0]
 
     def batch_loss():
@@ -103,22 +95,24 @@ def fit_coupling(net: nn.Module, x0: torch.Tensor, x1: torch.Tensor, steps: int,
             b0, b1 = coupling(x0[i], x1[j])
         return rectified_loss(net, b0, b1, generator=generator)
 
-    return train(batch_loss, opt, steps, scheduler=sched, desc="rectified flow")
+    return train(batch_loss, opt, train_steps, scheduler=sched,
+                 desc="rectified flow")
 
 
-def reflow(v: nn.Module, x0: torch.Tensor, steps: int, *,
+def reflow(v: nn.Module, x0: torch.Tensor, train_steps: int, *,
            net: Optional[nn.Module] = None, ode_steps: Optional[int] = 100,
            method: str = "euler", batch_size: int = 256, lr: float = 1e-3,
            generator: Optional[torch.Generator] = None):
-    """One reflow: pair the noise `x0` with the endpoints of the flow of `v`
-    (`reflow_coupling`) and train `net` (default: a copy of `v`) on that coupling for
-    `steps` Adam steps (`fit_coupling`). Returns `(net, losses)`; `v` is unchanged."""
+    """One reflow: pair the noise `x0` with the endpoints z_1 of the flow of `v`
+    (`reflow_coupling`, `ode_steps` steps of `method`) and train `net` (default: a copy
+    of `v`) on the coupling (x0, z_1) for `train_steps` Adam steps (`fit_coupling`).
+    Returns `(net, losses)`; `v` is unchanged."""
     if net is None:
         if not isinstance(v, nn.Module):
             raise TypeError("v must be an nn.Module when no net is given "
                             "(the new field starts from a copy of v)")
         net = copy.deepcopy(v)
     z0, z1 = reflow_coupling(v, x0, ode_steps, method)
-    losses = fit_coupling(net, z0, z1, steps, batch_size=batch_size, lr=lr,
+    losses = fit_coupling(net, z0, z1, train_steps, batch_size=batch_size, lr=lr,
                           generator=generator)
     return net, losses

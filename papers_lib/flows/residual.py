@@ -18,6 +18,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..checks import (check_choice, check_int, check_open01, check_positive,
+                               check_tensor)
+
 # %% auto #0
 __all__ = ['spectral_norm_power', 'SpectralLinear', 'LipSwish', 'ResidualBlock', 'block_jacobian', 'logdet_exact',
            'logdet_truncated', 'roulette_coeffs', 'logdet_roulette', 'ResidualFlow']
@@ -30,10 +33,8 @@ def spectral_norm_power(W: torch.Tensor, iters: int = 1,
     from the left vector `u` (random if None). Returns `(sigma, u)`: `sigma = u^T W v`
     is differentiable in `W` (u, v are held fixed, as in spectral normalisation) and
     `u` is the updated left vector, to be reused as the next start."""
-    if not isinstance(W, torch.Tensor) or W.ndim != 2:
-        raise ValueError(f"W must be a 2-D tensor, got {getattr(W, 'shape', type(W))}")
-    if isinstance(iters, bool) or int(iters) != iters or iters < 0:
-        raise ValueError(f"iters must be a non-negative int, got {iters!r}")
+    check_tensor(W, "W", ndim=2)
+    iters = check_int(iters, "iters", low=0)
     with torch.no_grad():
         if u is None:
             u = torch.randn(W.shape[0], generator=generator, dtype=W.dtype)
@@ -55,9 +56,8 @@ class SpectralLinear(nn.Linear):
     def __init__(self, in_features: int, out_features: int, coeff: float = 0.97,
                  n_power_iter: int = 1, bias: bool = True):
         super().__init__(in_features, out_features, bias)
-        if not 0 < coeff:
-            raise ValueError(f"coeff must be positive, got {coeff!r}")
-        self.coeff, self.n_power_iter = float(coeff), int(n_power_iter)
+        self.coeff = check_positive(coeff, "coeff")
+        self.n_power_iter = check_int(n_power_iter, "n_power_iter", low=0)
         _, u = spectral_norm_power(self.weight.detach(), 50)   # warm start
         self.register_buffer("u", u)
 
@@ -78,9 +78,7 @@ class LipSwish(nn.Module):
 
     def __init__(self, beta: float = 1.0, learn_beta: bool = True):
         super().__init__()
-        if not beta > 0:
-            raise ValueError(f"beta must be positive, got {beta!r}")
-        raw = torch.tensor(math.log(math.expm1(beta)))
+        raw = torch.tensor(math.log(math.expm1(check_positive(beta, "beta"))))
         self.raw_beta = nn.Parameter(raw, requires_grad=learn_beta)
 
     @property
@@ -100,13 +98,9 @@ class ResidualBlock(nn.Module):
                  n_power_iter: int = 1,
                  activation: Callable[[], nn.Module] = LipSwish):
         super().__init__()
-        for name, k in [("dim", dim), ("hidden", hidden), ("depth", depth)]:
-            if isinstance(k, bool) or int(k) != k or k < 1:
-                raise ValueError(f"{name} must be a positive int, got {k!r}")
-        if not 0 < coeff < 1:
-            raise ValueError(f"coeff must be in (0, 1) for invertibility, got "
-                             f"{coeff!r}")
-        self.dim, self.coeff = int(dim), float(coeff)
+        dim, hidden = check_int(dim, "dim"), check_int(hidden, "hidden")
+        depth = check_int(depth, "depth")
+        self.dim, self.coeff = dim, check_open01(coeff, "coeff")   # < 1: invertible
         sizes = [dim] + [hidden] * depth + [dim]
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -173,15 +167,13 @@ def _probes(x: torch.Tensor, trace: str, n_samples: int,
     """Probe vectors and the weight of each: Gaussian ones for Hutchinson's estimator
     (mean over n_samples), or the basis vectors for the exact trace (sum)."""
     n, d = x.shape
+    check_choice(trace, "trace", ("hutchinson", "exact"))
     if trace == "exact":
         eye = torch.eye(d, dtype=x.dtype, device=x.device)
         return [eye[i].expand(n, d) for i in range(d)], 1.0
-    if trace == "hutchinson":
-        if isinstance(n_samples, bool) or int(n_samples) != n_samples or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
-        return [torch.randn(n, d, generator=generator, dtype=x.dtype).to(x.device)
-                for _ in range(int(n_samples))], 1.0 / n_samples
-    raise ValueError(f"trace must be 'hutchinson' or 'exact', got {trace!r}")
+    n_samples = check_int(n_samples, "n_samples")
+    return [torch.randn(n, d, generator=generator, dtype=x.dtype).to(x.device)
+            for _ in range(n_samples)], 1.0 / n_samples
 
 
 def _series(block: ResidualBlock, x: torch.Tensor, coeffs: list, trace: str,
@@ -224,9 +216,8 @@ def logdet_truncated(block: ResidualBlock, x: torch.Tensor, n_terms: int, *,
     sum_{k=1}^{n_terms} (-1)^(k+1) tr(J^k) / k, with Hutchinson's trace (`n_samples`
     Gaussian probes) or the exact trace (`trace='exact'`). Biased for finite n_terms.
     Returns `(y, logdet)`."""
-    if isinstance(n_terms, bool) or int(n_terms) != n_terms or n_terms < 0:
-        raise ValueError(f"n_terms must be a non-negative int, got {n_terms!r}")
-    return _series(block, x, [1.0] * int(n_terms), trace, n_samples, neumann,
+    n_terms = check_int(n_terms, "n_terms", low=0)
+    return _series(block, x, [1.0] * n_terms, trace, n_samples, neumann,
                    generator)
 
 
@@ -244,10 +235,8 @@ def logdet_roulette(block: ResidualBlock, x: torch.Tensor, *, p: float = 0.5,
     (P(N >= m) = (1-p)^m), sum the first n_exact + N terms of the power series and
     reweight term k > n_exact by 1 / P(N >= k - n_exact). One N per call (shared by the
     batch). `neumann=True` gives the Neumann-series gradient. Returns `(y, logdet)`."""
-    if not 0 < p < 1:
-        raise ValueError(f"p must be in (0, 1), got {p!r}")
-    if isinstance(n_exact, bool) or int(n_exact) != n_exact or n_exact < 0:
-        raise ValueError(f"n_exact must be a non-negative int, got {n_exact!r}")
+    check_open01(p, "p")
+    n_exact = check_int(n_exact, "n_exact", low=0)
     u = torch.rand((), generator=generator, dtype=torch.float64).item()
     n = int(math.floor(math.log1p(-u) / math.log1p(-p)))   # P(n >= m) = (1 - p)^m
     coeffs = roulette_coeffs(n, p, int(n_exact))
@@ -264,8 +253,7 @@ class ResidualFlow(nn.Module):
 
     def __init__(self, dim: int, n_blocks: int = 4, **block_kw):
         super().__init__()
-        if isinstance(n_blocks, bool) or int(n_blocks) != n_blocks or n_blocks < 1:
-            raise ValueError(f"n_blocks must be a positive int, got {n_blocks!r}")
+        n_blocks = check_int(n_blocks, "n_blocks")
         self.dim = int(dim)
         self.blocks = nn.ModuleList(ResidualBlock(dim, **block_kw)
                                     for _ in range(int(n_blocks)))

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..checks import check_int, check_nonnegative, check_positive, check_tensor
 from ..core import mlp, progress, set_seed
 
 # %% auto #0
@@ -27,15 +28,10 @@ __all__ = ['value_function', 'minimax_d_loss', 'minimax_g_loss', 'nonsaturating_
            'ring_centres', 'mode_coverage']
 
 # %% ../../nbs/generative/03_gan.ipynb #c004
-def _check_logits(name: str, a: torch.Tensor,
-                  what: str = "discriminator outputs") -> torch.Tensor:
-    if not isinstance(a, torch.Tensor):
-        raise TypeError(f"{name} must be a tensor of {what}, "
-                        f"got {type(a).__name__}")
-    if a.numel() == 0:
-        raise ValueError(f"{name} is empty")
-    if not a.is_floating_point():
-        raise TypeError(f"{name} must be floating point, got {a.dtype}")
+def _check_logits(name: str, a: torch.Tensor) -> torch.Tensor:
+    """`a`, a non-empty floating-point tensor of discriminator (or critic) outputs."""
+    if check_tensor(a, name, floating=True).numel() == 0:
+        raise ValueError(f"{name} must be non-empty, got shape {tuple(a.shape)}")
     return a
 
 
@@ -50,7 +46,8 @@ def value_function(real_logits: torch.Tensor,
 
 def minimax_d_loss(real_logits: torch.Tensor,
                    fake_logits: torch.Tensor) -> torch.Tensor:
-    """Discriminator loss -V(D, G): binary cross-entropy, real labelled 1, fake 0."""
+    """Discriminator loss -V(D, G) = -mean log sigmoid(a(x)) - mean log(1 -
+    sigmoid(a(G(z)))): binary cross-entropy, real labelled 1, fake 0."""
     return -value_function(real_logits, fake_logits)
 
 
@@ -172,8 +169,7 @@ class GANTrainer:
                                 f"got {type(opt).__name__}")
         if not callable(getattr(G, "sample", None)):
             raise TypeError("G must have a sample(n) method")
-        if isinstance(k, bool) or int(k) != k or k < 1:
-            raise ValueError(f"k must be a positive int, got {k!r}")
+        check_int(k, "k")
         loss = nonsaturating_loss() if loss is None else loss
         if not isinstance(loss, GANLoss):
             raise TypeError(f"loss must be a GANLoss, got {type(loss).__name__}")
@@ -245,10 +241,7 @@ def train_gan(G: nn.Module, D: nn.Module, data: _Data, steps: int,
     Returns the history: per generator step, the last D step's `d_loss` and mean
     raw discriminator outputs (logits) `d_real`, `d_fake`, and `g_loss` (1-D tensors).
     """
-    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be a non-negative int, got {steps!r}")
-    if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    check_int(steps, "steps", 0), check_int(batch_size, "batch_size")
     trainer = GANTrainer(G, D, opt_g, opt_d, loss, k)
     draw = _batcher(data, int(batch_size))
     if seed is not None:
@@ -267,8 +260,7 @@ def train_gan(G: nn.Module, D: nn.Module, data: _Data, steps: int,
 def ring_centres(k: int = 8, radius: float = 3.0) -> torch.Tensor:
     """The `k` centres radius * (cos 2 pi i / k, sin 2 pi i / k), as (k, 2): those of
     `papers_lib.data.eight_gaussians` for k = 8."""
-    if isinstance(k, bool) or int(k) != k or k < 1:
-        raise ValueError(f"k must be a positive int, got {k!r}")
+    check_int(k, "k")
     ang = 2 * math.pi * torch.arange(int(k), dtype=torch.float64) / k
     return (radius * torch.stack([ang.cos(), ang.sin()], 1)).float()
 
@@ -289,9 +281,8 @@ def mode_coverage(x: torch.Tensor, centres: torch.Tensor, std: float,
                          f"{tuple(x.shape)} and {tuple(centres.shape)}")
     if x.shape[0] < 1 or centres.shape[0] < 1:
         raise ValueError("x and centres must be non-empty")
-    if not std > 0 or not n_std > 0 or not min_share >= 0:
-        raise ValueError(f"need std > 0, n_std > 0, min_share >= 0, got "
-                         f"{std}, {n_std}, {min_share}")
+    check_positive(std, "std"), check_positive(n_std, "n_std")
+    check_nonnegative(min_share, "min_share")
     dist, idx = torch.cdist(x.detach().double(), centres.double()).min(1)
     ok = dist <= n_std * std
     counts = torch.bincount(idx[ok], minlength=centres.shape[0])

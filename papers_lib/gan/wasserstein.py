@@ -17,6 +17,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
+from ..checks import check_int, check_positive, check_real
 from . import GANLoss, _check_logits
 
 # %% auto #0
@@ -24,27 +25,22 @@ __all__ = ['critic_loss', 'wasserstein_g_loss', 'clip_weights', 'wasserstein_los
            'critic_estimate', 'optimal_critic_1d', 'gradient_penalty', 'wgan_gp_loss']
 
 # %% ../../nbs/generative/04_wgan.ipynb #c005
-def _check_outputs(name: str, a: torch.Tensor) -> torch.Tensor:
-    return _check_logits(name, a, what="critic outputs")  # the GAN chapter's check
-
-
 def critic_loss(real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
     """The critic's loss mean f(G(z)) - mean f(x): minus the Kantorovich-Rubinstein
     estimate of W1 (up to the critic's Lipschitz constant)."""
-    return (_check_outputs("fake_out", fake_out).mean()
-            - _check_outputs("real_out", real_out).mean())
+    return (_check_logits("fake_out", fake_out).mean()
+            - _check_logits("real_out", real_out).mean())
 
 
 def wasserstein_g_loss(fake_out: torch.Tensor) -> torch.Tensor:
     """The generator's loss -mean f(G(z)): the part of the estimate that depends
     on G."""
-    return -_check_outputs("fake_out", fake_out).mean()
+    return -_check_logits("fake_out", fake_out).mean()
 
 
 def clip_weights(module: nn.Module, clip: float = 0.01) -> None:
     """Clamp every parameter of `module` to [-clip, clip] in place (no gradient)."""
-    if not clip > 0:
-        raise ValueError(f"clip must be > 0, got {clip!r}")
+    check_positive(clip, "clip")
     with torch.no_grad():
         for p in module.parameters():
             p.clamp_(-clip, clip)
@@ -53,19 +49,21 @@ def clip_weights(module: nn.Module, clip: float = 0.01) -> None:
 def wasserstein_loss(clip: float = 0.01) -> GANLoss:
     """WGAN (Arjovsky et al., 2017): linear critic and generator losses, the critic's
     weights clipped to [-clip, clip] after every critic step."""
-    if not clip > 0:
-        raise ValueError(f"clip must be > 0, got {clip!r}")
+    clip = check_positive(clip, "clip")
     return GANLoss(critic_loss, wasserstein_g_loss, "wgan",
-                   after_d_step=partial(clip_weights, clip=float(clip)))
+                   after_d_step=partial(clip_weights, clip=clip))
 
 # %% ../../nbs/generative/04_wgan.ipynb #c009
+def _check_theta(theta) -> float:
+    """theta, a finite real number."""
+    return check_real(theta, "theta", -math.inf, math.inf, low_open=True,
+                      high_open=True)
+
+
 def parallel_lines(n: int, theta: float, seed: Optional[int] = None) -> torch.Tensor:
     """`n` samples of P_theta = (theta, Z), Z ~ U[0, 1], as (n, 2): the paper's
     Example 1 (P_0 is the vertical segment through the origin)."""
-    if isinstance(n, bool) or int(n) != n or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    if not math.isfinite(theta):
-        raise ValueError(f"theta must be finite, got {theta!r}")
+    check_int(n, "n"), _check_theta(theta)
     g = None if seed is None else torch.Generator().manual_seed(int(seed))
     y = torch.rand(int(n), generator=g)
     return torch.stack([torch.full_like(y, float(theta)), y], 1)
@@ -74,8 +72,7 @@ def parallel_lines(n: int, theta: float, seed: Optional[int] = None) -> torch.Te
 def parallel_lines_distances(theta: float) -> dict:
     """Closed forms between P_0 and P_theta: W1 = |theta|; for theta != 0 the supports
     are disjoint, so JS = log 2, KL = +inf and TV = 1; all are 0 at theta = 0."""
-    if not math.isfinite(theta):
-        raise ValueError(f"theta must be finite, got {theta!r}")
+    _check_theta(theta)
     if theta == 0:
         return {"W": 0.0, "JS": 0.0, "KL": 0.0, "TV": 0.0}
     return {"W": abs(float(theta)), "JS": math.log(2), "KL": math.inf, "TV": 1.0}
@@ -133,9 +130,8 @@ def gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor,
 
 def wgan_gp_loss(weight: float = 10.0) -> GANLoss:
     """WGAN-GP (the follow-up paper): WGAN's losses, no clipping, plus `weight` times
-    the gradient penalty on the critic."""
-    if not weight > 0:
-        raise ValueError(f"weight must be > 0, got {weight!r}")
-    w = float(weight)
+    the gradient penalty on the critic: the critic minimises
+    mean f(G(z)) - mean f(x) + weight * mean (|grad f(x_hat)| - 1)^2."""
+    w = check_positive(weight, "weight")
     return GANLoss(critic_loss, wasserstein_g_loss, "wgan-gp",
                    penalty=lambda D, real, fake: w * gradient_penalty(D, real, fake))

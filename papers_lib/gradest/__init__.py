@@ -20,6 +20,7 @@ from torch import Tensor
 from torch.func import grad, jvp
 
 from ..analysis import LossFn, Params, functional_loss, params_of, ravel
+from ..checks import check_int
 
 Estimator = Callable[[torch.Generator], Union[Params, Tensor]]
 
@@ -28,9 +29,11 @@ __all__ = ['Estimator', 'exact_gradient', 'directional_derivative', 'EstimatorSt
 
 # %% ../../nbs/gradest/00_harness.ipynb #c005
 def exact_gradient(L: LossFn, params: Params) -> Params:
-    """The backpropagated gradient of `L` at `params`, a dictionary like `params`."""
+    """The backpropagated gradient `g = grad_theta L(theta)` at `params`, a dictionary
+    like `params`."""
     if not callable(L):
-        raise TypeError("L must be callable as L(params) -> 0-d tensor")
+        raise TypeError(f"L must be callable as L(params) -> 0-d tensor, got "
+                        f"{type(L).__name__}")
     return grad(L)(params)
 
 
@@ -74,8 +77,7 @@ def estimator_stats(estimator: Estimator, exact: Union[Params, Tensor],
     (a dictionary or a vector of the same size): see `EstimatorStats`."""
     if not callable(estimator):
         raise TypeError("estimator must be callable as estimator(generator)")
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
-        raise ValueError(f"samples must be an int >= 2, got {samples!r}")
+    samples = check_int(samples, "samples", low=2)
     g = _flat(exact).detach()
     if generator is None:
         generator = torch.Generator().manual_seed(0)

@@ -19,6 +19,8 @@ import torch
 from torch import Tensor
 from torch.func import vmap
 
+from ..checks import check_int, check_real, check_tensor
+
 Objective = Callable[[Tensor], Tensor]   # f(D) -> 0-d tensor, D shaped like the logits
 
 # %% auto #0
@@ -27,14 +29,10 @@ __all__ = ['Objective', 'sample_one_hot', 'straight_through', 'gumbel_softmax_st
 
 # %% ../../nbs/gradest/05_reinmax.ipynb #c006
 def _check_logits(logits: Tensor) -> None:
-    if not isinstance(logits, Tensor) or logits.dim() < 1 or logits.shape[-1] < 2:
-        raise ValueError("logits must be a tensor whose last dimension (the K "
-                         "categories) has size >= 2")
-
-
-def _check_tau(tau: float) -> None:
-    if not (isinstance(tau, (int, float)) and tau > 0 and math.isfinite(tau)):
-        raise ValueError(f"tau must be a finite number > 0, got {tau!r}")
+    """Logits of shape (..., K) with K >= 2 categories."""
+    if check_tensor(logits, "logits", min_ndim=1).shape[-1] < 2:
+        raise ValueError(f"logits must have a last dimension (the K categories) of "
+                         f"size >= 2, got shape {tuple(logits.shape)}")
 
 
 def sample_one_hot(probs: Tensor, generator: Optional[torch.Generator] = None
@@ -61,7 +59,7 @@ def straight_through(logits: Tensor, generator: Optional[torch.Generator] = None
     softmax(logits / tau): D + p - sg(p) (straight-through). `sample` replaces the
     draw by a given one-hot tensor shaped like `logits`."""
     _check_logits(logits)
-    _check_tau(tau)
+    check_real(tau, "tau", 0.0, math.inf, low_open=True, high_open=True)
     D = _draw(logits, generator, sample)
     soft = (logits / tau).softmax(-1)
     return D + (soft - soft.detach())   # exactly D in the forward pass
@@ -73,7 +71,7 @@ def gumbel_softmax_st(logits: Tensor, tau: float = 1.0,
     Gumbel (a draw from Cat(softmax(logits))), backpropagated through
     softmax((logits + G) / tau)."""
     _check_logits(logits)
-    _check_tau(tau)
+    check_real(tau, "tau", 0.0, math.inf, low_open=True, high_open=True)
     gumbel = -torch.empty_like(logits).exponential_(generator=generator).log()
     soft = ((logits + gumbel) / tau).softmax(-1)
     D = torch.zeros_like(soft).scatter_(-1, soft.argmax(-1, keepdim=True), 1.0)
@@ -109,7 +107,7 @@ def reinmax(logits: Tensor, tau: float = 1.0,
     softmax(logits / tau)) / 2, J(p) = diag(p) - p p^T. At tau = 1 this is Heun's
     second-order approximation of the gradient of E[f(D)] (Liu et al., 2023)."""
     _check_logits(logits)
-    _check_tau(tau)
+    check_real(tau, "tau", 0.0, math.inf, low_open=True, high_open=True)
     return _ReinMax.apply(logits, float(tau), generator, sample)
 
 # %% ../../nbs/gradest/05_reinmax.ipynb #c014
@@ -144,7 +142,8 @@ def categorical_expectation(f: Objective, logits: Tensor,
 
 def exact_gradient_enumeration(f: Objective, logits: Tensor,
                                max_outcomes: int = 1 << 16) -> Tensor:
-    """The exact gradient of E[f(D)] with respect to `logits`, by enumeration."""
+    """The exact gradient of E[f(D)] with respect to `logits`, by enumeration:
+    `grad_theta sum_D p_theta(D) f(D)`, `p_theta = prod_v softmax(theta_v)[D_v]`."""
     theta = logits.detach().requires_grad_(True)
     with torch.enable_grad():
         return torch.autograd.grad(categorical_expectation(f, theta, max_outcomes),
@@ -172,8 +171,7 @@ def gradient_draws(sampler: Callable[[Tensor, torch.Generator], Tensor], f: Obje
     D = sampler(logits, generator), computed in one vectorised backward pass:
     (samples, *logits.shape)."""
     _check_logits(logits)
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise ValueError(f"samples must be an int >= 1, got {samples!r}")
+    samples = check_int(samples, "samples")
     rep = logits.detach().expand(samples, *logits.shape).clone().requires_grad_(True)
     with torch.enable_grad():
         vmap(f)(sampler(rep, generator)).sum().backward()

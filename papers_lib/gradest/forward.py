@@ -17,6 +17,7 @@ import torch
 from torch.func import vmap
 
 from ..analysis import LossFn, Params, ravel
+from ..checks import check_int
 from . import directional_derivative
 
 # %% auto #0
@@ -33,12 +34,11 @@ def forward_gradient(L: LossFn, params: Params, *, n_directions: int = 1,
     from one pass (exact when u is parallel to the gradient, biased otherwise)."""
     if not callable(L):
         raise TypeError("L must be callable as L(params) -> 0-d tensor")
-    if (isinstance(n_directions, bool) or not isinstance(n_directions, int)
-            or n_directions < 1):
-        raise ValueError(f"n_directions must be an int >= 1, got {n_directions!r}")
+    n_directions = check_int(n_directions, "n_directions")
     if guess is not None:
         if n_directions != 1:
-            raise ValueError("a guess is one direction: n_directions must be 1")
+            raise ValueError(f"n_directions must be 1 with a guess (one direction), "
+                             f"got {n_directions!r}")
         u = {k: t.detach() for k, t in guess.items()}
         _, dd = directional_derivative(L, params, u)
         norm2 = ravel(u)[0].pow(2).sum()
@@ -60,7 +60,6 @@ def expected_cosine(dim: int) -> float:
     """E|cos(v, g)| for v ~ N(0, I_dim) and any fixed g != 0, the mean cosine of the
     one-direction forward gradient with the gradient: Gamma(d/2) / (sqrt(pi)
     Gamma((d+1)/2)), about sqrt(2 / (pi d)) for large d."""
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-        raise ValueError(f"dim must be an int >= 1, got {dim!r}")
+    dim = check_int(dim, "dim")
     return math.exp(math.lgamma(dim / 2) - math.lgamma((dim + 1) / 2)) / math.sqrt(
         math.pi)

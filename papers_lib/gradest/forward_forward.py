@@ -17,6 +17,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from ..checks import check_int
+
 # %% auto #0
 __all__ = ['embed_label', 'wrong_labels', 'FFNet', 'ff_loss', 'ff_scores', 'ff_predict']
 
@@ -29,7 +31,8 @@ def embed_label(x: Tensor, y: Tensor, n_classes: int) -> Tensor:
     if y.shape != (len(x),):
         raise ValueError(f"y must have shape ({len(x)},), got {tuple(y.shape)}")
     if len(y) and (int(y.min()) < 0 or int(y.max()) >= n_classes):
-        raise ValueError(f"labels must lie in 0..{n_classes - 1}")
+        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got "
+                         f"{int(y.min())}..{int(y.max())}")
     return torch.cat([F.one_hot(y, n_classes).to(x.dtype), x], dim=1)
 
 
@@ -37,8 +40,7 @@ def wrong_labels(y: Tensor, n_classes: int, *,
                  generator: Optional[torch.Generator] = None) -> Tensor:
     """A label different from each entry of `y`, uniform over the `n_classes - 1` wrong
     ones: `(y + s) % n_classes` with `s` uniform in 1..n_classes-1."""
-    if n_classes < 2:
-        raise ValueError(f"need at least two classes, got {n_classes}")
+    n_classes = check_int(n_classes, "n_classes", low=2)
     shift = torch.randint(1, n_classes, y.shape, generator=generator, device=y.device)
     return (y + shift) % n_classes
 

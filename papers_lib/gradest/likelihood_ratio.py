@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from ..analysis import Params, params_of
+from ..checks import check_int, check_positive
 from . import exact_gradient
 
 PerExampleLoss = Callable[[Tensor, Tensor], Tensor]
@@ -70,14 +71,14 @@ def _per_example(loss_fn: PerExampleLoss, out: Tensor, y: Tensor) -> Tensor:
     return losses.reshape(R, B)
 
 
-def _check(sigma: float, n_samples: int, x: Tensor, y: Tensor) -> None:
-    if not (isinstance(sigma, (int, float)) and sigma > 0):
-        raise ValueError(f"sigma must be a positive number, got {sigma!r}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}")
+def _check(sigma: float, n_samples: int, x: Tensor, y: Tensor) -> int:
+    """`n_samples` as an int, after checking `sigma > 0` and the batch."""
+    check_positive(sigma, "sigma")
+    n_samples = check_int(n_samples, "n_samples")
     if x.ndim != 2 or len(y) != len(x):
         raise ValueError(f"x must be (batch, features) and y have batch entries, got "
-                         f"{tuple(x.shape)} and {tuple(y.shape)}")
+                         f"shapes {tuple(x.shape)} and {tuple(y.shape)}")
+    return n_samples
 
 # %% ../../nbs/gradest/06_likelihood_ratio.ipynb #c007
 @torch.no_grad()
@@ -96,7 +97,7 @@ def lr_gradient(model: nn.Sequential, loss_fn: PerExampleLoss, x: Tensor, y: Ten
     `layerwise`: each layer gets its own `n_samples` copies in which only it is
     perturbed. Returns a dictionary with the names of `params_of(model)`."""
     lin = _linear_layers(model)
-    _check(sigma, n_samples, x, y)
+    n_samples = _check(sigma, n_samples, x, y)
     if antithetic and n_samples % 2:
         raise ValueError(f"antithetic sampling needs an even n_samples, got {n_samples}")
     params = dict(model.named_parameters())
@@ -133,7 +134,7 @@ def smoothed_gradient(model: nn.Sequential, loss_fn: PerExampleLoss, x: Tensor,
     same noise-injected network, averaged over `n_samples` noise draws: the pathwise
     Monte Carlo gradient of the smoothed loss, for networks that are differentiable."""
     lin = _linear_layers(model)
-    _check(sigma, n_samples, x, y)
+    n_samples = _check(sigma, n_samples, x, y)
     noise = {i: torch.randn(n_samples, len(x), model[i].out_features,
                             generator=generator, dtype=x.dtype, device=x.device)
              for i in lin}

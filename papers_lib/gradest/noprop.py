@@ -16,6 +16,7 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_int, check_positive, check_tensor
 from ..core import mlp
 from ..diffusion import DiscreteSchedule, VPCosine, ddpm_sample, q_sample
 
@@ -34,9 +35,8 @@ class NoPropDT(nn.Module):
                  depth: int = 2, *, schedule: Optional[DiscreteSchedule] = None,
                  embedding: Optional[Tensor] = None, eta: float = 1.0):
         super().__init__()
-        for v, name in ((d_in, "d_in"), (n_classes, "n_classes"), (T, "T")):
-            if isinstance(v, bool) or int(v) != v or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        d_in, n_classes = check_int(d_in, "d_in"), check_int(n_classes, "n_classes")
+        T = check_int(T, "T")
         if embedding is None:
             embedding = torch.eye(n_classes)
         embedding = torch.as_tensor(embedding, dtype=torch.get_default_dtype())
@@ -47,11 +47,9 @@ class NoPropDT(nn.Module):
             schedule = VPCosine().discretize(T + 1, max_beta=0.999)
         if not isinstance(schedule, DiscreteSchedule) or schedule.T != T + 1:
             raise ValueError(f"schedule must be a DiscreteSchedule with T + 1 = "
-                             f"{T + 1} steps")
-        if not eta > 0:
-            raise ValueError(f"eta must be positive, got {eta}")
-        self.T, self.n_classes, self.eta = int(T), int(n_classes), float(eta)
-        self.d_in = int(d_in)
+                             f"{T + 1} steps, got {schedule!r}")
+        self.T, self.n_classes, self.eta = T, n_classes, check_positive(eta, "eta")
+        self.d_in = d_in
         self.schedule = schedule
         self.register_buffer("u", embedding)
         d = embedding.shape[1]
@@ -60,9 +58,8 @@ class NoPropDT(nn.Module):
 
     def level(self, t: int) -> float:
         """The schedule time of z_t: DDPM index T + 1 - t on the grid i / (T + 1)."""
-        if isinstance(t, bool) or int(t) != t or not 0 <= t <= self.T:
-            raise ValueError(f"t must be an int in [0, {self.T}], got {t!r}")
-        return (self.T + 1 - int(t)) / (self.T + 1)
+        t = check_int(t, "t", low=0, high=self.T)
+        return (self.T + 1 - t) / (self.T + 1)
 
     def alpha_bar(self, t: int) -> float:
         """abar of z_t: q(z_t | y) = N(sqrt(abar) u_y, (1 - abar) I)."""
@@ -76,22 +73,23 @@ class NoPropDT(nn.Module):
 
     def denoise(self, t: int, x: Tensor, z: Tensor) -> Tensor:
         """Block t (1..T): its prediction of u_y from x and z_{t-1}."""
-        if isinstance(t, bool) or int(t) != t or not 1 <= t <= self.T:
-            raise ValueError(f"t must be an int in [1, {self.T}], got {t!r}")
-        return self.blocks[int(t) - 1](torch.cat([x, z], 1))
+        t = check_int(t, "t", low=1, high=self.T)
+        return self.blocks[t - 1](torch.cat([x, z], 1))
 
 # %% ../../nbs/gradest/04_noprop.ipynb #c008
 def _check(model: NoPropDT, x: Optional[Tensor], y: Optional[Tensor]) -> None:
     if not isinstance(model, NoPropDT):
         raise TypeError(f"model must be a NoPropDT, got {type(model).__name__}")
-    if x is not None and (x.ndim != 2 or x.shape[1] != model.d_in):
-        raise ValueError(f"x must have shape (n, d_in) = (n, {model.d_in}), got "
+    if x is not None and (check_tensor(x, "x", ndim=2).shape[1] != model.d_in):
+        raise ValueError(f"x must have shape (n, d_in) = (n, {model.d_in}), got shape "
                          f"{tuple(x.shape)}")
     if y is not None:
-        if y.ndim != 1 or (x is not None and y.shape[0] != x.shape[0]):
-            raise ValueError("y must have shape (n,), one label per row of x")
+        if check_tensor(y, "y").ndim != 1 or (x is not None and len(y) != len(x)):
+            raise ValueError(f"y must have shape (n,), one label per row of x, got "
+                             f"shape {tuple(y.shape)}")
         if y.numel() and (int(y.min()) < 0 or int(y.max()) >= model.n_classes):
-            raise ValueError(f"labels must lie in [0, {model.n_classes})")
+            raise ValueError(f"labels must lie in [0, {model.n_classes}), got "
+                             f"{int(y.min())} .. {int(y.max())}")
 
 
 def noisy_label(model: NoPropDT, y: Tensor, t: int,
@@ -108,9 +106,7 @@ def noprop_loss(model: NoPropDT, x: Tensor, y: Tensor, t_block: int,
     with z_{t-1} ~ q(z_{t-1} | y): no other block is run, so its gradient reaches only
     block t's parameters."""
     _check(model, x, y)
-    if isinstance(t_block, bool) or int(t_block) != t_block \
-            or not 1 <= t_block <= model.T:
-        raise ValueError(f"t_block must be an int in [1, {model.T}], got {t_block!r}")
+    t_block = check_int(t_block, "t_block", low=1, high=model.T)
     z = noisy_label(model, y, t_block - 1, generator)
     pred = model.denoise(t_block, x, z)
     w = model.eta * model.T / 2 * (model.snr(t_block) - model.snr(t_block - 1))

@@ -5,6 +5,6 @@ __all__ = []
 
 # %% ../../nbs/ode/index.ipynb #c002
 """Neural ODE/SDE & dynamics, one chapter each: see the book's part *Neural ODE/SDE & dynamics*."""
-from .solvers import METHODS, NFECounter, odeint, odeint_adjoint
+from .solvers import METHODS, Field, NFECounter, odeint, odeint_adjoint
 
-__all__ = ["METHODS", "NFECounter", "odeint", "odeint_adjoint"]
+__all__ = ["METHODS", "Field", "NFECounter", "odeint", "odeint_adjoint"]

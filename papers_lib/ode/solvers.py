@@ -16,8 +16,10 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from ..checks import check_choice, check_positive, check_tensor
+
 # %% auto #0
-__all__ = ['METHODS', 'NFECounter', 'odeint', 'odeint_adjoint']
+__all__ = ['METHODS', 'Field', 'NFECounter', 'odeint', 'odeint_adjoint']
 
 # %% ../../nbs/ode/01_neural_ode.ipynb #c005
 class NFECounter(nn.Module):
@@ -53,13 +55,8 @@ def _check_args(func, y0, t, method, rtol, atol, options) -> dict:
     """Validate `odeint`'s arguments; return the options as a fresh dict."""
     if not callable(func):
         raise TypeError(f"func must be callable as func(t, y), got {type(func)}")
-    if not isinstance(y0, torch.Tensor):
-        raise TypeError(f"y0 must be a torch.Tensor, got {type(y0).__name__}")
-    if not y0.is_floating_point():
-        raise TypeError(f"y0 must be a floating-point tensor, got dtype {y0.dtype}")
-    if not isinstance(t, torch.Tensor):
-        raise TypeError(f"t must be a 1-D torch.Tensor, got {type(t).__name__}")
-    if t.ndim != 1 or t.numel() < 1:
+    check_tensor(y0, "y0", floating=True)
+    if check_tensor(t, "t").ndim != 1 or t.numel() < 1:
         raise ValueError("t must be a non-empty 1-D tensor, "
                          f"got shape {tuple(t.shape)}")
     if t.numel() > 1:
@@ -67,11 +64,9 @@ def _check_args(func, y0, t, method, rtol, atol, options) -> dict:
         if not (bool((dt > 0).all()) or bool((dt < 0).all())):
             raise ValueError("t must be strictly monotone "
                              "(all increasing or all decreasing)")
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
-    for name, tol in (("rtol", rtol), ("atol", atol)):
-        if not isinstance(tol, (int, float)) or isinstance(tol, bool) or not tol > 0:
-            raise ValueError(f"{name} must be a positive number, got {tol!r}")
+    check_choice(method, "method", METHODS)
+    check_positive(rtol, "rtol")
+    check_positive(atol, "atol")
     options = dict(options or {})
     allowed = _FIXED_OPTIONS if method in ("euler", "rk4") else _ADAPTIVE_OPTIONS
     unknown = set(options) - allowed
@@ -79,9 +74,8 @@ def _check_args(func, y0, t, method, rtol, atol, options) -> dict:
         raise ValueError(f"unknown options {sorted(unknown)} for method {method!r}; "
                          f"allowed: {sorted(allowed)}")
     for key in ("step_size", "first_step"):
-        if key in options and not float(options[key]) > 0:
-            raise ValueError(f"options[{key!r}] must be positive, "
-                             f"got {options[key]!r}")
+        if key in options:
+            check_positive(options[key], f"options[{key!r}]")
     return options
 
 
@@ -236,10 +230,13 @@ def _dopri5(f, y0: torch.Tensor, times: Sequence[float], rtol: float, atol: floa
     return torch.stack(ys)
 
 # %% ../../nbs/ode/01_neural_ode.ipynb #c023
-_Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""A time-dependent vector field `f(t, x) -> dx/dt`, time first: the book's one calling
+convention for ODE right-hand sides, the velocity fields of flows and probability-flow ODEs
+(`t` a 0-d tensor, or one time per row of `x`)."""
 
 
-def odeint(func: _Field, y0: torch.Tensor, t: torch.Tensor, method: str = "dopri5",
+def odeint(func: Field, y0: torch.Tensor, t: torch.Tensor, method: str = "dopri5",
            rtol: float = 1e-7, atol: float = 1e-9,
            options: Optional[dict] = None) -> torch.Tensor:
     """Solve dy/dt = func(t, y), y(t[0]) = y0; return y at every time in `t`.
@@ -309,7 +306,7 @@ class _OdeintAdjoint(torch.autograd.Function):
         return (a, grad_t, None, None, None, None, None, *grads)
 
 
-def odeint_adjoint(func: _Field, y0: torch.Tensor, t: torch.Tensor,
+def odeint_adjoint(func: Field, y0: torch.Tensor, t: torch.Tensor,
                    method: str = "dopri5", rtol: float = 1e-7, atol: float = 1e-9,
                    options: Optional[dict] = None,
                    adjoint_params: Optional[Sequence[torch.Tensor]] = None

@@ -16,8 +16,8 @@ from typing import Iterable, Optional, Union
 import torch
 from torch import Tensor
 
-from .base import (BaseOptimizer, as_real, check_adam_hparams,
-                                   check_nonnegative, group_tensors, is_real)
+from ..checks import check_int, check_real
+from .base import AdamBase
 
 # %% auto #0
 __all__ = ['half_life', 'alpha_schedule', 'beta3_schedule', 'AdEMAMix']
@@ -49,88 +49,15 @@ def beta3_schedule(step: int, beta3: float, beta_start: float,
     return 0.0 if h == 0.0 else 0.5 ** (1.0 / h)
 
 # %% ../../nbs/optimizers/04_ademamix.ipynb #c010
-def _check_warmup(value, name: str) -> None:
-    """None, or a whole number of steps >= 1."""
-    if value is not None and not (is_real(value) and value >= 1
-                                  and math.isfinite(value) and int(value) == value):
-        raise ValueError(f"Invalid {name}: {value!r} (expected None or an int >= 1)")
-
-
-def _single_tensor_ademamix(params: list[Tensor], grads: list[Tensor],
-                            exp_avgs: list[Tensor], exp_avg_slows: list[Tensor],
-                            exp_avg_sqs: list[Tensor], steps: list[Tensor], *,
-                            beta1: float, beta2: float, beta3: float, alpha: float,
-                            beta3_warmup: Optional[int], alpha_warmup: Optional[int],
-                            lr: float, eps: float, weight_decay: float,
-                            maximize: bool) -> None:
-    """One AdEMAMix step, parameter by parameter (in place on params and states)."""
-    for i, param in enumerate(params):
-        grad = -grads[i] if maximize else grads[i]
-        m1, m2, nu = exp_avgs[i], exp_avg_slows[i], exp_avg_sqs[i]
-        steps[i] += 1
-        t = steps[i].item()
-        alpha_t = alpha_schedule(t, alpha, alpha_warmup)
-        beta3_t = beta3_schedule(t, beta3, beta1, beta3_warmup)
-        if weight_decay != 0:
-            param.mul_(1 - lr * weight_decay)                 # x <- (1 - lr wd) x
-        if torch.is_complex(param):
-            param, grad, m1, m2, nu = as_real([param, grad, m1, m2, nu])
-        m1.lerp_(grad, 1 - beta1)                             # m1 = b1 m1 + (1-b1) g
-        m2.lerp_(grad, 1 - beta3_t)                           # m2 = b3 m2 + (1-b3) g
-        nu.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)  # nu = b2 nu + (1-b2) g^2
-        bias_correction1 = 1 - beta1**t
-        denom = (nu.sqrt() / (1 - beta2**t) ** 0.5).add_(eps)
-        param.addcdiv_(m1, denom, value=-(lr / bias_correction1))  # - lr m1_hat / d
-        if alpha_t != 0:
-            param.addcdiv_(m2, denom, value=-lr * alpha_t)          # - lr a m2 / d
-
-# %% ../../nbs/optimizers/04_ademamix.ipynb #c014
-def _multi_tensor_ademamix(params: list[Tensor], grads: list[Tensor],
-                           exp_avgs: list[Tensor], exp_avg_slows: list[Tensor],
-                           exp_avg_sqs: list[Tensor], steps: list[Tensor], *,
-                           beta1: float, beta2: float, beta3: float, alpha: float,
-                           beta3_warmup: Optional[int], alpha_warmup: Optional[int],
-                           lr: float, eps: float, weight_decay: float,
-                           maximize: bool) -> None:
-    """One AdEMAMix step on whole lists of tensors with `torch._foreach_*` kernels."""
-    for ps, gs, m1s, m2s, nus, ts in group_tensors(params, grads, exp_avgs,
-                                                  exp_avg_slows, exp_avg_sqs, steps):
-        if maximize:
-            gs = torch._foreach_neg(gs)
-        torch._foreach_add_(ts, 1.0)
-        t = [s.item() for s in ts]
-        if weight_decay != 0:
-            torch._foreach_mul_(ps, 1 - lr * weight_decay)
-        ps, gs, m1s, m2s, nus = (as_real(x) for x in (ps, gs, m1s, m2s, nus))
-        torch._foreach_lerp_(m1s, gs, 1 - beta1)
-        beta3s = [beta3_schedule(k, beta3, beta1, beta3_warmup) for k in t]
-        if all(b == beta3s[0] for b in beta3s):
-            torch._foreach_lerp_(m2s, gs, 1 - beta3s[0])
-        else:  # parameters that missed steps are at another point of the schedule
-            for m2, g, b in zip(m2s, gs, beta3s):
-                m2.lerp_(g, 1 - b)
-        torch._foreach_mul_(nus, beta2)
-        torch._foreach_addcmul_(nus, gs, gs, 1 - beta2)
-        bias_correction1 = [1 - beta1**k for k in t]
-        denom = torch._foreach_sqrt(nus)
-        torch._foreach_div_(denom, [(1 - beta2**k) ** 0.5 for k in t])
-        torch._foreach_add_(denom, eps)
-        step_sizes = [-(lr / bc) for bc in bias_correction1]
-        torch._foreach_addcdiv_(ps, m1s, denom, step_sizes)      # - lr m1_hat / d
-        alphas = [alpha_schedule(k, alpha, alpha_warmup) for k in t]
-        if any(a != 0 for a in alphas):                          # - lr a m2 / d
-            torch._foreach_addcdiv_(ps, m2s, denom, [-lr * a for a in alphas])
-
-# %% ../../nbs/optimizers/04_ademamix.ipynb #c017
-class AdEMAMix(BaseOptimizer):
+class AdEMAMix(AdamBase):
     """AdEMAMix (Pagliardini, Ablin and Grangier, 2025): AdamW whose numerator adds
     `alpha` times a slow EMA of the gradients (decay `beta3`, no bias correction) to
     the fast one, with optional warm-ups of `alpha` (linear) and `beta3` (linear in its
     half-life, starting from beta1). With `alpha=0` its iterates are AdamW's.
 
+    The arguments of `AdamBase`, in the order of the reference implementation, and:
+
     Args:
-        params: parameters or parameter groups (dicts), as for any torch optimizer.
-        lr: learning rate (default 1e-3).
         betas: (beta1, beta2, beta3), decays of the fast EMA, of the second-moment EMA
             and of the slow EMA (default (0.9, 0.999, 0.9999)).
         alpha: weight of the slow EMA (default 5.0; the reference implementation's
@@ -138,15 +65,13 @@ class AdEMAMix(BaseOptimizer):
         beta3_warmup: steps over which beta3's half-life grows linearly from beta1's to
             beta3's; None (the default) for none.
         alpha_warmup: steps over which alpha grows linearly from 0; None for none.
-        eps: term added to the denominator (default 1e-8).
         weight_decay: decoupled weight decay coefficient, as in AdamW (default 0).
-        foreach: use the multi-tensor `torch._foreach_*` path; None (the default)
-            means yes.
-        maximize: maximise the objective instead of minimising it (default False).
     """
 
-    state_keys = ("exp_avg", "exp_avg_slow", "exp_avg_sq")
-    count_steps = True
+    state_keys = AdamBase.state_keys + ("exp_avg_slow",)  # m1, nu, m2
+    n_betas = 3
+    decoupled_weight_decay = True
+    extra_hparams = {"alpha": 5.0, "beta3_warmup": None, "alpha_warmup": None}
 
     def __init__(self, params: Union[Iterable[Tensor], Iterable[dict]],
                  lr: float = 1e-3,
@@ -155,27 +80,49 @@ class AdEMAMix(BaseOptimizer):
                  alpha_warmup: Optional[int] = None, eps: float = 1e-8,
                  weight_decay: float = 0.0, *, foreach: Optional[bool] = None,
                  maximize: bool = False) -> None:
-        betas = tuple(betas) if isinstance(betas, list) else betas
-        defaults = dict(lr=lr, betas=betas,
-                        alpha=alpha, beta3_warmup=beta3_warmup,
-                        alpha_warmup=alpha_warmup, eps=eps, weight_decay=weight_decay,
-                        foreach=foreach, maximize=bool(maximize))
-        super().__init__(params, defaults)
+        super().__init__(params, lr, betas, eps, weight_decay, foreach=foreach,
+                         maximize=maximize, alpha=alpha, beta3_warmup=beta3_warmup,
+                         alpha_warmup=alpha_warmup)
 
     def _check(self, group: dict) -> None:
-        check_adam_hparams(group, n_betas=3)
-        check_nonnegative(group["alpha"], "alpha")
-        _check_warmup(group["beta3_warmup"], "beta3_warmup")
-        _check_warmup(group["alpha_warmup"], "alpha_warmup")
+        super()._check(group)
+        check_real(group["alpha"], "alpha", 0.0, math.inf, high_open=True)
+        for name in ("beta3_warmup", "alpha_warmup"):
+            if group[name] is not None:                   # None, or steps >= 1
+                check_int(group[name], name)
 
-    def _update(self, group: dict, params: list[Tensor], grads: list[Tensor],
-                exp_avgs: list[Tensor], exp_avg_slows: list[Tensor],
-                exp_avg_sqs: list[Tensor], steps: list[Tensor]) -> None:
-        update = (_single_tensor_ademamix if group["foreach"] is False
-                  else _multi_tensor_ademamix)
-        beta1, beta2, beta3 = group["betas"]
-        update(params, grads, exp_avgs, exp_avg_slows, exp_avg_sqs, steps,
-               beta1=beta1, beta2=beta2, beta3=beta3, alpha=group["alpha"],
-               beta3_warmup=group["beta3_warmup"], alpha_warmup=group["alpha_warmup"],
-               lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"],
-               maximize=group["maximize"])
+    def _direction(self, group: dict, t: float, g: Tensor, m: Tensor, v: Tensor,
+                   m_slow: Tensor) -> tuple[Tensor, Tensor]:
+        beta1, _, beta3 = group["betas"]
+        beta3_t = beta3_schedule(t, beta3, beta1, group["beta3_warmup"])
+        m_slow.lerp_(g, 1 - beta3_t)                      # m2 = b3 m2 + (1-b3) g
+        return m, v
+
+    def _apply(self, group: dict, t: float, p: Tensor, num: Tensor, denom: Tensor,
+               step_size: float, m_slow: Tensor) -> None:
+        super()._apply(group, t, p, num, denom, step_size)      # - lr m1_hat / d
+        alpha_t = alpha_schedule(t, group["alpha"], group["alpha_warmup"])
+        if alpha_t != 0:
+            p.addcdiv_(m_slow, denom, value=-group["lr"] * alpha_t)  # - lr a m2 / d
+
+    def _foreach_direction(self, group: dict, t: list[float], gs: list[Tensor],
+                           ms: list[Tensor], vs: list[Tensor], m_slows: list[Tensor]
+                           ) -> tuple[list[Tensor], list[Tensor]]:
+        beta1, _, beta3 = group["betas"]
+        beta3s = [beta3_schedule(k, beta3, beta1, group["beta3_warmup"]) for k in t]
+        if all(b == beta3s[0] for b in beta3s):
+            torch._foreach_lerp_(m_slows, gs, 1 - beta3s[0])
+        else:  # parameters that missed steps are at another point of the schedule
+            for m2, g, b in zip(m_slows, gs, beta3s):
+                m2.lerp_(g, 1 - b)
+        return ms, vs
+
+    def _foreach_apply(self, group: dict, t: list[float], ps: list[Tensor],
+                       nums: list[Tensor], denoms: list[Tensor],
+                       step_sizes: list[float],
+                       m_slows: list[Tensor]) -> None:
+        super()._foreach_apply(group, t, ps, nums, denoms, step_sizes)
+        alphas = [alpha_schedule(k, group["alpha"], group["alpha_warmup"]) for k in t]
+        if any(a != 0 for a in alphas):
+            torch._foreach_addcdiv_(ps, m_slows, denoms,
+                                    [-group["lr"] * a for a in alphas])

@@ -13,112 +13,29 @@ from typing import Iterable, Optional, Union
 import torch
 from torch import Tensor
 
-from .base import (BaseOptimizer, as_real, check_adam_hparams,
-                                  group_tensors)
+from .base import AdamBase, check_adam_hparams
 
 # %% auto #0
 __all__ = ['AMSGrad']
 
 # %% ../../nbs/optimizers/01_amsgrad.ipynb #c010
-def _single_tensor_amsgrad(params: list[Tensor], grads: list[Tensor],
-                           exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
-                           max_exp_avg_sqs: list[Tensor], steps: list[Tensor], *,
-                           beta1: float, beta2: float, lr: float, weight_decay: float,
-                           eps: float, maximize: bool,
-                           decoupled_weight_decay: bool) -> None:
-    """One AMSGrad step, parameter by parameter (in place on params and states)."""
-    for i, param in enumerate(params):
-        grad = -grads[i] if maximize else grads[i]
-        m, v, v_max = exp_avgs[i], exp_avg_sqs[i], max_exp_avg_sqs[i]
-        steps[i] += 1
-        t = steps[i].item()
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                param.mul_(1 - lr * weight_decay)            # x <- (1 - lr wd) x
-            else:
-                grad = grad.add(param, alpha=weight_decay)   # g <- g + wd x
-        if torch.is_complex(param):
-            param, grad, m, v, v_max = (torch.view_as_real(x)
-                                        for x in (param, grad, m, v, v_max))
-        m.lerp_(grad, 1 - beta1)                          # m = b1 m + (1 - b1) g
-        v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)  # v = b2 v + (1 - b2) g^2
-        torch.maximum(v_max, v, out=v_max)                # v_hat = max(v_hat, v)
-        bias_correction1 = 1 - beta1**t
-        bias_correction2_sqrt = (1 - beta2**t) ** 0.5
-        denom = (v_max.sqrt() / bias_correction2_sqrt).add_(eps)
-        param.addcdiv_(m, denom, value=-(lr / bias_correction1))
-
-# %% ../../nbs/optimizers/01_amsgrad.ipynb #c014
-def _multi_tensor_amsgrad(params: list[Tensor], grads: list[Tensor],
-                          exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
-                          max_exp_avg_sqs: list[Tensor], steps: list[Tensor], *,
-                          beta1: float, beta2: float, lr: float, weight_decay: float,
-                          eps: float, maximize: bool,
-                          decoupled_weight_decay: bool) -> None:
-    """One AMSGrad step on whole lists of tensors with `torch._foreach_*` kernels."""
-    for ps, gs, ms, vs, v_maxs, ts in group_tensors(
-            params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps):
-        if torch.is_complex(ps[0]):
-            ps, gs, ms, vs, v_maxs = (as_real(x) for x in (ps, gs, ms, vs, v_maxs))
-        if maximize:
-            gs = torch._foreach_neg(gs)
-        if ts[0].is_cpu:  # one wrapped scalar for all the CPU step counters
-            torch._foreach_add_(ts, torch.tensor(1.0), alpha=1.0)
-        else:
-            torch._foreach_add_(ts, 1.0)
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                torch._foreach_mul_(ps, 1 - lr * weight_decay)
-            elif maximize:  # gs is already a fresh list: update it in place
-                torch._foreach_add_(gs, ps, alpha=weight_decay)
-            else:
-                gs = torch._foreach_add(gs, ps, alpha=weight_decay)
-        torch._foreach_lerp_(ms, gs, 1 - beta1)
-        torch._foreach_mul_(vs, beta2)
-        torch._foreach_addcmul_(vs, gs, gs, 1 - beta2)
-        torch._foreach_maximum_(v_maxs, vs)
-        t = [s.item() for s in ts]
-        step_sizes = [-(lr / (1 - beta1**k)) for k in t]
-        denom = torch._foreach_sqrt(v_maxs)
-        torch._foreach_div_(denom, [(1 - beta2**k) ** 0.5 for k in t])
-        torch._foreach_add_(denom, eps)
-        torch._foreach_addcdiv_(ps, ms, denom, step_sizes)
-
-# %% ../../nbs/optimizers/01_amsgrad.ipynb #c018
-class AMSGrad(BaseOptimizer):
+class AMSGrad(AdamBase):
     """AMSGrad (Reddi, Kale and Kumar, 2018): Adam dividing by the running maximum
     of its second-moment average. Iterates as `torch.optim.Adam(amsgrad=True)`.
+    Takes `AdamBase`'s arguments (Adam's), and `decoupled_weight_decay`: shrink the
+    parameters as AdamW does instead of adding an L2 gradient (default False)."""
 
-    Args:
-        params: parameters or parameter groups (dicts), as for any torch optimizer.
-        lr: learning rate (default 1e-3).
-        betas: decay rates of the first and second moment averages
-            (default (0.9, 0.999)).
-        eps: term added to the denominator (default 1e-8).
-        weight_decay: L2 penalty coefficient (default 0).
-        maximize: maximise the objective instead of minimising it (default False).
-        foreach: use the multi-tensor `torch._foreach_*` path; None (the default)
-            means yes.
-        decoupled_weight_decay: shrink the parameters as AdamW does instead of adding
-            an L2 gradient (default False).
-    """
-
-    state_keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")  # m, v, v_hat
-    count_steps = True
+    state_keys = AdamBase.state_keys + ("max_exp_avg_sq",)  # m, v, v_hat
+    extra_hparams = {"decoupled_weight_decay": False}
 
     def __init__(self, params: Union[Iterable[Tensor], Iterable[dict]],
                  lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, *,
                  foreach: Optional[bool] = None,
                  maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
-        betas = tuple(betas) if isinstance(betas, list) else betas
-        super().__init__(params, dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-            maximize=bool(maximize), foreach=foreach,
-            decoupled_weight_decay=bool(decoupled_weight_decay)))
-
-    def _check(self, group: dict) -> None:
-        check_adam_hparams(group)
+        super().__init__(params, lr, betas, eps, weight_decay, foreach=foreach,
+                         maximize=maximize,
+                         decoupled_weight_decay=bool(decoupled_weight_decay))
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
@@ -127,11 +44,13 @@ class AMSGrad(BaseOptimizer):
             group.setdefault("foreach", None)
             group.setdefault("decoupled_weight_decay", False)
 
-    def _update(self, group: dict, *lists: list[Tensor]) -> None:
-        update = (_single_tensor_amsgrad if group["foreach"] is False
-                  else _multi_tensor_amsgrad)
-        beta1, beta2 = group["betas"]
-        update(*lists, beta1=beta1, beta2=beta2, lr=group["lr"],
-               weight_decay=group["weight_decay"], eps=group["eps"],
-               maximize=group["maximize"],
-               decoupled_weight_decay=group["decoupled_weight_decay"])
+    def _direction(self, group: dict, t: float, g: Tensor, m: Tensor, v: Tensor,
+                   v_max: Tensor, *extra: Tensor) -> tuple[Tensor, Tensor]:
+        torch.maximum(v_max, v, out=v_max)                # v_hat = max(v_hat, v)
+        return m, v_max
+
+    def _foreach_direction(self, group: dict, t: list[float], gs: list[Tensor],
+                           ms: list[Tensor], vs: list[Tensor], v_maxs: list[Tensor],
+                           *extra: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+        torch._foreach_maximum_(v_maxs, vs)
+        return ms, v_maxs

@@ -16,6 +16,8 @@ from typing import Callable, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_choice, check_int, check_real
+
 # %% auto #0
 __all__ = ['TanhRNN', 'vanishing_gradient_regularizer']
 
@@ -32,10 +34,10 @@ class TanhRNN(nn.Module):
     def __init__(self, input_size: int, hidden_size: int, output_size: int = 1,
                  members: int = 1, generator: Optional[torch.Generator] = None):
         super().__init__()
-        for name, v in (("input_size", input_size), ("hidden_size", hidden_size),
-                        ("output_size", output_size), ("members", members)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        input_size, hidden_size, output_size, members = (
+            check_int(v, name) for name, v in (
+                ("input_size", input_size), ("hidden_size", hidden_size),
+                ("output_size", output_size), ("members", members)))
         M, H, k = members, hidden_size, 1 / math.sqrt(hidden_size)
 
         def uniform(*shape):
@@ -100,11 +102,8 @@ def vanishing_gradient_regularizer(loss: Tensor, states: Sequence[Tensor],
     if inputs.dim() < 2 or len(states) != inputs.shape[-2] + 1:
         raise ValueError(f"need inputs (..., T, input_size) and T + 1 states h_0..h_T,"
                          f" got inputs {tuple(inputs.shape)} and {len(states)} states")
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', "
-                         f"got {reduction!r}")
-    if not (isinstance(bound, (int, float)) and bound >= 0):
-        raise ValueError(f"bound must be a number >= 0, got {bound!r}")
+    check_choice(reduction, "reduction", ("mean", "sum", "none"))
+    check_real(bound, "bound", 0.0)
     deltas = torch.autograd.grad(loss, list(states[1:]), retain_graph=True,
                                  allow_unused=True)
     delta = torch.stack([torch.zeros_like(h) if d is None else d

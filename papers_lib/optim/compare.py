@@ -15,6 +15,7 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
+from ..checks import check_int, check_real
 from ..core import train
 
 # %% auto #0
@@ -36,10 +37,8 @@ def lr_grid(lr: Optional[float], points: int = 7, decades: float = 3.0) -> list:
     centred on `lr`; `[None]` for a parameter-free method."""
     if lr is None:
         return [None]
-    if not (isinstance(lr, (int, float)) and 0 < lr < math.inf):
-        raise ValueError(f"lr must be a positive finite number or None, got {lr!r}")
-    if int(points) != points or points < 1:
-        raise ValueError(f"points must be a positive int, got {points!r}")
+    check_real(lr, "lr", 0.0, math.inf, low_open=True, high_open=True)
+    check_int(points, "points")
     if points == 1:
         return [float(lr)]
     return [lr * 10 ** (decades * (k / (points - 1) - 0.5)) for k in range(points)]

@@ -13,106 +13,32 @@ from typing import Iterable, Optional, Union
 import torch
 from torch import Tensor
 
-from .base import BaseOptimizer, check_adam_hparams, group_tensors
+from .base import AdamBase, check_adam_hparams
 
 # %% auto #0
 __all__ = ['DiffGrad']
 
 # %% ../../nbs/optimizers/03_diffgrad.ipynb #c008
-def _single_tensor_diffgrad(params: list[Tensor], grads: list[Tensor],
-                            exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
-                            prev_grads: list[Tensor], steps: list[Tensor], *,
-                            beta1: float, beta2: float, lr: float, weight_decay: float,
-                            eps: float, maximize: bool, friction: bool = True) -> None:
-    """One diffGrad step, parameter by parameter (in place on params and states)."""
-    for i, param in enumerate(params):
-        grad = -grads[i] if maximize else grads[i]
-        m, v, g_prev = exp_avgs[i], exp_avg_sqs[i], prev_grads[i]
-        steps[i] += 1
-        t = steps[i].item()
-        if weight_decay != 0:
-            grad = grad.add(param, alpha=weight_decay)         # g <- g + wd theta
-        m.lerp_(grad, 1 - beta1)                               # m = b1 m + (1 - b1) g
-        v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)    # v = b2 v + (1-b2) g^2
-        if friction:
-            xi = (g_prev - grad).abs_().sigmoid_()             # sigmoid(|g_{t-1}-g_t|)
-            num = m * xi
-        else:
-            num = m
-        g_prev.copy_(grad)                                     # a copy, not an alias
-        bias_correction1 = 1 - beta1**t
-        bias_correction2_sqrt = (1 - beta2**t) ** 0.5
-        denom = (v.sqrt() / bias_correction2_sqrt).add_(eps)
-        param.addcdiv_(num, denom, value=-(lr / bias_correction1))
-
-# %% ../../nbs/optimizers/03_diffgrad.ipynb #c012
-def _multi_tensor_diffgrad(params: list[Tensor], grads: list[Tensor],
-                           exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
-                           prev_grads: list[Tensor], steps: list[Tensor], *,
-                           beta1: float, beta2: float, lr: float, weight_decay: float,
-                           eps: float, maximize: bool, friction: bool = True) -> None:
-    """One diffGrad step on whole lists of tensors with `torch._foreach_*` kernels."""
-    for ps, gs, ms, vs, g_prevs, ts in group_tensors(
-            params, grads, exp_avgs, exp_avg_sqs, prev_grads, steps):
-        if maximize:
-            gs = torch._foreach_neg(gs)
-        torch._foreach_add_(ts, 1.0)
-        if weight_decay != 0:
-            gs = torch._foreach_add(gs, ps, alpha=weight_decay)
-        torch._foreach_lerp_(ms, gs, 1 - beta1)
-        torch._foreach_mul_(vs, beta2)
-        torch._foreach_addcmul_(vs, gs, gs, 1 - beta2)
-        num = ms
-        if friction:  # xi m, computed in the buffer of g_{t-1}: no new tensors
-            torch._foreach_sub_(g_prevs, gs)          # g_{t-1} - g_t
-            torch._foreach_abs_(g_prevs)
-            torch._foreach_sigmoid_(g_prevs)          # xi = sigmoid(|g_{t-1} - g_t|)
-            torch._foreach_mul_(g_prevs, ms)          # xi m
-            num = g_prevs
-        t = [s.item() for s in ts]
-        denom = torch._foreach_sqrt(vs)
-        torch._foreach_div_(denom, [(1 - beta2**k) ** 0.5 for k in t])
-        torch._foreach_add_(denom, eps)
-        torch._foreach_addcdiv_(ps, num, denom, [-(lr / (1 - beta1**k)) for k in t])
-        torch._foreach_copy_(g_prevs, gs)             # keep g_t for the next step
-
-# %% ../../nbs/optimizers/03_diffgrad.ipynb #c016
-class DiffGrad(BaseOptimizer):
+class DiffGrad(AdamBase):
     """diffGrad (Dubey et al., 2020): Adam whose step is multiplied, per coordinate,
-    by the friction coefficient sigmoid(|g_{t-1} - g_t|), with g_0 = 0.
+    by the friction coefficient sigmoid(|g_{t-1} - g_t|), with g_0 = 0. Takes
+    `AdamBase`'s arguments (Adam's, with L2 weight decay, as in the paper)."""
 
-    Args:
-        params: parameters or parameter groups (dicts), as for any torch optimizer.
-        lr: learning rate (default 1e-3).
-        betas: decay rates of the first and second moment averages
-            (default (0.9, 0.999)).
-        eps: term added to the denominator (default 1e-8).
-        weight_decay: L2 penalty coefficient, added to the gradient (default 0).
-        foreach: use the multi-tensor `torch._foreach_*` path; None (the default)
-            means yes.
-        maximize: maximise the objective instead of minimising it (default False).
-    """
-
-    state_keys = ("exp_avg", "exp_avg_sq", "previous_grad")  # m, v, g_{t-1}
-    count_steps = True
+    state_keys = AdamBase.state_keys + ("previous_grad",)  # m, v, g_{t-1}
     supports_complex = False
 
-    def __init__(self, params: Union[Iterable[Tensor], Iterable[dict]],
-                 lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0, *,
-                 foreach: Optional[bool] = None, maximize: bool = False) -> None:
-        betas = tuple(betas) if isinstance(betas, list) else betas
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
-                                      weight_decay=weight_decay, foreach=foreach,
-                                      maximize=bool(maximize)))
+    def _direction(self, group: dict, t: float, g: Tensor, m: Tensor, v: Tensor,
+                   g_prev: Tensor) -> tuple[Tensor, Tensor]:
+        xi = (g_prev - g).abs_().sigmoid_()               # sigmoid(|g_{t-1} - g_t|)
+        g_prev.copy_(g)                                   # a copy, not an alias
+        return m * xi, v
 
-    def _check(self, group: dict) -> None:
-        check_adam_hparams(group)
-
-    def _update(self, group: dict, *lists: list[Tensor]) -> None:
-        update = (_single_tensor_diffgrad if group["foreach"] is False
-                  else _multi_tensor_diffgrad)
-        beta1, beta2 = group["betas"]
-        update(*lists, beta1=beta1, beta2=beta2, lr=group["lr"],
-               weight_decay=group["weight_decay"], eps=group["eps"],
-               maximize=group["maximize"])
+    def _foreach_direction(self, group: dict, t: list[float], gs: list[Tensor],
+                           ms: list[Tensor], vs: list[Tensor], g_prevs: list[Tensor]
+                           ) -> tuple[list[Tensor], list[Tensor]]:
+        xis = torch._foreach_sub(g_prevs, gs)             # g_{t-1} - g_t
+        torch._foreach_abs_(xis)
+        torch._foreach_sigmoid_(xis)                      # xi
+        torch._foreach_copy_(g_prevs, gs)                 # keep g_t for the next step
+        torch._foreach_mul_(xis, ms)                      # xi m
+        return xis, vs

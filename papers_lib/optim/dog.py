@@ -16,23 +16,23 @@ from typing import Callable, Iterable, Iterator, Optional, Union
 import torch
 from torch import Tensor
 
-from .base import (BaseOptimizer, as_real, check_lr, check_nonnegative,
-                                  check_range)
+from ..checks import check_real
+from .base import BaseOptimizer, as_real, check_lr
 
 # %% auto #0
 __all__ = ['DoG', 'LDoG', 'PolynomialAverage', 'UDoG']
 
 # %% ../../nbs/optimizers/07_dog.ipynb #c005
 def _check_dog(group: dict) -> None:
-    """Raise a `ValueError` naming the first invalid DoG hyperparameter."""
-    check_range(group["reps_rel"], "reps_rel value", low_open=True,
-                expected="a finite reps_rel > 0")
+    """Raise an error naming the first invalid DoG hyperparameter."""
+    check_real(group["reps_rel"], "reps_rel", 0.0, math.inf, low_open=True,
+               high_open=True)
     check_lr(group["lr"], positive=True)
-    check_nonnegative(group["eps"], "eps")
-    if "weight_decay" in group:
-        check_nonnegative(group["weight_decay"], "weight_decay")
+    for name in ("eps", "weight_decay"):
+        if name in group:
+            check_real(group[name], name, 0.0, math.inf, high_open=True)
     if not isinstance(group.get("layerwise", False), bool):
-        raise ValueError("layerwise must be True or False, "
+        raise ValueError("layerwise must be one of True, False, "
                          f"got {group['layerwise']!r}")
 
 # %% ../../nbs/optimizers/07_dog.ipynb #c008
@@ -151,7 +151,7 @@ class PolynomialAverage:
     iterates carry the weight."""
 
     def __init__(self, params: Iterable[Tensor], gamma: float = 8.0) -> None:
-        check_nonnegative(gamma, "gamma")
+        check_real(gamma, "gamma", 0.0, math.inf, high_open=True)
         self.params = list(params)
         self.gamma, self.t = float(gamma), 0
         self.averages = [p.detach().clone() for p in self.params]

@@ -9,14 +9,15 @@ Networks* (`nbs/optimizers/10_gauss_newton.ipynb`).
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Iterable, Optional, Sequence, Union
 
 import torch
 from torch import Tensor
 from torch.func import grad, hessian, vmap
 
-from .base import (BaseOptimizer, check_lr, check_nonnegative,
-                                   check_range)
+from ..checks import check_choice, check_int, check_open01, check_real
+from .base import BaseOptimizer, check_lr
 
 LossSpec = Union[str, Callable[[Tensor, Tensor], Tensor]]
 
@@ -53,8 +54,8 @@ def output_derivatives(outputs: Tensor, targets: Tensor, loss: LossSpec = "squar
         losses = vmap(loss)(outputs, targets)
         return losses, vmap(grad(loss))(outputs, targets), vmap(hessian(loss))(
             outputs, targets)
-    raise ValueError(f"Invalid loss: {loss!r} (expected 'squared', 'cross_entropy' "
-                     "or a callable loss(output, target) of one example)")
+    raise ValueError(f"loss must be one of 'squared', 'cross_entropy' or a callable "
+                     f"loss(output, target) of one example, got {loss!r}")
 
 # %% ../../nbs/optimizers/10_gauss_newton.ipynb #c008
 def batch_jacobian(outputs: Tensor, params: Sequence[Tensor]) -> Tensor:
@@ -118,8 +119,7 @@ def gauss_newton_direction(J: Tensor, r: Tensor, damping: Union[float, Tensor],
                          f"{tuple(r.shape)}, got {tuple(J.shape)}")
     if Q is not None and Q.shape != (b, c, c):
         raise ValueError(f"Q must have shape ({b}, {c}, {c}), got {tuple(Q.shape)}")
-    if solver not in ("lu", "cholesky"):
-        raise ValueError(f"Invalid solver: {solver!r} (expected 'lu' or 'cholesky')")
+    check_choice(solver, "solver", ("lu", "cholesky"))
     J64 = J.to(torch.float64)
     scale = None
     if torch.is_tensor(damping) and damping.dim() == 1:
@@ -129,7 +129,7 @@ def gauss_newton_direction(J: Tensor, r: Tensor, damping: Union[float, Tensor],
         J64, lam = J64 * scale, 1.0                  # J D^{-1/2}, then unit damping
     else:
         lam = float(damping)
-        check_nonnegative(lam, "damping")
+        check_real(lam, "damping", 0.0, math.inf, high_open=True)
     K = J64 @ J64.T                                  # (bc, bc): the batch's kernel
     shift = b * lam * torch.eye(m, dtype=K.dtype, device=K.device)
     rv = r.reshape(m).to(K.dtype)
@@ -192,27 +192,23 @@ class ExactGaussNewton(BaseOptimizer):
                  max_backtracks: int = 10, adaptive_damping: bool = False,
                  damping_bounds: tuple[float, float] = (1e-6, 1e6),
                  solver: str = "lu") -> None:
-        check_range(armijo, "armijo constant", 0.0, 1.0, low_open=True,
-                    expected="0 < armijo < 1")
-        check_range(shrink, "shrink factor", 0.0, 1.0, low_open=True,
-                    expected="0 < shrink < 1")
-        if not isinstance(max_backtracks, int) or isinstance(max_backtracks, bool) \
-                or max_backtracks < 0:
-            raise ValueError(f"Invalid max_backtracks: {max_backtracks!r} "
-                             "(expected an int >= 0)")
+        check_open01(armijo, "armijo")
+        check_open01(shrink, "shrink")
+        check_int(max_backtracks, "max_backtracks", 0)
         if not isinstance(damping_bounds, (tuple, list)) or len(damping_bounds) != 2:
-            raise ValueError(f"Invalid damping_bounds: {damping_bounds!r} "
-                             "(expected a pair (low, high))")
+            pair = isinstance(damping_bounds, (tuple, list))
+            error = ValueError if pair else TypeError
+            raise error("damping_bounds must be a pair (low, high), "
+                        f"got {damping_bounds!r}")
         low, high = damping_bounds
-        check_range(low, "damping bound", low_open=True, expected="0 < low <= high")
-        check_range(high, "damping bound", low, expected="0 < low <= high")
-        if solver not in ("lu", "cholesky"):
-            raise ValueError(f"Invalid solver: {solver!r} "
-                             "(expected 'lu' or 'cholesky')")
+        check_real(low, "damping_bounds[0]", 0.0, math.inf, low_open=True,
+                   high_open=True)
+        check_real(high, "damping_bounds[1]", low, math.inf, high_open=True)
+        check_choice(solver, "solver", ("lu", "cholesky"))
         if not (loss in ("squared", "cross_entropy") if isinstance(loss, str)
                 else callable(loss)):
-            raise ValueError(f"Invalid loss: {loss!r} (expected 'squared', "
-                             "'cross_entropy' or a callable)")
+            raise ValueError(f"loss must be one of 'squared', 'cross_entropy' or a "
+                             f"callable, got {loss!r}")
         self.loss, self.solver = loss, solver
         self.line_search, self.armijo, self.shrink = bool(line_search), armijo, shrink
         self.max_backtracks = max_backtracks
@@ -223,7 +219,7 @@ class ExactGaussNewton(BaseOptimizer):
 
     def _check(self, group: dict) -> None:
         check_lr(group["lr"])
-        check_nonnegative(group["damping"], "damping")
+        check_real(group["damping"], "damping", 0.0, math.inf, high_open=True)
 
     def _evaluate(self, closure: Closure) -> tuple[Tensor, Tensor]:
         outputs, targets = closure()

@@ -14,8 +14,7 @@ from typing import Iterable, Optional, Union
 import torch
 from torch import Tensor
 
-from .base import (BaseOptimizer, as_real, check_adam_hparams,
-                                   group_tensors)
+from .base import AdamBase
 
 # %% auto #0
 __all__ = ['Grams', 'CautiousAdam']
@@ -32,36 +31,13 @@ def _cautious_numerator(m: Tensor, g: Tensor) -> Tensor:
     return m * mask.mul_(mask.numel() / (mask.sum() + 1))
 
 # %% ../../nbs/optimizers/05_grams.ipynb #c008
-class Grams(BaseOptimizer):
+class Grams(AdamBase):
     """Grams (Cao, Li and Song, 2024): Adam's step magnitude
     |m_hat / (sqrt(v_hat) + eps)| in the direction sign(g) of the current gradient,
-    with decoupled weight decay.
+    with decoupled weight decay. Takes `AdamBase`'s
+    arguments; `weight_decay` is decoupled, x <- (1 - lr wd) x."""
 
-    Args:
-        params: parameters or parameter groups (dicts), as for any torch optimizer.
-        lr: learning rate (default 1e-3).
-        betas: decay rates of the first and second moment averages
-            (default (0.9, 0.999)).
-        eps: term added to the denominator (default 1e-8).
-        weight_decay: decoupled weight decay, x <- (1 - lr wd) x (default 0).
-        foreach: use the multi-tensor `torch._foreach_*` path; None (the default)
-            means yes.
-        maximize: maximise the objective instead of minimising it (default False).
-    """
-
-    state_keys = ("exp_avg", "exp_avg_sq")
-    count_steps = True
-
-    def __init__(self, params: Union[Iterable[Tensor], Iterable[dict]],
-                 lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, *,
-                 foreach: Optional[bool] = None, maximize: bool = False) -> None:
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        foreach=foreach, maximize=bool(maximize))
-        super().__init__(params, defaults)
-
-    def _check(self, group: dict) -> None:
-        check_adam_hparams(group)
+    decoupled_weight_decay = True
 
     _numerator = staticmethod(_grams_numerator)
 
@@ -72,41 +48,14 @@ class Grams(BaseOptimizer):
         torch._foreach_mul_(out, ms)         # sign(g) sign(m) m = sign(g) |m|
         return out
 
-    def _update(self, group: dict, params: list[Tensor], grads: list[Tensor],
-                exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
-                steps: list[Tensor]) -> None:
-        beta1, beta2 = group["betas"]
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-        if group["foreach"] is False:
-            for p, g, m, v, s in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
-                g = -g if group["maximize"] else g
-                p, g, m, v = as_real([p, g, m, v])
-                s += 1
-                t = s.item()
-                if wd != 0:
-                    p.mul_(1 - lr * wd)                            # x <- (1 - lr wd) x
-                m.lerp_(g, 1 - beta1)                          # m = b1 m + (1-b1) g
-                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v = b2 v + (1-b2) g^2
-                denom = (v.sqrt() / (1 - beta2**t) ** 0.5).add_(eps)
-                p.addcdiv_(self._numerator(m, g), denom, value=-lr / (1 - beta1**t))
-            return
-        for ps, gs, ms, vs, ts in group_tensors(params, grads, exp_avgs, exp_avg_sqs,
-                                                 steps):
-            ps, gs, ms, vs = (as_real(x) for x in (ps, gs, ms, vs))
-            if group["maximize"]:
-                gs = torch._foreach_neg(gs)
-            torch._foreach_add_(ts, 1.0)
-            if wd != 0:
-                torch._foreach_mul_(ps, 1 - lr * wd)
-            torch._foreach_lerp_(ms, gs, 1 - beta1)
-            torch._foreach_mul_(vs, beta2)
-            torch._foreach_addcmul_(vs, gs, gs, 1 - beta2)
-            t = [s.item() for s in ts]
-            denom = torch._foreach_sqrt(vs)
-            torch._foreach_div_(denom, [(1 - beta2**k) ** 0.5 for k in t])
-            torch._foreach_add_(denom, eps)
-            torch._foreach_addcdiv_(ps, self._foreach_numerator(ms, gs), denom,
-                                    [-lr / (1 - beta1**k) for k in t])
+    def _direction(self, group: dict, t: float, g: Tensor, m: Tensor,
+                   v: Tensor) -> tuple[Tensor, Tensor]:
+        return self._numerator(m, g), v
+
+    def _foreach_direction(self, group: dict, t: list[float], gs: list[Tensor],
+                           ms: list[Tensor], vs: list[Tensor]
+                           ) -> tuple[list[Tensor], list[Tensor]]:
+        return self._foreach_numerator(ms, gs), vs
 
 # %% ../../nbs/optimizers/05_grams.ipynb #c009
 class CautiousAdam(Grams):

@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..checks import check_tensor
+
 # %% auto #0
 __all__ = ['Aggregator', 'gramian', 'upgrad_weights', 'upgrad', 'orthogonal_part', 'mean', 'mgda_weights', 'mgda', 'pcgrad',
            'jacobian', 'write_grad', 'jacobian_backward']
@@ -72,13 +74,12 @@ def _nnls_gram(Q: np.ndarray, B: np.ndarray, tol: float = 1e-10,
 
 # %% ../../nbs/optimizers/08_jacobian_descent.ipynb #c009
 def _check_jacobian(J: Tensor) -> None:
-    if not isinstance(J, Tensor):
-        raise TypeError(f"J must be a torch.Tensor, got {type(J).__name__}")
-    if J.ndim != 2 or J.shape[0] < 1:
-        raise ValueError(f"J must be a 2-D matrix (m objectives x n parameters) with m >= 1, "
+    check_tensor(J, "J", ndim=2)           # m objectives x n parameters
+    if J.shape[0] < 1:
+        raise ValueError(f"J must have m >= 1 rows (objectives), "
                          f"got shape {tuple(J.shape)}")
     if not J.is_floating_point():
-        raise ValueError(f"J must have a real floating dtype, got {J.dtype}")
+        raise TypeError(f"J must be a real floating-point tensor, got {J.dtype}")
     if not torch.isfinite(J).all():
         raise ValueError("J has non-finite entries")
 

@@ -9,23 +9,25 @@ chapter *Lion Secretly Solves Constrained Optimization: As Lyapunov Predicts*
 """
 from __future__ import annotations
 
+import math
 from typing import Iterable, Optional, Union
 
 import torch
 from torch import Tensor
 
+from ..checks import check_real
 from .base import (BaseOptimizer, as_real, check_betas, check_lr,
-                                  check_nonnegative, group_tensors)
+                                   group_tensors)
 
 # %% auto #0
 __all__ = ['Lion']
 
 # %% ../../nbs/optimizers/02_lion.ipynb #c005
 def _check_lion_hparams(lr, betas, weight_decay) -> None:
-    """Raise a `ValueError` naming the first invalid Lion hyperparameter."""
+    """Raise an error naming the first invalid Lion hyperparameter."""
     check_lr(lr, positive=True)      # a zero step size would never move
     check_betas(betas)
-    check_nonnegative(weight_decay, "weight_decay")
+    check_real(weight_decay, "weight_decay", 0.0, math.inf, high_open=True)
 
 # %% ../../nbs/optimizers/02_lion.ipynb #c008
 def _single_tensor_lion(params: list[Tensor], grads: list[Tensor],

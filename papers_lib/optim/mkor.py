@@ -16,7 +16,8 @@ import torch
 from torch import Tensor, nn
 
 from .base import BaseOptimizer, group_tensors
-from .base import check_lr, check_nonnegative, check_range
+from ..checks import check_int, check_open01, check_real
+from .base import check_lr
 
 # %% auto #0
 __all__ = ['sherman_morrison_ema', 'stabilize_inverse', 'kronecker_precondition', 'MKOR', 'KFAC']
@@ -208,15 +209,12 @@ class _KroneckerOptimizer(BaseOptimizer):
 # %% ../../nbs/optimizers/12_mkor.ipynb #c016
 def _check_backend(group: dict) -> None:
     check_lr(group["lr"])
-    check_range(group["momentum"], "momentum", 0.0, 1.0, expected="0 <= momentum < 1")
-    check_nonnegative(group["weight_decay"], "weight_decay")
-    check_range(group["stat_decay"], "stat_decay", 0.0, 1.0, low_open=True,
-                expected="0 < stat_decay < 1")
-    f = group["inv_freq"]
-    if not isinstance(f, int) or isinstance(f, bool) or f < 1:
-        raise ValueError(f"Invalid inv_freq: {f!r} (expected an int >= 1)")
+    check_real(group["momentum"], "momentum", 0.0, 1.0, high_open=True)
+    check_real(group["weight_decay"], "weight_decay", 0.0, math.inf, high_open=True)
+    check_open01(group["stat_decay"], "stat_decay")
+    check_int(group["inv_freq"], "inv_freq")
     if not isinstance(group["rescale"], bool):
-        raise ValueError(f"Invalid rescale: {group['rescale']!r} (expected a bool)")
+        raise TypeError(f"rescale must be a bool, got {group['rescale']!r}")
 
 # %% ../../nbs/optimizers/12_mkor.ipynb #c018
 class MKOR(_KroneckerOptimizer):
@@ -254,13 +252,9 @@ class MKOR(_KroneckerOptimizer):
                  layers: Optional[Iterable[nn.Linear]] = None,
                  switch_window: Optional[int] = None, switch_threshold: float = 0.01,
                  foreach: Optional[bool] = None) -> None:
-        if switch_window is not None and (not isinstance(switch_window, int) or
-                                          isinstance(switch_window, bool) or
-                                          switch_window < 1):
-            raise ValueError(f"Invalid switch_window: {switch_window!r} "
-                             "(expected None or an int >= 1)")
-        check_range(switch_threshold, "switch_threshold", -math.inf,
-                    expected="a real number")
+        if switch_window is not None:
+            check_int(switch_window, "switch_window")
+        check_real(switch_threshold, "switch_threshold", high=math.inf, high_open=True)
         defaults = dict(lr=lr, momentum=momentum, stat_decay=stat_decay,
                         inv_freq=inv_freq, stabilizer_threshold=stabilizer_threshold,
                         stabilizer_zeta=stabilizer_zeta, rescale=rescale,
@@ -272,10 +266,9 @@ class MKOR(_KroneckerOptimizer):
 
     def _check(self, group: dict) -> None:
         _check_backend(group)
-        check_range(group["stabilizer_threshold"], "stabilizer_threshold", 0.0,
-                    low_open=True, expected="a finite threshold > 0")
-        check_range(group["stabilizer_zeta"], "stabilizer_zeta", 0.0, 1.0,
-                    high_open=False, expected="0 <= zeta <= 1")
+        check_real(group["stabilizer_threshold"], "stabilizer_threshold", 0.0, math.inf,
+                   low_open=True, high_open=True)
+        check_real(group["stabilizer_zeta"], "stabilizer_zeta", 0.0, 1.0)
 
     @property
     def switched_at(self) -> Optional[int]:
@@ -359,8 +352,8 @@ class KFAC(_KroneckerOptimizer):
 
     def _check(self, group: dict) -> None:
         _check_backend(group)
-        check_range(group["damping"], "damping", 0.0, low_open=True,
-                    expected="a finite damping > 0")
+        check_real(group["damping"], "damping", 0.0, math.inf, low_open=True,
+                   high_open=True)
 
     def _input_stat(self, x: Tensor) -> Tensor:
         return x.T @ x / x.shape[0]                     # E[a a^T]

@@ -14,8 +14,9 @@ from typing import Iterable, Optional, Union
 import torch
 from torch import Tensor
 
-from .base import (BaseOptimizer, as_real, check_adam_hparams,
-                                   group_tensors)
+from ..checks import check_choice
+from .amsgrad import AMSGrad
+from .base import AdamBase
 
 # %% auto #0
 __all__ = ['PREDICTORS', 'OptimisticAMSGrad']
@@ -24,95 +25,41 @@ __all__ = ['PREDICTORS', 'OptimisticAMSGrad']
 PREDICTORS = (None, "last")
 
 
-class OptimisticAMSGrad(BaseOptimizer):
+class OptimisticAMSGrad(AdamBase):
     """OPT-AMSGrad (Wang, Li, Karimi and Li, 2021): AMSGrad whose gradient is evaluated
     at theta = w - lr h / sqrt(v_hat), with w AMSGrad's iterate and h the momentum with
     the predicted next gradient. The parameter holds theta;
-    w = param - state["optimistic_offset"].
+    w = param - state["optimistic_offset"]. Takes `AdamBase`'s
+    arguments (L2 weight decay) and `predictor`, the guess of the next gradient: "last"
+    (the last gradient, the default) or None (no optimistic step: AMSGrad)."""
 
-    Args:
-        params: parameters or parameter groups (dicts), as for any torch optimizer.
-        lr: learning rate (default 1e-3).
-        betas: decay rates of the first and second moment averages
-            (default (0.9, 0.999)).
-        eps: term added to the denominator (default 1e-8).
-        weight_decay: L2 penalty coefficient, added to the gradient (default 0).
-        predictor: the guess of the next gradient: "last" (the last gradient, the
-            default) or None (no optimistic step: AMSGrad).
-        foreach: use the multi-tensor `torch._foreach_*` path; None (the default)
-            means yes.
-        maximize: maximise the objective instead of minimising it (default False).
-    """
-
-    state_keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq", "optimistic_offset")
-    count_steps = True
-
-    def __init__(self, params: Union[Iterable[Tensor], Iterable[dict]],
-                 lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, *,
-                 predictor: Optional[str] = "last", foreach: Optional[bool] = None,
-                 maximize: bool = False) -> None:
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        predictor=predictor, foreach=foreach, maximize=bool(maximize))
-        super().__init__(params, defaults)
+    state_keys = AMSGrad.state_keys + ("optimistic_offset",)  # m, v, v_hat, o
+    _direction = AMSGrad._direction                  # v_hat = max(v_hat, v)
+    _foreach_direction = AMSGrad._foreach_direction
+    extra_hparams = {"predictor": "last"}
 
     def _check(self, group: dict) -> None:
-        check_adam_hparams(group)
-        if group["predictor"] not in PREDICTORS:
-            raise ValueError(f"Invalid predictor: {group['predictor']!r} "
-                             f"(expected one of {PREDICTORS})")
+        super()._check(group)
+        check_choice(group["predictor"], "predictor", PREDICTORS)
 
-    def _update(self, group: dict, params: list[Tensor], grads: list[Tensor],
-                exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
-                max_exp_avg_sqs: list[Tensor], offsets: list[Tensor],
-                steps: list[Tensor]) -> None:
-        beta1, beta2 = group["betas"]
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-        optimistic = group["predictor"] is not None
-        if group["foreach"] is False:
-            for p, g, m, v, v_max, o, s in zip(params, grads, exp_avgs, exp_avg_sqs,
-                                               max_exp_avg_sqs, offsets, steps):
-                g = -g if group["maximize"] else g
-                s += 1
-                t = s.item()
-                if wd != 0:
-                    g = g.add(p, alpha=wd)                       # g <- g + wd theta
-                p, g, m, v, v_max, o = as_real([p, g, m, v, v_max, o])
-                m.lerp_(g, 1 - beta1)                            # m = b1 m + (1-b1) g
-                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v = b2 v + (1-b2) g^2
-                torch.maximum(v_max, v, out=v_max)             # v_hat = max(v_hat, v)
-                denom = (v_max.sqrt() / (1 - beta2**t) ** 0.5).add_(eps)
-                step_size = -(lr / (1 - beta1**t))
-                if optimistic:
-                    p.sub_(o)                                    # theta_t -> w_t
-                p.addcdiv_(m, denom, value=step_size)            # w_{t+1} = w_t - s_t
-                if optimistic:                                   # h = m_t ("last")
-                    torch.div(m, denom, out=o).mul_(step_size)   # o = -s_t
-                    p.add_(o)                                    # theta_{t+1}
-            return
-        for ps, gs, ms, vs, v_maxs, os_, ts in group_tensors(
-                params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, offsets, steps):
-            if group["maximize"]:
-                gs = torch._foreach_neg(gs)
-            torch._foreach_add_(ts, 1.0)
-            if wd != 0:
-                gs = torch._foreach_add(gs, ps, alpha=wd)
-            ps, gs, ms, vs, v_maxs, os_ = (as_real(x)
-                                           for x in (ps, gs, ms, vs, v_maxs, os_))
-            torch._foreach_lerp_(ms, gs, 1 - beta1)
-            torch._foreach_mul_(vs, beta2)
-            torch._foreach_addcmul_(vs, gs, gs, 1 - beta2)
-            torch._foreach_maximum_(v_maxs, vs)
-            t = [s.item() for s in ts]
-            step_sizes = [-(lr / (1 - beta1**k)) for k in t]
-            denom = torch._foreach_sqrt(v_maxs)
-            torch._foreach_div_(denom, [(1 - beta2**k) ** 0.5 for k in t])
-            torch._foreach_add_(denom, eps)
-            if optimistic:
-                torch._foreach_sub_(ps, os_)
-            torch._foreach_addcdiv_(ps, ms, denom, step_sizes)
-            if optimistic:
-                torch._foreach_copy_(os_, ms)            # o = -s_t, computed in place
-                torch._foreach_div_(os_, denom)
-                torch._foreach_mul_(os_, step_sizes)
-                torch._foreach_add_(ps, os_)
+    def _apply(self, group: dict, t: float, p: Tensor, num: Tensor, denom: Tensor,
+               step_size: float, v_max: Tensor, o: Tensor) -> None:
+        if group["predictor"] is None:
+            return super()._apply(group, t, p, num, denom, step_size)
+        p.sub_(o)                                          # theta_t -> w_t
+        super()._apply(group, t, p, num, denom, step_size)  # w_{t+1} = w_t - s_t
+        torch.div(num, denom, out=o).mul_(step_size)       # o = -s_t, h = m_t ("last")
+        p.add_(o)                                          # theta_{t+1}
+
+    def _foreach_apply(self, group: dict, t: list[float], ps: list[Tensor],
+                       nums: list[Tensor], denoms: list[Tensor],
+                       step_sizes: list[float],
+                       v_maxs: list[Tensor], os_: list[Tensor]) -> None:
+        if group["predictor"] is None:
+            return super()._foreach_apply(group, t, ps, nums, denoms, step_sizes)
+        torch._foreach_sub_(ps, os_)
+        super()._foreach_apply(group, t, ps, nums, denoms, step_sizes)
+        torch._foreach_copy_(os_, nums)                 # o = -s_t, computed in place
+        torch._foreach_div_(os_, denoms)
+        torch._foreach_mul_(os_, step_sizes)
+        torch._foreach_add_(ps, os_)

@@ -2,7 +2,8 @@
 
 # %% ../../nbs/optimizers/00_problems.ipynb #c002
 """Benchmark problems shared by the optimizer chapters: Rosenbrock, ill-conditioned and
-noisy quadratics, the AMSGrad online problem, a digits MLP and the adding problem (RNN).
+noisy quadratics, the AMSGrad online problem, a digits MLP, the small network on which
+the chapters hold their optimizers to torch's, and the adding problem (RNN).
 
 Derived in the chapter *Benchmark problems for optimizers* (`nbs/optimizers/00_problems.ipynb`).
 """
@@ -14,10 +15,12 @@ from typing import Optional
 import torch
 from torch import nn
 
+from ..checks import check_int, check_nonnegative, check_real
+from ..core import mlp
 from ..data import digits
 
 # %% auto #0
-__all__ = ['rosenbrock', 'Quadratic', 'online_linear', 'DigitsMLP', 'adding_problem']
+__all__ = ['rosenbrock', 'Quadratic', 'online_linear', 'DigitsMLP', 'small_net', 'adding_problem']
 
 # %% ../../nbs/optimizers/00_problems.ipynb #c004
 def rosenbrock(x: torch.Tensor, a: float = 100.0) -> torch.Tensor:
@@ -34,12 +37,9 @@ class Quadratic:
 
     def __init__(self, dim: int = 10, condition: float = 100.0, noise: float = 0.0,
                  seed: int = 0, dtype: torch.dtype = torch.float64):
-        if int(dim) != dim or dim < 1:
-            raise ValueError(f"dim must be a positive int, got {dim!r}")
-        if not condition >= 1:
-            raise ValueError(f"condition must be >= 1, got {condition!r}")
-        if not noise >= 0:
-            raise ValueError(f"noise must be >= 0, got {noise!r}")
+        check_int(dim, "dim")
+        check_real(condition, "condition", 1.0)
+        check_nonnegative(noise, "noise")
         self.noise, self.generator = float(noise), torch.Generator().manual_seed(seed)
         g = torch.Generator().manual_seed(seed)
         q, _ = torch.linalg.qr(torch.randn(dim, dim, generator=g, dtype=dtype))
@@ -66,10 +66,8 @@ def online_linear(x: torch.Tensor, t: int, big: float = 1010.0, small: float = -
                   period: int = 101) -> torch.Tensor:
     """Loss of Reddi et al.'s online problem at step `t` (1-based): big*x if
     t % period == 1, else small*x (the paper's scaled variant: 1010 and -10)."""
-    if int(t) != t or t < 1:
-        raise ValueError(f"t must be a positive int (steps count from 1), got {t!r}")
-    if period < 2:
-        raise ValueError(f"period must be >= 2, got {period!r}")
+    check_int(t, "t")               # steps count from 1
+    check_int(period, "period", 2)
     return (big if t % period == 1 else small) * x.sum()
 
 # %% ../../nbs/optimizers/00_problems.ipynb #c013
@@ -78,9 +76,8 @@ class DigitsMLP:
     of the 1,497 training digits, `accuracy()` on the 300 held out."""
 
     def __init__(self, hidden: int = 64, batch_size: int = 64, seed: int = 0):
-        if int(hidden) != hidden or hidden < 1 or int(batch_size) != batch_size or batch_size < 1:
-            raise ValueError(f"hidden and batch_size must be positive ints, "
-                             f"got {hidden!r} and {batch_size!r}")
+        check_int(hidden, "hidden")
+        check_int(batch_size, "batch_size")
         X, y = digits()
         perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
         self.X_train, self.y_train = X[perm[300:]], y[perm[300:]]
@@ -99,12 +96,19 @@ class DigitsMLP:
         """Accuracy on the 300 held-out digits."""
         return (self.model(self.X_test).argmax(1) == self.y_test).float().mean().item()
 
+# %% ../../nbs/optimizers/00_problems.ipynb #c022
+def small_net(seed: int) -> nn.Sequential:
+    """Linear(5, 16), Tanh, Linear(16, 3), its weights drawn after
+    `torch.manual_seed(seed)`: two calls with one seed give identical networks."""
+    torch.manual_seed(seed)
+    return mlp(5, 3, hidden=16, depth=1, act=nn.Tanh)
+
 # %% ../../nbs/optimizers/00_problems.ipynb #c016
 def adding_problem(n: int, T: int, *, seed: Optional[int] = None) -> tuple[torch.Tensor,
                                                                           torch.Tensor]:
     """`n` sequences of the adding problem of length `T`: inputs (n, T, 2), targets (n,)."""
-    if int(n) != n or n < 1 or int(T) != T or T < 2:
-        raise ValueError(f"need n >= 1 and T >= 2, got n={n!r}, T={T!r}")
+    check_int(n, "n")
+    check_int(T, "T", 2)
     g = None if seed is None else torch.Generator().manual_seed(seed)
     u = torch.rand(n, T, generator=g)
     first = torch.randint(0, T // 2, (n,), generator=g)

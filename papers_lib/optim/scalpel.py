@@ -9,12 +9,13 @@ Derived in the chapter *Careful with that Scalpel: Improving Gradient Surgery wi
 """
 from __future__ import annotations
 
+import math
 from typing import Iterable, Optional
 
 import torch
 from torch import Tensor
 
-from .base import check_nonnegative, check_range
+from ..checks import check_real
 from .jacobian import jacobian, orthogonal_part, write_grad
 
 # %% auto #0
@@ -34,8 +35,8 @@ class Bloop:
             raise ValueError("Bloop got an empty parameter list")
         if any(not isinstance(p, Tensor) or not p.requires_grad for p in self.params):
             raise ValueError("every parameter must be a tensor that requires grad")
-        check_nonnegative(lam, "lam")
-        check_range(beta, "beta", 0.0, 1.0, expected="0 <= beta < 1")
+        check_real(lam, "lam", 0.0, math.inf, high_open=True)
+        check_real(beta, "beta", 0.0, 1.0, high_open=True)
         self.lam, self.beta = float(lam), float(beta)
         self.ema: Optional[Tensor] = None
 
@@ -59,8 +60,8 @@ class Bloop:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what `state_dict` returned (checking the hyperparameters and size)."""
-        check_nonnegative(state["lam"], "lam")
-        check_range(state["beta"], "beta", 0.0, 1.0, expected="0 <= beta < 1")
+        check_real(state["lam"], "lam", 0.0, math.inf, high_open=True)
+        check_real(state["beta"], "beta", 0.0, 1.0, high_open=True)
         ema = state["ema"]
         n = sum(p.numel() for p in self.params)
         if ema is not None and (ema.ndim != 1 or ema.numel() != n):

@@ -126,7 +126,7 @@ def test_bad_input():
         scalar_net_loss(torch.tensor([1, 2]))
     with pytest.raises(ValueError, match="shape"):
         scalar_net_loss(torch.tensor(1.0, dtype=F64))
-    with pytest.raises(ValueError, match="y must be a finite"):
+    with pytest.raises(ValueError, match="y must be a real number, got nan"):
         scalar_net_loss(_w(3), float("nan"))
     with pytest.raises(ValueError, match="lr must be"):
         scalar_net_gd(_w(3), lr=0.0)
