@@ -220,3 +220,30 @@ def test_state_dict_round_trip_continues_identically():
     opt2.load_state_dict(opt.state_dict())
     assert opt2.state[w2]["step"].item() == 3.0
     assert torch.equal(opt2.state[w2]["last_grad"], opt.state[w]["last_grad"])
+
+
+@pytest.mark.parametrize("name", ["AMSGrad", "Lion", "DiffGrad", "AdEMAMix", "Grams",
+                                  "CautiousAdam", "OptimisticAMSGrad", "DoG", "LDoG"])
+def test_step_compiles_and_matches_eager(name):
+    """`torch.compile(opt.step)` traces (dynamo treats a method named `_init_group`
+    specially: BaseOptimizer's gatherer must not use that name) and takes the eager
+    steps, up to float rounding (the step count turns symbolic after a recompile)."""
+    import torch._dynamo
+
+    import papers_lib.optim as optim
+    cls = getattr(optim, name)
+    torch.manual_seed(0)
+    eager = [torch.randn(4, 3, requires_grad=True), torch.randn(3, requires_grad=True)]
+    compiled = [p.detach().clone().requires_grad_() for p in eager]
+    kw = {} if name in ("DoG", "LDoG") else {"lr": 1e-2}
+    opt, opt_c = cls(eager, **kw), cls(compiled, **kw)
+    torch._dynamo.reset()
+    step = torch.compile(opt_c.step, backend="eager")  # tracing, not code generation
+    for _ in range(3):
+        for p, q in zip(eager, compiled):
+            p.grad = torch.randn_like(p)
+            q.grad = p.grad.clone()
+        opt.step()
+        step()
+    for p, q in zip(eager, compiled):
+        torch.testing.assert_close(q, p)

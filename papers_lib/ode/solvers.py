@@ -16,7 +16,8 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from ..checks import check_choice, check_positive, check_tensor
+from ..checks import (check_choice, check_int, check_positive, check_real,
+                               check_tensor)
 
 # %% auto #0
 __all__ = ['METHODS', 'Field', 'NFECounter', 'odeint', 'odeint_adjoint']
@@ -55,7 +56,8 @@ def _check_args(func, y0, t, method, rtol, atol, options) -> dict:
     """Validate `odeint`'s arguments; return the options as a fresh dict."""
     if not callable(func):
         raise TypeError(f"func must be callable as func(t, y), got {type(func)}")
-    check_tensor(y0, "y0", floating=True)
+    if not bool(torch.isfinite(check_tensor(y0, "y0", floating=True)).all()):
+        raise ValueError(f"y0 must be finite, got {_first_bad(y0)}")
     if check_tensor(t, "t").ndim != 1 or t.numel() < 1:
         raise ValueError("t must be a non-empty 1-D tensor, "
                          f"got shape {tuple(t.shape)}")
@@ -76,11 +78,25 @@ def _check_args(func, y0, t, method, rtol, atol, options) -> dict:
     for key in ("step_size", "first_step"):
         if key in options:
             check_positive(options[key], f"options[{key!r}]")
+    if "max_steps" in options:
+        options["max_steps"] = check_int(options["max_steps"], "options['max_steps']")
+    for key, low, high in (("safety", 0, 1), ("dfactor", 0, 1), ("ifactor", 1, math.inf)):
+        if key in options:  # shrink on rejection (< 1), grow on acceptance (> 1)
+            check_real(options[key], f"options[{key!r}]", low, high,
+                       low_open=True, high_open=True)
     return options
 
 
+def _first_bad(x: torch.Tensor) -> str:
+    """The first non-finite entry of `x` and its index, for an error message."""
+    idx = (~torch.isfinite(x)).nonzero()[0]
+    return f"{x[tuple(idx)].item()} at index {tuple(idx.tolist())}"
+
+
 def _checked(func, y0: torch.Tensor):
-    """Wrap `func`: pass `t` as a 0-dim tensor like `y0`; check the output's shape."""
+    """Wrap `func`: pass `t` as a 0-dim tensor like `y0`; check the output's shape, and
+    stop at the first non-finite value (an adaptive solver would otherwise shrink its
+    step forever: a NaN error estimate is never accepted)."""
     dtype, device, shape = y0.dtype, y0.device, y0.shape
 
     def f(t: float, y: torch.Tensor) -> torch.Tensor:
@@ -90,6 +106,9 @@ def _checked(func, y0: torch.Tensor):
         if out.shape != shape:
             raise ValueError(f"func returned shape {tuple(out.shape)}, "
                              f"but y0 has shape {tuple(shape)}")
+        if not bool(torch.isfinite(out.detach()).all()):  # no autograd cost
+            raise FloatingPointError(f"func(t, y) returned a non-finite value at "
+                                     f"t={t:g}: {_first_bad(out)}")
         return out
     return f
 

@@ -95,9 +95,10 @@ class BaseOptimizer(torch.optim.Optimizer):
         self._check(merged)
         super().add_param_group(param_group)
 
-    def _init_group(self, group: dict) -> tuple[list[Tensor], ...]:
+    def _gather_group(self, group: dict) -> tuple[list[Tensor], ...]:
         """Parameters with gradients, their gradients, their state tensors (one list per
-        name in `state_keys`) and, if `count_steps`, their step counters."""
+        name in `state_keys`) and, if `count_steps`, their step counters. (Not named
+        `_init_group`: torch.compile treats a method of that name as torch's own.)"""
         name = type(self).__name__
         lists: tuple[list[Tensor], ...] = tuple(
             [] for _ in range(2 + len(self.state_keys) + self.count_steps))
@@ -132,7 +133,7 @@ class BaseOptimizer(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            lists = self._init_group(group)
+            lists = self._gather_group(group)
             if lists[0]:
                 self._update(group, *lists)
         return loss

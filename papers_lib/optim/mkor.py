@@ -172,7 +172,7 @@ class _KroneckerOptimizer(BaseOptimizer):
             with torch.enable_grad():
                 loss = closure()
         self._before_step(loss)
-        lists = [self._init_group(g) for g in self.param_groups]
+        lists = [self._gather_group(g) for g in self.param_groups]
         directions = self._directions() if self._second_order() else {}
         self._stats = {}
         for group, group_lists in zip(self.param_groups, lists):
