@@ -105,3 +105,20 @@ def test_mlp_layers_widths_and_bad_input():
         mlp(3, 2, depth=-1)
     with pytest.raises(TypeError, match="d_out must be an int, got 2.5"):
         mlp(3, 2.5)
+
+
+def test_importing_a_part_pays_only_for_what_is_used():
+    """The part packages are lazy faces (`lazy_exports`): importing one imports none of
+    its chapters' modules, and scipy.optimize (0.3 s) waits until an assignment is solved."""
+    import subprocess
+    import sys
+    code = (
+        "import sys\n"
+        "import papers_lib.optim, papers_lib.flows, papers_lib.diffusion\n"
+        "import papers_lib.flows.multisample, papers_lib.analysis.rebasin\n"
+        "eager = sorted(m for m in sys.modules if m.startswith(('papers_lib.optim.',\n"
+        "    'papers_lib.diffusion.')) or m == 'scipy.optimize')\n"
+        "print(eager)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Callable, Optional, Sequence
 
 import torch
-from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
 from . import Params, interpolate
@@ -102,6 +101,7 @@ def _same_shapes(a: Params, b: Params) -> None:
 
 def _assign(score: Tensor) -> Tensor:
     """The permutation p maximising sum_i score[i, p[i]] (linear assignment)."""
+    from scipy.optimize import linear_sum_assignment  # on first use: 0.3 s to import
     _, cols = linear_sum_assignment(score.detach().cpu().double().numpy(),
                                     maximize=True)
     return torch.as_tensor(cols, dtype=torch.long)

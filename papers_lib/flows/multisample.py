@@ -15,7 +15,6 @@ import math
 from typing import Optional
 
 import torch
-from scipy.optimize import linear_sum_assignment
 from torch import nn
 
 from ..checks import check_int, check_real
@@ -45,6 +44,7 @@ def ot_assignment(x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
     `scipy.optimize.linear_sum_assignment`."""
     _check_batches(x0, x1)
     cost = _sq_cost(x0, x1).cpu().numpy()
+    from scipy.optimize import linear_sum_assignment  # on first use: 0.3 s to import
     _, cols = linear_sum_assignment(cost)
     return torch.as_tensor(cols, dtype=torch.long, device=x1.device)
 
