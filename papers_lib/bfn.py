@@ -30,7 +30,7 @@ def _time(t, x: torch.Tensor) -> torch.Tensor:
     if t.shape != (x.shape[0],):
         raise ValueError(f"t must be a scalar or have shape ({x.shape[0]},), "
                          f"got {tuple(t.shape)}")
-    if bool(((t < 0) | (t > 1)).any()):
+    if not bool(((t >= 0) & (t <= 1)).all()):  # NaN fails both comparisons
         raise ValueError("t must lie in [0, 1]")
     return t
 

@@ -44,6 +44,7 @@ def wasserstein_1d(a: torch.Tensor, b: torch.Tensor, p: float = 2.0) -> torch.Te
     """Exact W_p^p = int_0^1 |F^-1(u) - G^-1(u)|^p du between the empirical
     distributions (quantile functions F^-1, G^-1) of the columns of `a` (n, k) and
     `b` (m, k): one value per column (a 1-D tensor of length k)."""
+    check_real(p, "p", 1.0)  # W_p is a metric for p >= 1
     if a.ndim == 1:
         a, b = a[:, None], b[:, None]
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:

@@ -223,3 +223,9 @@ def test_bad_input():
         BFNMLP((2,))(torch.zeros(3, 3), torch.zeros(3))
     with pytest.raises(ValueError, match="same shape"):
         categorical_update(torch.full((2, 3), 1 / 3), torch.zeros(2, 2))
+
+
+def test_continuous_flow_refuses_a_nan_time():
+    from papers_lib.bfn import continuous_flow
+    with pytest.raises(ValueError, match=r"t must lie in \[0, 1\]"):
+        continuous_flow(torch.zeros(2, 3), torch.tensor([0.5, float("nan")]), 0.02)

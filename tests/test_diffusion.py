@@ -280,3 +280,9 @@ def test_package_face_reexports_every_module_exactly():
         mine = [n for n in diffusion.__all__ if n in mod.__all__]
         assert sorted(mine) == sorted(mod.__all__), info.name
         assert all(getattr(diffusion, n) is getattr(mod, n) for n in mine)
+
+
+def test_q_sample_refuses_a_nan_time():
+    from papers_lib.diffusion import VPLinear, q_sample
+    with pytest.raises(ValueError, match=r"t must lie in \[0, 1\]"):
+        q_sample(VPLinear(), torch.zeros(2, 3), torch.tensor([0.5, float("nan")]))

@@ -63,3 +63,9 @@ def test_constant_field():
     assert torch.equal(v.b.grad, torch.full((3,), 5.0))     # d/db of sum over 5 rows
     with pytest.raises(ValueError, match="d must be an int >= 1"):
         ConstantField(0)
+
+
+@pytest.mark.parametrize("t", [float("nan"), torch.tensor([0.5, float("nan")])])
+def test_a_nan_time_is_refused(t):
+    with pytest.raises(ValueError, match=r"t must lie in \[0, 1\]"):
+        as_time(t, torch.zeros(2, 3))

@@ -293,3 +293,10 @@ def test_bad_input_new_metrics():
         straightness(torch.randn(5, 10, 2), torch.linspace(0, 1, 4))
     with pytest.raises(ValueError, match="strictly"):
         straightness(torch.randn(3, 10, 2), torch.tensor([0.0, 0.5, 0.5]))
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5, float("nan")])
+def test_wasserstein_1d_needs_p_at_least_one(p):
+    from papers_lib.metrics import wasserstein_1d
+    with pytest.raises(ValueError, match=r"p must be a real number >= 1"):
+        wasserstein_1d(torch.zeros(4), torch.ones(4), p=p)

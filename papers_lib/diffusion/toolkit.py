@@ -40,7 +40,7 @@ def _time(t: _Time) -> torch.Tensor:
         t = torch.tensor(float(t), dtype=torch.float64)
     elif not t.is_floating_point():
         t = t.to(torch.get_default_dtype())
-    if bool(((t < 0) | (t > 1)).any()):
+    if not bool(((t >= 0) & (t <= 1)).all()):  # NaN fails both comparisons
         raise ValueError("t must lie in [0, 1] (t=0 is data, t=1 is noise)")
     return t
 

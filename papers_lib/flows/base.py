@@ -26,7 +26,7 @@ __all__ = ['check_time', 'as_time', 'check_same_shape', 'check_batch', 'log_weig
 # %% ../../nbs/generative/00_flows_toolkit.ipynb #c004
 def check_time(t: torch.Tensor) -> torch.Tensor:
     """`t`, if every entry lies in [0, 1] (t=0 is noise, t=1 is data)."""
-    if bool(((t < 0) | (t > 1)).any()):
+    if not bool(((t >= 0) & (t <= 1)).all()):  # NaN fails both comparisons
         raise ValueError("t must lie in [0, 1] (t=0 is noise, t=1 is data)")
     return t
 
