@@ -226,7 +226,7 @@ def test_bad_input():
         gm.sample(0)
     with pytest.raises(TypeError, match="field must be callable"):
         as_flow_field(3)
-    with pytest.raises(ValueError, match="t_end < t_start"):
+    with pytest.raises(ValueError, match=r"t_end must be a real number >= 0, < "):
         ddpm_sample(gm.model(VPLinear()), VPLinear(), torch.zeros(3, 2), t_end=1.0)
     with pytest.raises(ValueError, match="needs a number of steps"):
         pf_ode_sample(gm.model(VPLinear()), VPLinear(), torch.zeros(3, 2),
@@ -286,3 +286,15 @@ def test_q_sample_refuses_a_nan_time():
     from papers_lib.diffusion import VPLinear, q_sample
     with pytest.raises(ValueError, match=r"t must lie in \[0, 1\]"):
         q_sample(VPLinear(), torch.zeros(2, 3), torch.tensor([0.5, float("nan")]))
+
+
+def test_samplers_start_no_later_than_the_schedules_t_max():
+    """VPCosine has alpha(1) = 0: DDIM from t_start = 1 returned values near 2e16."""
+    from papers_lib.diffusion import VPCosine, ddim_sample
+    model = lambda x, t: torch.zeros_like(x)  # noqa: E731
+    with pytest.raises(ValueError, match=r"t_start must be a real number >= 0, <= 0\.999"):
+        ddim_sample(model, VPCosine(), torch.zeros(2, 2), 10, t_start=1.0)
+    with pytest.raises(ValueError, match=r"t_end must be a real number >= 0, < 0\.5"):
+        ddim_sample(model, VPCosine(), torch.zeros(2, 2), 10, t_start=0.5, t_end=0.5)
+    x = ddim_sample(model, VPCosine(), torch.ones(2, 2), 10)
+    assert bool(torch.isfinite(x).all()) and float(x.abs().max()) < 1e3

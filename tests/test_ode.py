@@ -321,3 +321,21 @@ def test_adaptive_options_are_checked(key, value):
     with pytest.raises((ValueError, TypeError), match=rf"options\['{key}'\] must be"):
         odeint(lambda t, y: -y, torch.ones(2), torch.tensor([0.0, 1.0]),
                options={key: value})
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+def test_a_fixed_grid_too_fine_is_refused_before_the_first_step(method):
+    """step_size=1e-9 on [0, 1] looped for about 1e9 steps."""
+    calls = []
+
+    def field(t, y):
+        calls.append(t)
+        return -y
+
+    with pytest.raises(ValueError, match=r"needs 1000000000 steps, more than max_steps=100000"):
+        odeint(field, torch.ones(2), torch.tensor([0.0, 1.0]), method,
+               options={"step_size": 1e-9})
+    assert calls == []
+    ys = odeint(field, torch.ones(2), torch.tensor([0.0, 1.0]), method,
+                options={"step_size": 0.25, "max_steps": 4})
+    assert ys.shape == (2, 2)

@@ -477,11 +477,12 @@ class GaussianMixture:
 
 # %% ../../nbs/generative/02_diffusion_toolkit.ipynb #c021
 def _grid(schedule, steps, t_start, t_end, x) -> torch.Tensor:
-    t_start = schedule.t_max if t_start is None else float(t_start)
-    t_end = schedule.t_min if t_end is None else float(t_end)
-    if not 0 <= t_end < t_start <= 1:
-        raise ValueError(f"need 0 <= t_end < t_start <= 1, got t_start={t_start}, "
-                         f"t_end={t_end}")
+    # beyond the schedule's t_max, alpha(t) may be 0 (VPCosine) and x0_hat = (x - s eps) / a
+    # blows up: start no later than t_max
+    t_start = check_real(schedule.t_max if t_start is None else float(t_start), "t_start",
+                         0.0, schedule.t_max)
+    t_end = check_real(schedule.t_min if t_end is None else float(t_end), "t_end",
+                       0.0, t_start, high_open=True)
     steps = check_int(steps, "steps")
     return torch.linspace(t_start, t_end, steps + 1, dtype=torch.float64)
 

@@ -48,7 +48,7 @@ class NFECounter(nn.Module):
 
 # %% ../../nbs/ode/01_neural_ode.ipynb #c008
 METHODS = ("euler", "rk4", "dopri5")
-_FIXED_OPTIONS = {"step_size"}
+_FIXED_OPTIONS = {"step_size", "max_steps"}
 _ADAPTIVE_OPTIONS = {"first_step", "max_steps", "safety", "ifactor", "dfactor"}
 
 
@@ -126,16 +126,20 @@ def _rk4_step(f, t: float, h: float, y: torch.Tensor) -> torch.Tensor:
 
 
 def _fixed_grid(f, y0: torch.Tensor, times: Sequence[float], step,
-                step_size: Optional[float]) -> torch.Tensor:
+                step_size: Optional[float], max_steps: int = 100_000) -> torch.Tensor:
     """Integrate with `step` from `times[0]` through every output time.
 
     Each interval [t_i, t_{i+1}] is split into ceil(|t_{i+1} - t_i| / step_size) equal
-    steps (one step when `step_size` is None), so the grid lands on every output time.
+    steps (one step when `step_size` is None), so the grid lands on every output time;
+    more than `max_steps` steps in all is refused before the first one.
     """
+    ns = [1 if step_size is None else max(math.ceil(abs(t1 - t0) / step_size - 1e-9), 1)
+          for t0, t1 in zip(times[:-1], times[1:])]
+    if sum(ns) > max_steps:
+        raise ValueError(f"step_size={step_size:g} needs {sum(ns)} steps, more than "
+                         f"max_steps={max_steps}: raise step_size or options['max_steps']")
     ys, y = [y0], y0
-    for t0, t1 in zip(times[:-1], times[1:]):
-        n = 1 if step_size is None else math.ceil(abs(t1 - t0) / step_size - 1e-9)
-        n = max(n, 1)
+    for t0, t1, n in zip(times[:-1], times[1:], ns):
         h = (t1 - t0) / n
         for k in range(n):
             y = step(f, t0 + k * h, h, y)
@@ -262,7 +266,8 @@ def odeint(func: Field, y0: torch.Tensor, t: torch.Tensor, method: str = "dopri5
 
     `t` is a 1-D strictly increasing or decreasing tensor; the result has shape
     `(len(t), *y0.shape)` and its first entry is `y0`. `"euler"` and `"rk4"` take one
-    step per interval of `t`, or steps of at most `options["step_size"]`. `"dopri5"` is
+    step per interval of `t`, or steps of at most `options["step_size"]`
+    (`options["max_steps"]` in all, 100000 by default). `"dopri5"` is
     adaptive Dormand-Prince 5(4): a step is accepted when
     `rms(err / (atol + rtol * |y|)) <= 1`; outputs come from its dense output; options
     `first_step`, `max_steps` (10000), `safety` (0.9), `ifactor` (10), `dfactor` (0.2).
@@ -276,7 +281,8 @@ def odeint(func: Field, y0: torch.Tensor, t: torch.Tensor, method: str = "dopri5
     if method == "dopri5":
         return _dopri5(f, y0, times, float(rtol), float(atol), options)
     step = _euler_step if method == "euler" else _rk4_step
-    return _fixed_grid(f, y0, times, step, options.get("step_size"))
+    return _fixed_grid(f, y0, times, step, options.get("step_size"),
+                       options.get("max_steps", 100_000))
 
 # %% ../../nbs/ode/01_neural_ode.ipynb #c034
 class _OdeintAdjoint(torch.autograd.Function):
