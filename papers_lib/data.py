@@ -12,7 +12,7 @@ from typing import Callable, Optional
 
 import torch
 
-from .checks import check_int, check_open01
+from .checks import check_choice, check_int, check_open01
 
 # %% auto #0
 __all__ = ['TOY_2D', 'eight_gaussians', 'two_moons', 'spirals', 'circles', 'checkerboard', 'sample_2d', 'digits']
@@ -79,9 +79,7 @@ TOY_2D: dict[str, Callable[..., torch.Tensor]] = {
 
 def sample_2d(name: str, n: int, *, seed: Optional[int] = None) -> torch.Tensor:
     """`n` points from the 2-D toy distribution `name` (one of `TOY_2D`)."""
-    if name not in TOY_2D:
-        raise ValueError(f"unknown distribution {name!r}; choose from {sorted(TOY_2D)}")
-    return TOY_2D[name](n, seed=seed)
+    return TOY_2D[check_choice(name, "name", sorted(TOY_2D))](n, seed=seed)
 
 # %% ../nbs/foundations/02_data.ipynb #c015
 def digits(*, binarize: bool = False, threshold: float = 0.5,

@@ -49,7 +49,7 @@ def test_circles_radii():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="unknown distribution"):
+    with pytest.raises(ValueError, match="name must be one of .checkerboard., .circles., .eight_gaussians., .spirals., .two_moons., got "):
         sample_2d("swiss_roll", 10)
     for bad, err in ((0, ValueError), (-3, ValueError), (2.5, TypeError),
                      (True, TypeError)):
