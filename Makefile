@@ -13,11 +13,12 @@ PYTEST  := $(BIN)/python -m pytest
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-$(STAMP): requirements-dev.txt setup.py settings.ini
+$(STAMP): requirements-dev.txt requirements-peers.txt setup.py settings.ini
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --no-deps -r requirements-peers.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
@@ -78,8 +79,8 @@ run: $(STAMP)  ## execute chapters in place and clean them: make run NB="nbs/x/y
 fresh-seeds: $(STAMP)  ## re-run chapters on seeds they never saw, write nothing: make fresh-seeds NB="..." OFFSET=4242
 	$(BIN)/papers-run $(NB) --seed-offset $(or $(OFFSET),4242)
 
-bench: $(STAMP)  ## optimizer step time vs AdamW, 10M parameters (a benchmark, not a test): make bench ARGS="--device cuda"
-	$(BIN)/python benchmarks/optim_step.py $(ARGS)
+bench: $(STAMP)  ## ours vs peers: optimizers (vs AdamW, peer, bandwidth floor), ODE, OT, imports: make bench ARGS="--sections ot"
+	$(BIN)/python benchmarks/bench.py $(ARGS)
 
 clean:  ## remove the built book and caches (keeps .venv)
 	rm -rf _build .pytest_cache

@@ -18,6 +18,7 @@ setuptools.setup(
     license="Apache-2.0",
     keywords=cfg["keywords"].split(),
     packages=setuptools.find_packages(include=[cfg["lib_path"], cfg["lib_path"] + ".*"]),
+    package_data={cfg["lib_path"]: ["py.typed"]},  # PEP 561: the package is typed
     python_requires=">=" + cfg["min_python"],
     install_requires=cfg["requirements"].split(),
     extras_require={"run": cfg["run_requirements"].split()},

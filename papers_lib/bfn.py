@@ -17,12 +17,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_int, check_open01, check_positive
+from .checks import (check_dtype, check_int, check_open01, check_real,
+                               check_tensor, is_real)
 from .core import mlp
 
 
 def _time(t, x: torch.Tensor) -> torch.Tensor:
     """t as a tensor of shape (n,), n = len(x), checked to lie in [0, 1]."""
+    if not torch.is_tensor(t) and not is_real(t):
+        raise TypeError(f"t must be a real number or a tensor, got {t!r}")
     t = torch.as_tensor(t, dtype=torch.get_default_dtype() if not x.is_floating_point()
                         else x.dtype, device=x.device)
     if t.ndim == 0:
@@ -30,9 +33,41 @@ def _time(t, x: torch.Tensor) -> torch.Tensor:
     if t.shape != (x.shape[0],):
         raise ValueError(f"t must be a scalar or have shape ({x.shape[0]},), "
                          f"got {tuple(t.shape)}")
-    if not bool(((t >= 0) & (t <= 1)).all()):  # NaN fails both comparisons
-        raise ValueError("t must lie in [0, 1]")
+    return _unit(t)
+
+
+def _unit(t: torch.Tensor) -> torch.Tensor:
+    """t, checked to lie in [0, 1]."""
+    bad = ~((t >= 0) & (t <= 1))  # NaN fails both comparisons
+    if bool(bad.any()):
+        raise ValueError(f"t must lie in [0, 1], got {t[bad].flatten()[0].item()!r}")
     return t
+
+
+def _positive(v, name: str) -> float:
+    """v, a positive finite number."""
+    return check_real(v, name, 0.0, math.inf, low_open=True, high_open=True)
+
+
+def _net_input(x, name: str, net, min_ndim: int = 1) -> torch.Tensor:
+    """`x`, a floating tensor for the network `net`, of its parameters' dtype if it
+    is a module (a float64 batch into a float32 network fails deep inside it)."""
+    check_tensor(x, name, min_ndim=min_ndim, floating=True)
+    return check_dtype(x, name, net)
+
+
+def _shape(shape) -> tuple:
+    """shape, a tuple of positive ints."""
+    if not isinstance(shape, (tuple, list, torch.Size)):
+        raise TypeError(f"shape must be a tuple of ints, got {shape!r}")
+    return tuple(check_int(s, "each entry of shape") for s in shape)
+
+
+def _callable(net) -> nn.Module:
+    if not callable(net):
+        raise TypeError(f"net must be callable as net(inp, t), got "
+                        f"{type(net).__name__}")
+    return net
 
 
 def _rows(t: torch.Tensor, ndim: int) -> torch.Tensor:
@@ -50,10 +85,15 @@ def gaussian_update(mu: torch.Tensor, rho, y: torch.Tensor, alpha
 
     Elementwise: rho' = rho + alpha, mu' = (rho mu + alpha y) / rho'.
     """
+    check_tensor(mu, "mu", floating=True), check_tensor(y, "y")
     rho = torch.as_tensor(rho, dtype=mu.dtype, device=mu.device)
     alpha = torch.as_tensor(alpha, dtype=mu.dtype, device=mu.device)
-    if bool((rho <= 0).any()) or bool((alpha < 0).any()):
-        raise ValueError("rho must be positive and alpha non-negative")
+    for name, v, ok, what in (("rho", rho, rho > 0, "positive"),
+                              ("alpha", alpha, alpha >= 0, "non-negative")):
+        bad = ~(ok & (v < math.inf))
+        if bool(bad.any()):
+            raise ValueError(f"{name} must be {what} and finite, got "
+                             f"{v[bad].flatten()[0].item()!r}")
     if y.shape != mu.shape:
         raise ValueError(f"y and mu must have the same shape, got {tuple(y.shape)} "
                          f"and {tuple(mu.shape)}")
@@ -63,14 +103,16 @@ def gaussian_update(mu: torch.Tensor, rho, y: torch.Tensor, alpha
 # %% ../nbs/generative/15_bfn.ipynb #c009
 def continuous_gamma(t: torch.Tensor, sigma1: float) -> torch.Tensor:
     """gamma(t) = 1 - sigma1^(2t) = beta / (1 + beta), beta(t) = sigma1^(-2t) - 1."""
-    return 1 - check_open01(sigma1, "sigma1") ** (2 * t)
+    s = check_open01(sigma1, "sigma1")
+    t = _unit(t) if torch.is_tensor(t) else check_real(t, "t", 0.0, 1.0)
+    return 1 - s ** (2 * t)
 
 
 def continuous_flow(x: torch.Tensor, t, sigma1: float, *,
                     generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """A draw of the input mean from the Bayesian flow distribution p_F(mu | x; t) =
     N(gamma(t) x, gamma(t) (1 - gamma(t)) I), for data `x` (n, ...) and t per row."""
-    t = _time(t, x)
+    t = _time(t, check_tensor(x, "x", min_ndim=1, floating=True))
     g = _rows(continuous_gamma(t, sigma1), x.ndim)
     eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
     return g * x + (g * (1 - g)).sqrt() * eps
@@ -79,6 +121,7 @@ def continuous_flow(x: torch.Tensor, t, sigma1: float, *,
 def continuous_loss(x_hat: torch.Tensor, x: torch.Tensor, t, sigma1: float
                     ) -> torch.Tensor:
     """Continuous-time loss per row, -ln(sigma1) sigma1^(-2t) |x - x_hat|^2 (nats)."""
+    check_tensor(x_hat, "x_hat"), check_tensor(x, "x", min_ndim=2)
     if x_hat.shape != x.shape:
         raise ValueError(f"x_hat and x must have the same shape, got "
                          f"{tuple(x_hat.shape)} and {tuple(x.shape)}")
@@ -99,13 +142,13 @@ class ContinuousBFN(nn.Module):
     def __init__(self, net: nn.Module, sigma1: float = 0.01, *,
                  x_max: Optional[float] = None, t_min: float = 1e-6):
         super().__init__()
-        self.net, self.sigma1 = net, check_open01(sigma1, "sigma1")
-        self.x_max = None if x_max is None else check_positive(x_max, "x_max")
-        self.t_min = float(t_min)
+        self.net, self.sigma1 = _callable(net), check_open01(sigma1, "sigma1")
+        self.x_max = None if x_max is None else _positive(x_max, "x_max")
+        self.t_min = check_real(t_min, "t_min", 0.0, 1.0)
 
     def output(self, mu: torch.Tensor, t) -> torch.Tensor:
         """x_hat(mu, t), the network's estimate of the data."""
-        t = _time(t, mu)
+        t = _time(t, _net_input(mu, "mu", self.net))
         g = _rows(continuous_gamma(t, self.sigma1), mu.ndim)
         eps = self.net(mu, t)
         small = _rows(t < self.t_min, mu.ndim)
@@ -118,6 +161,7 @@ class ContinuousBFN(nn.Module):
     def loss(self, x: torch.Tensor, *, generator: Optional[torch.Generator] = None
              ) -> torch.Tensor:
         """Monte Carlo estimate of the mean continuous-time loss (nats per row)."""
+        _net_input(x, "x", self.net, min_ndim=2)
         t = torch.rand(x.shape[0], generator=generator, dtype=x.dtype, device=x.device)
         mu = continuous_flow(x, t, self.sigma1, generator=generator)
         return continuous_loss(self.output(mu, t), x, t, self.sigma1).mean()
@@ -128,7 +172,7 @@ class ContinuousBFN(nn.Module):
         """`n` samples of shape `shape` by the `steps`-step sampler: at step i the
         receiver draws y ~ N(x_hat, 1/alpha_i), alpha_i = sigma1^(-2i/n) (1 -
         sigma1^(2/n)), and updates mu; the sample is x_hat(mu, 1)."""
-        steps = check_int(steps, "steps")
+        steps, n, shape = check_int(steps, "steps"), check_int(n, "n"), _shape(shape)
         p = next(self.parameters(), torch.empty(0))
         mu = torch.zeros(n, *shape, dtype=p.dtype, device=p.device)
         rho = torch.ones((), dtype=p.dtype, device=p.device)
@@ -144,18 +188,27 @@ class ContinuousBFN(nn.Module):
 
 # %% ../nbs/generative/15_bfn.ipynb #c017
 def _check_classes(x: torch.Tensor, K: int) -> torch.Tensor:
-    if x.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
+    ints = (torch.int64, torch.int32, torch.int16, torch.uint8)
+    if check_tensor(x, "x").dtype not in ints:
         raise TypeError(f"x must hold integer class indices, got {x.dtype}")
     if x.ndim < 2:
         raise ValueError(f"x must have shape (n, ...), got {tuple(x.shape)}")
-    if bool(((x < 0) | (x >= K)).any()):
-        raise ValueError(f"class indices must lie in [0, {K - 1}]")
+    bad = (x < 0) | (x >= K)
+    if bool(bad.any()):
+        raise ValueError(f"x must hold class indices in [0, {K - 1}], got "
+                         f"{x[bad][0].item()}")
     return x.long()
 
 
 def categorical_update(theta: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Bayesian update of the categorical `theta` (..., K) by the sender sample y:
     theta' proportional to exp(y) theta."""
+    check_tensor(theta, "theta", floating=True), check_tensor(y, "y")
+    if not bool((theta >= 0).all()):
+        raise ValueError(f"theta must hold probabilities >= 0, got "
+                         f"{theta[~(theta >= 0)][0].item()!r}")
+    if not bool(torch.isfinite(y).all()):
+        raise ValueError("y must be finite, got NaN or inf")
     if y.shape != theta.shape:
         raise ValueError(f"y and theta must have the same shape, got {tuple(y.shape)} "
                          f"and {tuple(theta.shape)}")
@@ -166,10 +219,12 @@ def discrete_sender(x: torch.Tensor, alpha, K: int, *,
                     generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """A sender sample y ~ N(alpha (K e_x - 1), alpha K I) for classes `x` (n, ...),
     `alpha` a scalar or one value per row; returns shape (n, ..., K)."""
-    x = _check_classes(x, K)
+    x = _check_classes(x, check_int(K, "K"))
     alpha = torch.as_tensor(alpha, dtype=torch.get_default_dtype(), device=x.device)
-    if bool((alpha < 0).any()):
-        raise ValueError("alpha must be non-negative")
+    bad = ~((alpha >= 0) & (alpha < math.inf))
+    if bool(bad.any()):
+        raise ValueError(f"alpha must be non-negative and finite, got "
+                         f"{alpha[bad].flatten()[0].item()!r}")
     if alpha.ndim == 1:
         alpha = _rows(alpha, x.ndim + 1)
     mean = alpha * (K * F.one_hot(x, K) - 1)
@@ -182,8 +237,8 @@ def discrete_flow(x: torch.Tensor, t, beta1: float, K: int, *,
                   generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """A draw of theta from the Bayesian flow distribution of discrete data:
     theta = softmax(y), y ~ N(beta (K e_x - 1), beta K I), beta(t) = beta1 t^2."""
-    t = _time(t, x)
-    beta = check_positive(beta1, "beta1") * t ** 2
+    t = _time(t, _check_classes(x, check_int(K, "K")))
+    beta = _positive(beta1, "beta1") * t ** 2
     return torch.softmax(discrete_sender(x, beta, K, generator=generator), -1)
 
 
@@ -191,14 +246,14 @@ def discrete_loss(probs: torch.Tensor, x: torch.Tensor, t, beta1: float
                   ) -> torch.Tensor:
     """Continuous-time loss per row, K beta1 t |e_x - e_hat|^2 (nats), with e_hat =
     `probs` (n, ..., K), the output distribution."""
-    K = probs.shape[-1]
+    K = check_tensor(probs, "probs", min_ndim=1, floating=True).shape[-1]
     x = _check_classes(x, K)
     if probs.shape[:-1] != x.shape:
         raise ValueError(f"probs must have shape {tuple(x.shape)} + (K,), got "
                          f"{tuple(probs.shape)}")
     t = _time(t, x)
     sq = (F.one_hot(x, K).to(probs) - probs).pow(2).flatten(1).sum(1)
-    return K * check_positive(beta1, "beta1") * t * sq
+    return K * _positive(beta1, "beta1") * t * sq
 
 # %% ../nbs/generative/15_bfn.ipynb #c022
 class DiscreteBFN(nn.Module):
@@ -210,12 +265,12 @@ class DiscreteBFN(nn.Module):
 
     def __init__(self, net: nn.Module, num_classes: int, beta1: float = 3.0):
         super().__init__()
-        self.net, self.K = net, check_int(num_classes, "num_classes", low=2)
-        self.beta1 = check_positive(beta1, "beta1")
+        self.net, self.K = _callable(net), check_int(num_classes, "num_classes", low=2)
+        self.beta1 = _positive(beta1, "beta1")
 
     def output(self, theta: torch.Tensor, t) -> torch.Tensor:
         """The output distribution's probabilities (n, D, K)."""
-        t = _time(t, theta)
+        t = _time(t, _net_input(theta, "theta", self.net))
         return torch.softmax(self.net(2 * theta - 1, t), -1)
 
     def loss(self, x: torch.Tensor, *, generator: Optional[torch.Generator] = None
@@ -229,6 +284,7 @@ class DiscreteBFN(nn.Module):
                             generator: Optional[torch.Generator] = None
                             ) -> torch.Tensor:
         """-ln p_O(x | theta; 1), theta ~ p_F(. | x; 1), mean over rows (nats)."""
+        x = _check_classes(x, self.K)
         theta = discrete_flow(x, 1.0, self.beta1, self.K, generator=generator)
         logp = self.output(theta, 1.0).clamp_min(1e-30).log()
         return -logp.gather(-1, x[..., None]).flatten(1).sum(1).mean()
@@ -240,7 +296,7 @@ class DiscreteBFN(nn.Module):
         at step i draw k ~ p_O(theta, (i-1)/n) and a sender sample of k with accuracy
         alpha_i = beta1 (2i - 1) / n^2, update theta; finally draw from
         p_O(theta, 1)."""
-        steps = check_int(steps, "steps")
+        steps, n, shape = check_int(steps, "steps"), check_int(n, "n"), _shape(shape)
         p = next(self.parameters(), torch.empty(0))
         theta = torch.full((n, *shape, self.K), 1.0 / self.K, device=p.device)
         for i in range(1, steps + 1):
@@ -263,17 +319,18 @@ class BFNMLP(nn.Module):
 
     def __init__(self, shape: tuple, hidden: int = 128, depth: int = 2):
         super().__init__()
-        self.shape = tuple(shape)
+        self.shape = _shape(shape)
         dim = math.prod(self.shape)
-        if dim < 1 or hidden < 1 or depth < 1:
-            raise ValueError(f"shape, hidden and depth must be positive, got "
-                             f"{shape}, {hidden}, {depth}")
+        check_int(hidden, "hidden"), check_int(depth, "depth")
         self.net = mlp(dim + 1, dim, hidden, depth)
 
     def forward(self, inp: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        if tuple(inp.shape[1:]) != self.shape:
+        if tuple(_net_input(inp, "inp", self).shape[1:]) != self.shape:
             raise ValueError(f"input must have shape (n, *{self.shape}), "
                              f"got {tuple(inp.shape)}")
         t = torch.as_tensor(t, dtype=inp.dtype, device=inp.device).reshape(-1, 1)
+        if t.shape[0] not in (1, inp.shape[0]):
+            raise ValueError(f"t must be a number or have shape ({inp.shape[0]},), got "
+                             f"{t.shape[0]} values")
         h = torch.cat([inp.flatten(1), t.expand(inp.shape[0], 1)], 1)
         return self.net(h).reshape(inp.shape)

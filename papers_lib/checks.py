@@ -20,7 +20,7 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['is_real', 'check_real', 'check_positive', 'check_nonnegative', 'check_open01', 'check_int', 'check_choice',
-           'check_tensor', 'check_same_batch']
+           'check_tensor', 'check_same_batch', 'check_finite', 'check_dtype']
 
 # %% ../nbs/foundations/05_checks.ipynb #c004
 def is_real(x) -> bool:
@@ -28,10 +28,13 @@ def is_real(x) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def _interval(low: float, high: float, low_open: bool, high_open: bool) -> str:
-    lo = "" if low == -math.inf else f" {'>' if low_open else '>='} {low:g}"
-    hi = "" if high == math.inf else f" {'<' if high_open else '<='} {high:g}"
-    return lo + ("," if lo and hi else "") + hi
+def _expected(v: float, low: float, high: float, low_open: bool, high_open: bool) -> str:
+    """'a real number >= 0, < 1' (an infinite end is left out; 'finite' is said when an
+    open infinite end refused `v`)."""
+    finite = (v == math.inf and high_open) or (v == -math.inf and low_open)
+    lo = f" {'>' if low_open else '>='} {low:g}" if abs(low) < math.inf else ""
+    hi = f" {'<' if high_open else '<='} {high:g}" if abs(high) < math.inf else ""
+    return f"a {'finite ' if finite else ''}real number{lo}{',' if lo and hi else ''}{hi}"
 
 
 def check_real(value, name: str, low: float = -math.inf, high: float = math.inf, *,
@@ -43,8 +46,8 @@ def check_real(value, name: str, low: float = -math.inf, high: float = math.inf,
     v = float(value)
     inside = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
     if not inside:  # NaN lands here: every comparison with it is False
-        raise ValueError(f"{name} must be a real number{_interval(low, high, low_open, high_open)}"
-                         f", got {value!r}")
+        raise ValueError(f"{name} must be {_expected(v, low, high, low_open, high_open)}, "
+                         f"got {value!r}")
     return v
 
 # %% ../nbs/foundations/05_checks.ipynb #c006
@@ -105,3 +108,29 @@ def check_same_batch(**tensors: Tensor) -> int:
         listed = ", ".join(f"{k}: {n}" for k, n in sizes.items())
         raise ValueError(f"{' and '.join(sizes)} must have the same leading size, got {listed}")
     return next(iter(sizes.values()))
+
+# %% ../nbs/foundations/05_checks.ipynb #c016b
+def check_finite(x, name: str) -> Tensor:
+    """`x`, if it is a tensor with no NaN and no infinity."""
+    finite = torch.isfinite(check_tensor(x, name))
+    if not bool(finite.all()):
+        bad = x[~finite].flatten()[0].item()
+        raise ValueError(f"{name} must be finite, got {bad!r} among its entries")
+    return x
+
+
+def check_dtype(x, name: str, like) -> Tensor:
+    """`x`, if it has the dtype of `like`: a `torch.dtype`, a tensor, or a module (the dtype
+    of its floating-point parameters; a module without any, or a plain function, is not
+    checked)."""
+    check_tensor(x, name)
+    if isinstance(like, torch.nn.Module):
+        p = next((p for p in like.parameters() if p.is_floating_point()), None)
+        want, of = (None, "") if p is None else (p.dtype, "the network's dtype ")
+    elif isinstance(like, Tensor):
+        want, of = like.dtype, ""
+    else:
+        want, of = (like, "") if isinstance(like, torch.dtype) else (None, "")
+    if want is not None and x.dtype != want:
+        raise TypeError(f"{name} must have {of}{want}, got {x.dtype}")
+    return x

@@ -17,7 +17,7 @@ from typing import Optional, Sequence, Union
 
 import torch
 
-from .checks import check_choice, check_int
+from .checks import check_choice, check_int, check_real
 
 # %% auto #0
 __all__ = ['SEED_OFFSET_ENV', 'VERDICTS', 'RULES', 'SOURCES', 'Values', 'CLAIM_LINE', 'UNTESTED_LINE', 'seed_offset', 'seed',
@@ -46,7 +46,7 @@ def seed(k: int = 0) -> int:
 
 def seeds(n: int = 3, start: int = 0) -> list[int]:
     """`n` consecutive seeds from seed number `start`: `[seed(start), ...]`."""
-    n = check_int(n, "n")
+    n, start = check_int(n, "n"), check_int(start, "start", low=0)
     return [seed(start + i) for i in range(n)]
 
 # %% ../nbs/foundations/04_claims.ipynb #c007
@@ -78,7 +78,13 @@ def _floats(values: Values) -> tuple:
         return tuple(values.detach().double().flatten().tolist())
     if isinstance(values, (int, float)):
         return (float(values),)
-    return tuple(float(v) for v in values)
+    if not isinstance(values, str):
+        try:
+            return tuple(float(v) for v in values)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"values must be a number, a sequence of numbers or a tensor, "
+                    f"got {values!r}")
 
 
 def _number(x: float, digits: int) -> str:
@@ -146,7 +152,9 @@ class Claim:
         if self.op is not None:
             check_choice(self.op, "op", tuple(_OPS))
         if self.threshold is not None:
-            object.__setattr__(self, "threshold", float(self.threshold))
+            t = self.threshold
+            t = t.item() if isinstance(t, torch.Tensor) and t.numel() == 1 else t
+            object.__setattr__(self, "threshold", check_real(t, "threshold"))
         if not self.source.startswith(tuple(s + ":" for s in SOURCES)):
             raise ValueError(
                 f"claim {self.id}: source must begin with 'paper:', 'theorem:' or "
@@ -277,6 +285,8 @@ def parse_line(line: str) -> Optional[dict]:
     """The fields of a claim line (id, verdict, statement, measured, test, source) or
     of a 'Not tested' line (id, verdict='not tested', statement, reason); else None.
     """
+    if not isinstance(line, str):
+        raise TypeError(f"line must be a str, got {type(line).__name__}")
     m = CLAIM_LINE.match(line.rstrip("\n"))
     if m:
         return m.groupdict()

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_int
+from .checks import check_int, check_positive
 
 # %% auto #0
 __all__ = ['STYLE', 'set_seed', 'default_device', 'quiet', 'progress', 'train', 'mlp', 'lazy_exports', 'use_style', 'figure',
@@ -47,6 +47,10 @@ def quiet() -> bool:
 def progress(iterable: Iterable, total: Optional[int] = None, desc: str = "",
              disable: Optional[bool] = None):
     """Wrap `iterable` in a tqdm progress bar, silent when `quiet()` or `disable`."""
+    if not isinstance(iterable, Iterable):
+        raise TypeError(f"iterable must be iterable, got {type(iterable).__name__}")
+    if total is not None:
+        check_int(total, "total", low=0)
     from tqdm import tqdm
     return tqdm(iterable, total=total, desc=desc, leave=False,
                 disable=quiet() if disable is None else disable)
@@ -61,18 +65,26 @@ def train(loss_fn: Callable[[], torch.Tensor], optimizer: torch.optim.Optimizer,
     gradient norm of the optimizer's parameters before each step.
     """
     if not callable(loss_fn):
-        raise TypeError("loss_fn must be a callable returning a scalar loss")
+        raise TypeError(f"loss_fn must be a callable returning a scalar loss, "
+                        f"got {type(loss_fn).__name__}")
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer)}")
     steps = check_int(steps, "steps", low=0)
+    if clip_norm is not None:
+        check_positive(clip_norm, "clip_norm")
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(f"scheduler must have a step() method, got "
+                        f"{type(scheduler).__name__}")
     params = [p for g in optimizer.param_groups for p in g["params"]]
     losses = torch.empty(int(steps))
     bar = progress(range(int(steps)), desc=desc, disable=disable)
     for k in bar:
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn()
-        if loss.ndim != 0:
-            raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
+        if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+            got = (f"shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor)
+                   else type(loss).__name__)
+            raise ValueError(f"loss_fn must return a scalar tensor, got {got}")
         loss.backward()
         if clip_norm is not None:
             torch.nn.utils.clip_grad_norm_(params, clip_norm)
@@ -91,6 +103,8 @@ def mlp(d_in: int, d_out: int, hidden: int = 128, depth: int = 2,
     as an `nn.Sequential`. `depth=0` is a single linear layer."""
     d_in, d_out = check_int(d_in, "d_in"), check_int(d_out, "d_out")
     hidden, depth = check_int(hidden, "hidden"), check_int(depth, "depth", low=0)
+    if not callable(act):
+        raise TypeError(f"act must be a callable returning a module, got {act!r}")
     layers, width = [], int(d_in)
     for _ in range(int(depth)):
         layers += [nn.Linear(width, int(hidden)), act()]
@@ -106,6 +120,12 @@ def lazy_exports(package: str, table: Mapping[str, Sequence[str]]):
     module imports none of the others. Call it with a literal table:
     `__getattr__, __dir__, __all__ = lazy_exports(__name__, {"lion": ["Lion"], ...})`.
     """
+    if package not in sys.modules:
+        raise ValueError(f"package must be the name of an imported package, got "
+                         f"{package!r}")
+    if not isinstance(table, Mapping):
+        raise TypeError(f"table must map submodules to names, got "
+                        f"{type(table).__name__}")
     owner: dict = {}
     for sub, names in table.items():
         if isinstance(names, str):
@@ -153,6 +173,8 @@ def use_style() -> None:
 
 def figure(ncols: int = 1, nrows: int = 1, size: float = 3.2, **kw):
     """A figure with an `nrows` x `ncols` grid of square-ish axes of side `size` inches."""
+    ncols, nrows = check_int(ncols, "ncols"), check_int(nrows, "nrows")
+    size = check_positive(size, "size")
     import matplotlib.pyplot as plt
     use_style()
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols * 1.1, size * nrows),
@@ -165,7 +187,8 @@ def scatter2d(ax, x: torch.Tensor, title: str = "", lim: float = 4.5, **kw) -> N
     """Scatter an (n, 2) tensor of points on `ax` with equal axes in [-lim, lim]^2."""
     x = torch.as_tensor(x).detach().cpu()
     if x.ndim != 2 or x.shape[1] != 2:
-        raise ValueError(f"expected points of shape (n, 2), got {tuple(x.shape)}")
+        raise ValueError(f"x must have shape (n, 2), got {tuple(x.shape)}")
+    check_positive(lim, "lim")
     kw = {"s": 2, "alpha": 0.5, "lw": 0, **kw}
     ax.scatter(x[:, 0], x[:, 1], **kw)
     ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", title=title)

@@ -12,20 +12,24 @@ from typing import Callable, Optional
 
 import torch
 
-from .checks import check_choice, check_int, check_open01
+from .checks import check_choice, check_int, check_open01, check_real
 
 # %% auto #0
 __all__ = ['TOY_2D', 'eight_gaussians', 'two_moons', 'spirals', 'circles', 'checkerboard', 'sample_2d', 'digits']
 
 # %% ../nbs/foundations/02_data.ipynb #c004
 def _gen(seed: Optional[int]) -> Optional[torch.Generator]:
-    return None if seed is None else torch.Generator().manual_seed(int(seed))
+    if seed is None:
+        return None
+    return torch.Generator().manual_seed(check_int(seed, "seed", low=0))
 
 # %% ../nbs/foundations/02_data.ipynb #c006
 def eight_gaussians(n: int, *, seed: Optional[int] = None, radius: float = 3.0,
                     std: float = 0.25) -> torch.Tensor:
     """`n` points from eight Gaussians (std `std`) centred on a circle of radius `radius`."""
     n, g = check_int(n, "n"), _gen(seed)
+    radius = check_real(radius, "radius", 0.0, math.inf, high_open=True)
+    std = check_real(std, "std", 0.0, math.inf, high_open=True)
     k = torch.randint(0, 8, (n,), generator=g)
     angle = 2 * math.pi * k / 8
     centres = radius * torch.stack([angle.cos(), angle.sin()], 1)
@@ -35,6 +39,7 @@ def eight_gaussians(n: int, *, seed: Optional[int] = None, radius: float = 3.0,
 def two_moons(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torch.Tensor:
     """`n` points from two interleaved half circles with Gaussian `noise`."""
     n, g = check_int(n, "n"), _gen(seed)
+    noise = check_real(noise, "noise", 0.0, math.inf, high_open=True)
     theta = math.pi * torch.rand(n, generator=g)
     upper = torch.rand(n, generator=g) < 0.5
     x = torch.where(upper, theta.cos(), 1 - theta.cos())
@@ -46,6 +51,7 @@ def two_moons(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torc
 def spirals(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torch.Tensor:
     """`n` points from two interleaved spiral arms with Gaussian `noise`."""
     n, g = check_int(n, "n"), _gen(seed)
+    noise = check_real(noise, "noise", 0.0, math.inf, high_open=True)
     u = torch.rand(n, generator=g).sqrt()
     theta = 3 * math.pi * u + math.pi * (torch.rand(n, generator=g) < 0.5)
     r = 3.5 * u
@@ -56,6 +62,7 @@ def spirals(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torch.
 def circles(n: int, *, seed: Optional[int] = None, noise: float = 0.08) -> torch.Tensor:
     """`n` points on two concentric circles (radii 1.5 and 3) with Gaussian `noise`."""
     n, g = check_int(n, "n"), _gen(seed)
+    noise = check_real(noise, "noise", 0.0, math.inf, high_open=True)
     theta = 2 * math.pi * torch.rand(n, generator=g)
     r = torch.where(torch.rand(n, generator=g) < 0.5, 1.5, 3.0)
     pts = r[:, None] * torch.stack([theta.cos(), theta.sin()], 1)
@@ -86,8 +93,8 @@ def digits(*, binarize: bool = False, threshold: float = 0.5,
            flatten: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """scikit-learn's 8x8 digits as `(X, y)`: X float32 in [0, 1] (or {0, 1} if `binarize`),
     shape (1797, 64), or (1797, 1, 8, 8) if not `flatten`; y int64 labels 0-9."""
-    from sklearn.datasets import load_digits  # shipped with scikit-learn: no download
     check_open01(threshold, "threshold")
+    from sklearn.datasets import load_digits  # shipped with scikit-learn: no download
     raw = load_digits()
     X = torch.tensor(raw.data, dtype=torch.float32) / 16.0
     y = torch.tensor(raw.target, dtype=torch.int64)

@@ -27,8 +27,8 @@ from torch.func import grad, jvp, vjp
 from torch.utils import _pytree as pytree
 
 from .analysis import (  # noqa: F401 (re-exported)
-    Tree, TreeLoss as Loss, TreeOperator as Operator, _axpy, _check_like, _norm, _ravel,
-    _require, _scalar, dense_matrix, top_eigenvalue, tree_dot,
+    Tree, TreeLoss as Loss, TreeOperator as Operator, _axpy, _callable, _check_like,
+    _norm, _ravel, _require, _scalar, dense_matrix, top_eigenvalue, tree_dot,
     tree_hessian_operator as hessian_operator, tree_hvp as hvp)
 from .checks import check_choice, check_int, check_real
 
@@ -40,6 +40,7 @@ __all__ = ['SOLVERS', 'mixed_vjp', 'mixed_jvp', 'neumann_ihvp', 'cg_ihvp', 'exac
 def mixed_vjp(f: Loss, w: Tree, lam: Tree, v: Tree) -> Tree:
     """`v^T J = v^T (d^2 f / dw dlam^T)`: the gradient in `lam` of `<df/dw, v>`,
     shaped like `lam` (`v` is shaped like `w`)."""
+    _callable(f, "f", "f(w, lam) -> 0-d tensor")
     _check_like(v, w, "v", "w")
     _require(lam=lam)
     _, pull = vjp(lambda lam_: grad(_scalar(f, "f"))(w, lam_), lam)
@@ -49,6 +50,7 @@ def mixed_vjp(f: Loss, w: Tree, lam: Tree, v: Tree) -> Tree:
 def mixed_jvp(f: Loss, w: Tree, lam: Tree, u: Tree) -> Tree:
     """`J u = (d^2 f / dw dlam^T) u`: the change of `df/dw` along `u`, shaped like `w`
     (`u` is shaped like `lam`)."""
+    _callable(f, "f", "f(w, lam) -> 0-d tensor")
     _check_like(u, lam, "u", "lam")
     _require(w=w)
     return jvp(lambda lam_: grad(_scalar(f, "f"))(w, lam_), (lam,), (u,))[1]
@@ -68,6 +70,8 @@ def neumann_ihvp(H: Operator, v: Tree, *, alpha: float, terms: int,
     check_real(alpha, "alpha", 0.0, math.inf, low_open=True, high_open=True)
     terms = check_int(terms, "terms")
     check_choice(on_divergence, "on_divergence", ("warn", "raise", "ignore"))
+    _callable(H, "H", "H(v) -> H v")
+    _require(v=v)
     term, total = v, v
     norm0, warned = _norm(v), False
     for j in range(1, terms):
@@ -94,9 +98,13 @@ def cg_ihvp(H: Operator, v: Tree, *, iters: int = 100, tol: float = 1e-10,
     iters = check_int(iters, "iters")
     check_real(tol, "tol", 0.0, math.inf, high_open=True)
     check_real(damping, "damping", 0.0, math.inf, high_open=True)
+    _callable(H, "H", "H(v) -> H v")
+    _require(v=v)
     x = pytree.tree_map(torch.zeros_like, v)
     r, p = v, v
     rr = float(tree_dot(r, r))
+    if not math.isfinite(rr):
+        raise ValueError(f"v must be finite, got |v|^2 = {rr}")
     stop = tol**2 * rr
     for _ in range(iters):
         if rr <= stop or rr == 0.0:
@@ -120,7 +128,8 @@ def exact_ihvp(H: Operator, v: Tree, *, damping: float = 0.0) -> Tree:
     """`(H + damping I)^{-1} v` by a dense solve: `n` Hessian-vector products and an
     `n x n` matrix, for small problems and references only."""
     check_real(damping, "damping", 0.0, math.inf, high_open=True)
-    flat, unravel = _ravel(v)
+    _callable(H, "H", "H(v) -> H v")
+    flat, unravel = _ravel(v, "v")
     M = dense_matrix(H, v)
     M = M + damping * torch.eye(len(flat), dtype=M.dtype, device=M.device)
     return unravel(torch.linalg.solve(M, flat))
@@ -151,6 +160,8 @@ def hypergradient(outer: Loss, inner: Loss, w: Tree, lam: Tree,
     else:
         raise TypeError(f"method must be a string or a callable, got "
                         f"{type(method).__name__}")
+    _callable(outer, "outer", "outer(w, lam) -> 0-d tensor")
+    _callable(inner, "inner", "inner(w, lam) -> 0-d tensor")
     _require(w=w, lam=lam)
     w, lam = pytree.tree_map(Tensor.detach, w), pytree.tree_map(Tensor.detach, lam)
     g_w, g_lam = grad(_scalar(outer, "outer"), argnums=(0, 1))(w, lam)
@@ -166,6 +177,7 @@ def gd_steps(inner: Loss, w: Tree, lam: Tree, *, steps: int, lr: float) -> Tree:
     """
     steps = check_int(steps, "steps", low=0)
     check_real(lr, "lr", 0.0, math.inf, low_open=True, high_open=True)
+    _callable(inner, "inner", "inner(w, lam) -> 0-d tensor")
     g = grad(_scalar(inner, "inner"))
     for _ in range(steps):
         w = _axpy(-lr, g(w, lam), w)
@@ -179,6 +191,7 @@ def unrolled_hypergradient(outer: Loss, inner: Loss, w0: Tree, lam: Tree, *,
     differentiated through all of them (memory grows with `steps`). Detached, shaped
     like `lam`. Started at an exact minimiser `w0 = w*`, it equals `hypergradient(...,
     "neumann", alpha=lr, terms=steps)`."""
+    _callable(outer, "outer", "outer(w, lam) -> 0-d tensor")
     _require(w0=w0, lam=lam)
     w0, lam = pytree.tree_map(Tensor.detach, w0), pytree.tree_map(Tensor.detach, lam)
     outer_ = _scalar(outer, "outer")

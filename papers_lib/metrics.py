@@ -16,7 +16,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import torch
 
-from .checks import check_int, check_real, check_tensor
+from .checks import check_finite, check_int, check_real, check_tensor
 
 # %% auto #0
 __all__ = ['wasserstein_1d', 'sliced_wasserstein', 'sliced_w2_gaussians', 'median_distance', 'mmd2', 'mmd', 'mmd2_gaussians',
@@ -27,6 +27,7 @@ def _check_samples(x: torch.Tensor, y: torch.Tensor) -> None:
     for name, z in (("x", x), ("y", y)):   # samples of shape (n, d), n >= 2
         check_tensor(z, name, ndim=2)
         check_int(z.shape[0], f"the number of samples in {name}", low=2)
+        check_finite(z, name)
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must have the same dimension, got {x.shape[1]} "
                          f"and {y.shape[1]}")
@@ -44,12 +45,16 @@ def wasserstein_1d(a: torch.Tensor, b: torch.Tensor, p: float = 2.0) -> torch.Te
     """Exact W_p^p = int_0^1 |F^-1(u) - G^-1(u)|^p du between the empirical
     distributions (quantile functions F^-1, G^-1) of the columns of `a` (n, k) and
     `b` (m, k): one value per column (a 1-D tensor of length k)."""
-    check_real(p, "p", 1.0)  # W_p is a metric for p >= 1
+    check_real(p, "p", 1.0, math.inf, high_open=True)  # W_p is a metric for p >= 1
+    check_tensor(a, "a", min_ndim=1), check_tensor(b, "b", min_ndim=1)
     if a.ndim == 1:
         a, b = a[:, None], b[:, None]
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(f"expected (n, k) and (m, k), got {tuple(a.shape)} "
                          f"and {tuple(b.shape)}")
+    for name, z in (("a", a), ("b", b)):
+        check_int(z.shape[0], f"the number of samples in {name}")
+        check_finite(z, name)
     a, b = _sort_rows(a.T), _sort_rows(b.T)      # (k, n) and (k, m), rows sorted
     n, m = a.shape[1], b.shape[1]
     if n == m:
@@ -73,8 +78,8 @@ def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, n_projections: int = 25
     directions drawn with `seed`."""
     _check_samples(x, y)
     n_projections = check_int(n_projections, "n_projections")
-    check_real(p, "p", 1.0)
-    g = torch.Generator().manual_seed(int(seed))
+    check_real(p, "p", 1.0, math.inf, high_open=True)
+    g = torch.Generator().manual_seed(check_int(seed, "seed", 0))
     theta = torch.randn(x.shape[1], int(n_projections), generator=g,
                         dtype=torch.float64)
     theta = (theta / theta.norm(dim=0)).to(device=x.device, dtype=x.dtype)
@@ -87,15 +92,21 @@ def _means(m1, m2) -> tuple[torch.Tensor, torch.Tensor]:
     if m1.ndim != 1 or m1.shape != m2.shape:
         raise ValueError(f"means must be 1-D of equal length, got {tuple(m1.shape)} "
                          f"and {tuple(m2.shape)}")
-    return m1, m2
+    check_int(m1.numel(), "the dimension of the means")
+    return check_finite(m1, "m1"), check_finite(m2, "m2")
+
+
+def _stds(s1, s2) -> tuple[float, float]:
+    """s1 and s2, standard deviations: finite numbers >= 0."""
+    return tuple(check_real(s, name, 0.0, math.inf, high_open=True)
+                 for s, name in ((s1, "s1"), (s2, "s2")))
 
 
 def sliced_w2_gaussians(m1: torch.Tensor, s1: float, m2: torch.Tensor,
                         s2: float) -> float:
     """Exact SW_2 between N(m1, s1^2 I) and N(m2, s2^2 I) (means as 1-D tensors)."""
     m1, m2 = _means(m1, m2)
-    if s1 < 0 or s2 < 0:
-        raise ValueError(f"standard deviations must be >= 0, got {s1} and {s2}")
+    s1, s2 = _stds(s1, s2)
     d = m1.numel()
     return math.sqrt(float((m1 - m2).pow(2).sum()) / d + (s1 - s2) ** 2)
 
@@ -103,9 +114,9 @@ def sliced_w2_gaussians(m1: torch.Tensor, s1: float, m2: torch.Tensor,
 def median_distance(y: torch.Tensor, max_points: int = 2000) -> float:
     """Median pairwise Euclidean distance within `y` (n, d) (its first `max_points`
     rows)."""
-    if y.ndim != 2 or y.shape[0] < 2:
+    if check_tensor(y, "y").ndim != 2 or y.shape[0] < 2:
         raise ValueError(f"y must have shape (n, d) with n >= 2, got {tuple(y.shape)}")
-    y = y[:max_points].double()
+    y = check_finite(y, "y")[:check_int(max_points, "max_points", 2)].double()
     dist = torch.cdist(y, y)
     i, j = torch.triu_indices(len(y), len(y), offset=1, device=y.device)
     return float(dist[i, j].median())
@@ -117,10 +128,16 @@ def _bandwidths(bandwidths, y: Optional[torch.Tensor] = None) -> torch.Tensor:
             raise ValueError("bandwidths must be given (no reference sample to take "
                              "the median distance of)")
         h = median_distance(y)
+        if not h > 0:
+            raise ValueError(f"y must have a positive median pairwise distance to set "
+                             f"the bandwidths, got {h!r}")
         bandwidths = (0.5 * h, h, 2.0 * h)
+    if isinstance(bandwidths, (str, bytes)):
+        raise TypeError(f"bandwidths must be a number or a sequence of numbers, got "
+                        f"{bandwidths!r}")
     h = torch.as_tensor(bandwidths, dtype=torch.float64).reshape(-1)
-    if h.numel() == 0 or not bool((h > 0).all()):
-        raise ValueError(f"bandwidths must be positive, got {bandwidths!r}")
+    if h.numel() == 0 or not bool(((h > 0) & (h < math.inf)).all()):
+        raise ValueError(f"bandwidths must be positive and finite, got {bandwidths!r}")
     return h
 
 
@@ -174,6 +191,7 @@ def mmd2_gaussians(m1: torch.Tensor, s1: float, m2: torch.Tensor, s2: float,
                    bandwidths: Union[float, Sequence[float]]) -> float:
     """Exact MMD^2 between N(m1, s1^2 I) and N(m2, s2^2 I), mean-of-RBF kernel."""
     m1, m2 = _means(m1, m2)
+    s1, s2 = _stds(s1, s2)
     h2 = _bandwidths(bandwidths) ** 2
     d, delta2 = m1.numel(), float((m1 - m2).pow(2).sum())
 
@@ -212,7 +230,14 @@ def _mean_norm(delta2: float, var: float, d: int) -> float:
     """E|Z| for Z ~ N(delta, var I) in R^d with |delta|^2 = delta2: a scaled
     noncentral chi mean, sqrt(2 var) G((d+1)/2) / G(d/2) 1F1(-1/2; d/2; -lam),
     lam = delta2 / (2 var)."""
+    if var == 0:
+        return math.sqrt(delta2)
     lam, b = delta2 / (2 * var), d / 2
+    if lam > 1e4 * max(b, 1.0):  # the series needs ~lam terms: use the asymptotic
+        # 1F1(-1/2; b; -lam) ~ G(b) / G(b + 1/2) sqrt(lam) sum_s (-1/2)_s (1/2 - b)_s
+        # / (s! lam^s), here to s = 2 (relative error about (b / lam)^3 < 1e-12)
+        series = 1 + (b - 0.5) / (2 * lam) - (0.5 - b) * (1.5 - b) / (8 * lam ** 2)
+        return math.sqrt(delta2) * series
     # Kummer: 1F1(-1/2; b; -lam) = e^-lam 1F1(b + 1/2; b; lam), a series of positive
     # terms, summed in log space so that e^-lam never underflows on its own
     total, log_term, k = 0.0, -lam, 0
@@ -231,9 +256,9 @@ def energy_distance_gaussians(m1: torch.Tensor, s1: float, m2: torch.Tensor,
     """Exact energy distance between N(m1, s1^2 I) and N(m2, s2^2 I) (means as 1-D
     tensors)."""
     m1, m2 = _means(m1, m2)
-    if s1 < 0 or s2 < 0 or s1 == s2 == 0:
-        raise ValueError(f"standard deviations must be >= 0 and not both 0, got {s1} "
-                         f"and {s2}")
+    s1, s2 = _stds(s1, s2)
+    if s1 == s2 == 0:
+        raise ValueError(f"s1 and s2 must not both be 0, got {s1} and {s2}")
     d, delta2 = m1.numel(), float((m1 - m2).pow(2).sum())
     exx = _mean_norm(0.0, 2 * s1 ** 2, d) if s1 > 0 else 0.0
     eyy = _mean_norm(0.0, 2 * s2 ** 2, d) if s2 > 0 else 0.0
@@ -244,6 +269,7 @@ def transport_cost(x0: torch.Tensor, x1: torch.Tensor) -> float:
     """Mean squared displacement E|x1 - x0|^2 of the coupling given by the paired
     rows of `x0` and `x1` (both (n, d))."""
     check_tensor(x0, "x0"), check_tensor(x1, "x1")
+    check_finite(x0, "x0"), check_finite(x1, "x1")
     if x0.ndim != 2 or x0.shape != x1.shape:
         raise ValueError(f"x0 and x1 must have the same shape (n, d), got "
                          f"{tuple(x0.shape)} and {tuple(x1.shape)}")
@@ -264,7 +290,7 @@ def straightness(trajectory: torch.Tensor, t: Optional[torch.Tensor] = None) -> 
     if trajectory.ndim != 3 or trajectory.shape[0] < 2:
         raise ValueError(f"trajectory must have shape (steps+1, n, d) with steps >= 1,"
                          f" got {tuple(trajectory.shape)}")
-    xs = trajectory.double()
+    xs = check_finite(trajectory, "trajectory").double()
     if t is None:
         t = torch.linspace(0, 1, xs.shape[0], dtype=torch.float64)
     t = torch.as_tensor(t, dtype=torch.float64).to(xs.device)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 # %% auto #0
 __all__ = ['GPU_DIRECTIVE', 'is_gpu_cell', 'device_info', 'kernel_env', 'run_notebook', 'main']
@@ -27,6 +27,9 @@ GPU_DIRECTIVE = re.compile(r"^\s*#\|\s*gpu\s*$")
 
 def is_gpu_cell(cell) -> bool:
     """True if `cell` is a code cell whose first line is the `#| gpu` directive."""
+    if not isinstance(cell, Mapping):
+        raise TypeError(f"cell must be a notebook cell (a dict), got "
+                        f"{type(cell).__name__}")
     if cell.get("cell_type") != "code":
         return False
     src = cell.get("source", "")
@@ -51,6 +54,9 @@ def kernel_env(gpu: bool = False, seed_offset: int = 0) -> dict:
     AVX2 kernels, so that the outputs are the same on every machine.
     """
     import platform
+    if not (type(seed_offset) is int and seed_offset >= 0):
+        from papers_lib.checks import check_int  # imports torch: only for a bad value
+        seed_offset = check_int(seed_offset, "seed_offset", low=0)
     env = {"PAPERS_QUIET": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
            "PAPERS_SEED_OFFSET": str(seed_offset)}  # papers_lib.claims.seed reads it
     if not gpu:
@@ -78,6 +84,8 @@ def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: b
                           "pip install 'papers_lib[run]'") from e
     from papers_lib.checks import check_int  # imports torch: only when a notebook runs
     seed_offset = check_int(seed_offset, "seed_offset", low=0)
+    if timeout is not None:
+        timeout = check_int(timeout, "timeout")
     path = Path(path)
     if path.suffix != ".ipynb" or not path.is_file():
         raise FileNotFoundError(f"no notebook at {path}")
@@ -144,6 +152,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--seed-offset", type=int, default=0, metavar="K",
                    help="run on fresh seeds (PAPERS_SEED_OFFSET=K), print the claim lines, "
                         "write nothing back")
+    if isinstance(argv, str):
+        raise TypeError(f"argv must be a list of arguments, got the string {argv!r}")
     args = p.parse_args(argv)
     for nb in args.notebooks:
         t0 = time.perf_counter()

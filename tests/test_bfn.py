@@ -209,7 +209,7 @@ def test_bad_input():
         gaussian_update(torch.zeros(2), 1.0, torch.zeros(2), -1.0)
     with pytest.raises(ValueError, match="same shape"):
         continuous_loss(torch.zeros(3, 2), torch.zeros(3, 1), 0.5, 0.1)
-    with pytest.raises(ValueError, match=r"class indices must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"x must hold class indices in \[0, 1\]"):
         discrete_sender(torch.full((2, 3), 2), 1.0, 2)
     with pytest.raises(TypeError, match="integer class indices"):
         discrete_flow(torch.zeros(2, 3), 0.5, 3.0, 2)

@@ -107,12 +107,12 @@ def test_given_sample_and_bad_input():
     sample = torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], dtype=F64)
     assert torch.equal(straight_through(THETA, sample=sample), sample)
     assert torch.equal(reinmax(THETA, sample=sample), sample)
-    with pytest.raises(ValueError, match="sample has shape"):
+    with pytest.raises(ValueError, match="sample must have the shape of logits"):
         reinmax(THETA, sample=sample[0])
     for bad in (0.0, -1.0, float("inf")):
-        with pytest.raises(ValueError, match="tau must be a real number > 0"):
+        with pytest.raises(ValueError, match="tau must be a (finite )?real number > 0"):
             reinmax(THETA, bad)
-        with pytest.raises(ValueError, match="tau must be a real number > 0"):
+        with pytest.raises(ValueError, match="tau must be a (finite )?real number > 0"):
             gumbel_softmax_st(THETA, bad)
     with pytest.raises(ValueError, match="last dimension"):
         straight_through(torch.zeros(4, 1))

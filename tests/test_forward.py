@@ -83,7 +83,7 @@ def test_bad_input():
         forward_gradient(L, P, n_directions=True)
     with pytest.raises(ValueError, match="n_directions must be 1"):
         forward_gradient(L, P, n_directions=2, guess=P)
-    with pytest.raises(ValueError, match="not be zero"):
+    with pytest.raises(ValueError, match="guess must be finite and nonzero"):
         forward_gradient(L, P, guess={k: torch.zeros_like(t) for k, t in P.items()})
     with pytest.raises(ValueError, match="names and shapes"):
         forward_gradient(L, P, guess={"w": P["w"]})

@@ -161,7 +161,7 @@ def test_bad_input():
         gs.score(x, 0.5, "vp")
     with pytest.raises(ValueError, match="kind must be one of 'eps', 'score'"):
         gs.model(sch, "noise")
-    with pytest.raises(ValueError, match="t_skip < t_start"):
+    with pytest.raises(ValueError, match="t_skip must be a real number >= 0, <"):
         teleport(gs, sch, x, 0.9, t_start=0.5)
     with pytest.raises(ValueError, match="n >= 2"):
         GaussianScore.fit(torch.randn(1, 4))

@@ -72,7 +72,7 @@ def test_biased_estimator_has_a_bias_ratio_growing_with_draws():
 def test_estimator_stats_bad_input():
     with pytest.raises(ValueError, match="samples must be an int >= 2"):
         estimator_stats(lambda gen: G, G, 1)
-    with pytest.raises(ValueError, match="entries, exact has"):
+    with pytest.raises(ValueError, match="estimator must return estimates with the 4 entries"):
         estimator_stats(lambda gen: G[:3], G, 5)
     with pytest.raises(TypeError, match="estimator must be callable"):
         estimator_stats(G, G, 5)

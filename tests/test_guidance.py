@@ -139,11 +139,11 @@ def test_bad_input():
         clf(torch.randn(4, 3), 0.5)
     with pytest.raises(ValueError, match="t must"):
         clf(torch.randn(4, 2), torch.rand(3))
-    with pytest.raises(ValueError, match="scale must be a real number, got inf"):
+    with pytest.raises(ValueError, match="scale must be a finite real number, got inf"):
         classifier_guidance(clf, 0, math.inf)
     with pytest.raises(TypeError, match="callable"):
         classifier_guidance(3, 0)
-    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
+    with pytest.raises(ValueError, match=r"y must hold class labels in \[0, 3\)"):
         classifier_guidance(clf, 3)(torch.randn(4, 2), torch.rand(4))
     with pytest.raises(ValueError, match="y must"):
         classifier_guidance(clf, torch.tensor([0, 1]))(torch.randn(4, 2),

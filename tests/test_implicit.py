@@ -330,7 +330,7 @@ def test_hypergradient_warns_when_alpha_too_large():
     (dict(alpha=0.0, terms=3), ValueError, "alpha must be a real number > 0"),
     (dict(alpha=-0.1, terms=3), ValueError, "alpha must be a real number > 0"),
     (dict(alpha=float("nan"), terms=3), ValueError, "alpha must be a real number"),
-    (dict(alpha=float("inf"), terms=3), ValueError, "alpha must be a real number > 0"),
+    (dict(alpha=float("inf"), terms=3), ValueError, "alpha must be a finite real number > 0, got inf"),
     (dict(alpha=0.1, terms=0), ValueError, "terms must be an int >= 1, got 0"),
     (dict(alpha=0.1, terms=2.5), TypeError, "terms must be an int, got 2.5"),
     (dict(alpha=0.1, terms=3, on_divergence="loud"), ValueError,

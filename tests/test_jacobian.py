@@ -220,7 +220,7 @@ def test_invalid_inputs():
     w = torch.zeros(2, requires_grad=True)
     with pytest.raises(ValueError, match="1-D"):
         jacobian((w * torch.ones(2, 2)).sum(1, keepdim=True), [w])
-    with pytest.raises(ValueError, match="params is empty"):
+    with pytest.raises(ValueError, match="params must hold at least one tensor"):
         jacobian(w * 2, [])
     with pytest.raises(ValueError, match="direction"):
         write_grad([w], torch.zeros(3))

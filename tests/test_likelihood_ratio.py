@@ -132,5 +132,5 @@ def test_bad_input():
                     sigma=S, n_samples=2)
     with pytest.raises(ValueError, match="no nn.Linear"):
         lr_gradient(nn.Sequential(nn.Tanh()), sq, x, y, sigma=S, n_samples=2)
-    with pytest.raises(ValueError, match="batch entries"):
+    with pytest.raises(ValueError, match="x and y must have the same leading size"):
         lr_gradient(m, sq, x, y[:3], sigma=S, n_samples=2)

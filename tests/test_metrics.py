@@ -128,7 +128,7 @@ def test_bad_input():
         mmd2_gaussians(torch.zeros(2), 1.0, torch.zeros(2), 1.0, None)
     with pytest.raises(ValueError, match="means must be 1-D"):
         sliced_w2_gaussians(torch.zeros(2), 1.0, torch.zeros(3), 1.0)
-    with pytest.raises(ValueError, match="standard deviations"):
+    with pytest.raises(ValueError, match="s1 must be a real number >= 0"):
         sliced_w2_gaussians(torch.zeros(2), -1.0, torch.zeros(2), 1.0)
 
 
@@ -279,7 +279,7 @@ def test_bad_input_new_metrics():
     x = torch.randn(10, 2)
     with pytest.raises(ValueError, match="same dimension"):
         energy_distance(x, torch.randn(10, 3))
-    with pytest.raises(ValueError, match="not both 0"):
+    with pytest.raises(ValueError, match="s1 and s2 must not both be 0"):
         energy_distance_gaussians(torch.zeros(2), 0.0, torch.zeros(2), 0.0)
     with pytest.raises(ValueError, match="same shape"):
         transport_cost(x, torch.randn(9, 2))

@@ -209,7 +209,7 @@ def test_bad_input():
         noprop_loss(m, x, y, 0)
     with pytest.raises(ValueError, match="t_block must be an int >= 1, <= 4"):
         noprop_loss(m, x, y, 5)
-    with pytest.raises(ValueError, match="labels must lie"):
+    with pytest.raises(ValueError, match=r"y must hold labels in \[0, 3\)"):
         noprop_loss(m, x, torch.full((6,), 3), 1)
     with pytest.raises(ValueError, match="one label per row"):
         noprop_loss(m, x, y[:3], 1)

@@ -174,13 +174,13 @@ def test_invalid_hyperparameters(kw, match):
 
 
 def test_invalid_inputs():
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="params must hold at least one tensor"):
         Bloop([])
-    with pytest.raises(ValueError, match="requires grad"):
+    with pytest.raises(ValueError, match="params must be tensors that require grad"):
         Bloop([torch.zeros(2)])
     w = torch.zeros(2, requires_grad=True)
     bloop = Bloop([w])
-    with pytest.raises(ValueError, match="scalars"):
+    with pytest.raises(ValueError, match=r"train_loss must be a scalar tensor, got shape \(2,\)"):
         bloop.backward(w * 2, w.sum())
     with pytest.raises(ValueError, match="ema"):
         bloop.load_state_dict({"lam": 0.1, "beta": 0.9, "ema": torch.zeros(3)})

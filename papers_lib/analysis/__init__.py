@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, grad, jacrev, vjp, vmap
 from torch.utils import _pytree as pytree
 
-from ..checks import check_choice, check_int, check_tensor
+from ..checks import check_choice, check_int, check_real, check_tensor
 
 Tree = Any  # a tensor, or a tuple / list / dict of tensors
 TreeLoss = Callable[[Tree, Tree], Tensor]  # f(w, lam) -> a 0-d tensor
@@ -63,6 +63,7 @@ def _check_like(v: Tree, like: Tree, name: str, like_name: str) -> None:
 def tree_dot(a: Tree, b: Tree) -> Tensor:
     """The inner product of two trees of the same structure,
     `<a, b> = sum_leaves sum_i a_i b_i`: the sum over their leaves of `(x * y).sum()`."""
+    _check_like(b, a, "b", "a")
     pairs = zip(pytree.tree_leaves(a), pytree.tree_leaves(b))
     return sum((x * y).sum() for x, y in pairs)
 
@@ -77,9 +78,9 @@ def _axpy(alpha: float, x: Tree, y: Tree) -> Tree:
     return pytree.tree_map(lambda a, b: b + alpha * a, x, y)
 
 
-def _ravel(tree: Tree) -> tuple[Tensor, Callable[[Tensor], Tree]]:
-    """`tree` as one flat vector of length P, and the map back."""
-    leaves, spec = _leaves(tree, "tree")
+def _ravel(tree: Tree, name: str = "tree") -> tuple[Tensor, Callable[[Tensor], Tree]]:
+    """`tree` (the argument `name`) as one flat vector of length P, and the map back."""
+    leaves, spec = _leaves(tree, name)
     sizes, shapes = [x.numel() for x in leaves], [x.shape for x in leaves]
 
     def unravel(flat: Tensor) -> Tree:
@@ -87,6 +88,16 @@ def _ravel(tree: Tree) -> tuple[Tensor, Callable[[Tensor], Tree]]:
         return pytree.tree_unflatten([p.reshape(s) for p, s in zip(parts, shapes)],
                                      spec)
     return torch.cat([x.reshape(-1) for x in leaves]), unravel
+
+
+def _check_batch(x: Tensor, name: str, params: dict[str, Tensor]) -> Tensor:
+    """`x`, a batch of inputs (n, ...) with the dtype of the (floating) weights."""
+    check_tensor(x, name, min_ndim=1)
+    dtype = next(iter(params.values())).dtype if params else x.dtype
+    if x.is_floating_point() and dtype.is_floating_point and x.dtype != dtype:
+        raise TypeError(f"{name} must have the dtype of the model's weights, {dtype}, "
+                        f"got {x.dtype}")
+    return x
 
 # %% ../../nbs/theory/00_analysis_toolkit.ipynb #c005
 def params_of(model: nn.Module) -> Params:
@@ -104,7 +115,10 @@ def functional_loss(model: nn.Module, loss_fn: Callable[[Tensor, Tensor], Tensor
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     if not callable(loss_fn):
-        raise TypeError("loss_fn must be callable as loss_fn(output, target)")
+        raise TypeError(f"loss_fn must be callable as loss_fn(output, target), got "
+                        f"{type(loss_fn).__name__}")
+    if isinstance(x, Tensor):  # the inputs of the model's own call
+        _check_batch(x, "x", dict(model.named_parameters()))
     buffers = dict(model.named_buffers())
     names = {k for k, _ in model.named_parameters()}
 
@@ -121,7 +135,7 @@ def ravel(params: Params | Sequence[Tensor] | Tensor
     """The tensors of `params` (a dict, list or tuple of tensors) concatenated into one
     flat vector, `theta = [vec(W_1); ...; vec(W_m)]` in R^P, and `unravel`, which maps a
     vector of that length back to the same structure and shapes."""
-    flat, unravel = _ravel(params)
+    flat, unravel = _ravel(params, "params")
 
     def checked(v: Tensor):
         if not isinstance(v, Tensor) or v.shape != flat.shape:
@@ -131,6 +145,12 @@ def ravel(params: Params | Sequence[Tensor] | Tensor
     return flat, checked
 
 # %% ../../nbs/theory/00_analysis_toolkit.ipynb #c008a
+def _callable(f, name: str, how: str) -> None:
+    """A `TypeError` unless `f` is callable (as `how` says)."""
+    if not callable(f):
+        raise TypeError(f"{name} must be callable as {how}, got {type(f).__name__}")
+
+
 def _scalar(f: TreeLoss, name: str) -> TreeLoss:
     """`f`, with a `ValueError` if it does not return a 0-d tensor."""
     def wrapped(w, lam):
@@ -149,6 +169,7 @@ def tree_hessian_operator(f: TreeLoss, w: Tree, lam: Tree) -> TreeOperator:
 
     The gradient is linearised once (reverse over reverse) and every call reuses that
     graph, so repeated products cost one backward pass each."""
+    _callable(f, "f", "f(w, lam) -> 0-d tensor")
     _require(w=w, lam=lam)
     _, pull = vjp(lambda w_: grad(_scalar(f, "f"))(w_, lam), w)
 
@@ -167,7 +188,8 @@ def dense_matrix(op: TreeOperator, like: Tree) -> Tensor:
     """The matrix `M = [op(e_1), ..., op(e_P)]` of a linear operator on trees shaped
     like `like`, column by column (all products at once with `vmap`): for a Hessian
     operator, the dense Hessian."""
-    flat, unravel = _ravel(like)
+    _callable(op, "op", "op(tree) -> tree")
+    flat, unravel = _ravel(like, "like")
     eye = torch.eye(flat.numel(), dtype=flat.dtype, device=flat.device)
     cols = vmap(lambda e: _ravel(op(unravel(e)))[0])(eye)
     return cols.T
@@ -176,9 +198,10 @@ def dense_matrix(op: TreeOperator, like: Tree) -> Tensor:
 def hessian_operator(L: LossFn, params: Params) -> Operator:
     """The Hessian of `L` at `params` as a map on flat vectors, `v -> H v =
     grad <grad L(theta), v>` (`v` of length P = the number of weights; see `ravel`)."""
-    if not callable(L):
-        raise TypeError(f"L must be callable as L(params) -> 0-d tensor, got "
-                        f"{type(L).__name__}")
+    _callable(L, "L", "L(params) -> 0-d tensor")
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict {{name: tensor}}, got "
+                        f"{type(params).__name__}")
     params = {k: v.detach() for k, v in params.items()}
     flat, unravel = ravel(params)
     op = tree_hessian_operator(lambda w, _: L(w), params, flat.new_zeros(()))
@@ -192,6 +215,8 @@ def top_eigenvalue(H: TreeOperator, like: Tree, *, iters: int = 100,
     `lambda = <v, H v>` (for a stable step size, or the Neumann step
     `alpha < 2 / lambda_max` of the implicit-differentiation chapter)."""
     iters = check_int(iters, "iters")
+    _callable(H, "H", "H(v) -> H v")
+    _require(like=like)
     v = pytree.tree_map(lambda x: torch.randn(x.shape, generator=generator,
                                               dtype=x.dtype).to(x.device), like)
     lam = 0.0
@@ -214,6 +239,7 @@ def lanczos(H: Operator, dim: int, k: int = 1, iters: Optional[int] = None, *,
     vectors (dim, k))`, values in descending order (ascending for
     `largest=False`)."""
     dim, k = check_int(dim, "dim"), check_int(k, "k")
+    _callable(H, "H", "H(v) -> H v")
     if iters is None:
         iters = min(dim, max(2 * k + 20, 40))
     iters = check_int(iters, "iters")
@@ -224,11 +250,17 @@ def lanczos(H: Operator, dim: int, k: int = 1, iters: Optional[int] = None, *,
     Q, alphas, betas = [q / q.norm()], [], []
     for j in range(min(iters, dim)):
         w = H(Q[j])
+        if not isinstance(w, Tensor) or w.shape != (dim,):
+            got = tuple(w.shape) if isinstance(w, Tensor) else type(w).__name__
+            raise ValueError(f"H must map vectors of length dim = {dim} to vectors of "
+                             f"the same length, got {got}")
         alphas.append(torch.dot(w, Q[j]))
         B = torch.stack(Q, 1)
         w = w - B @ (B.T @ w)                    # full re-orthogonalisation,
         w = w - B @ (B.T @ w)                    # twice is enough (Kahan)
         beta = w.norm()
+        if not torch.isfinite(beta):
+            raise ValueError(f"H returned a non-finite vector at Lanczos step {j}")
         tiny = 1e-10 * alphas[0].abs().clamp_min(1e-300)
         if j == min(iters, dim) - 1 or beta < tiny:
             break                                # Krylov space exhausted
@@ -257,6 +289,7 @@ def hutchinson_trace(H: Operator, dim: int, samples: int = 100, *,
     products at once with `torch.vmap` unless `vectorize=False` (for operators vmap
     cannot batch). Returns `(estimate, standard error)`."""
     dim, samples = check_int(dim, "dim"), check_int(samples, "samples")
+    _callable(H, "H", "H(z) -> H z")
     check_choice(dist, "dist", ("rademacher", "gaussian"))
     z = torch.randn(samples, dim, generator=generator, dtype=dtype)
     if dist == "rademacher":
@@ -271,9 +304,12 @@ def hutchinson_trace(H: Operator, dim: int, samples: int = 100, *,
 def _as_params(model: nn.Module, params: Optional[Params]) -> Params:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    names = {k for k, _ in model.named_parameters()}
+    if not names:
+        raise ValueError(f"model must have parameters (the derivatives are taken "
+                         f"with respect to them), got {type(model).__name__}")
     if params is None:
         return params_of(model)
-    names = {k for k, _ in model.named_parameters()}
     if not isinstance(params, dict) or set(params) != names:
         raise ValueError(f"params must be a dict with the model's parameter names "
                          f"{sorted(names)}")
@@ -286,7 +322,7 @@ def jacobian(model: nn.Module, x: Tensor, params: Optional[Params] = None) -> Te
     (n, k) (k = 1 for outputs of shape (n,)), the weights flattened in `ravel`'s
     order. Evaluated at `params` (default: the model's own)."""
     params = _as_params(model, params)
-    check_tensor(x, "x", min_ndim=1)  # a batch of inputs, shape (n, ...)
+    _check_batch(x, "x", params)  # a batch of inputs, shape (n, ...)
     buffers = dict(model.named_buffers())
 
     def f(p: Params, xi: Tensor) -> Tensor:
@@ -302,6 +338,10 @@ def empirical_ntk(model: nn.Module, x1: Tensor, x2: Optional[Tensor] = None,
     """The empirical neural tangent kernel Theta(x, x') = J(x) J(x')^T at `params`
     (default: the model's own weights): shape (n1, n2) for a model with one output,
     (n1, n2, k, k) for k outputs. `x2=None` uses `x1`."""
+    p = _as_params(model, params)
+    _check_batch(x1, "x1", p)
+    if x2 is not None:
+        _check_batch(x2, "x2", p)
     j1 = jacobian(model, x1, params)
     j2 = j1 if x2 is None else jacobian(model, x2, params)
     ntk = torch.einsum("aip,bjp->abij", j1, j2)
@@ -311,8 +351,13 @@ def empirical_ntk(model: nn.Module, x1: Tensor, x2: Optional[Tensor] = None,
 def interpolate(a: Params, b: Params, alpha: float) -> Params:
     """The point (1 - alpha) a + alpha b on the line between two weight dictionaries
     with the same names and shapes."""
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        raise TypeError(f"a and b must be dicts {{name: tensor}}, got "
+                        f"{type(a).__name__} and {type(b).__name__}")
     if set(a) != set(b) or any(a[k].shape != b[k].shape for k in a):
         raise ValueError("a and b must have the same names and shapes")
+    alpha = check_real(alpha, "alpha", -math.inf, math.inf, low_open=True,
+                       high_open=True)
     return {k: torch.lerp(a[k], b[k], alpha) for k in a}
 
 
@@ -325,6 +370,9 @@ def random_direction(params: Params, *, normalization: Optional[str] = "filter",
     scales each tensor to the norm of the whole tensor; None leaves it unscaled:
     `d_i <- d_i / |d_i| * |theta_i|` for each filter (or tensor) `i`."""
     check_choice(normalization, "normalization", ("filter", "layer", None))
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict {{name: tensor}}, got "
+                        f"{type(params).__name__}")
     out = {}
     for k, w in params.items():
         d = torch.randn(w.shape, generator=generator, dtype=w.dtype).to(w.device)
@@ -345,8 +393,17 @@ def loss_surface(L: LossFn, params: Params, d1: Params, d2: Optional[Params] = N
     """L(params + a d1) for each a in `alphas` (shape (len(alphas),)), or, with a
     second direction, L(params + a d1 + b d2) on the grid (shape (len(alphas),
     len(betas)))."""
+    _callable(L, "L", "L(params) -> 0-d tensor")
     if (d2 is None) != (betas is None):
         raise ValueError("give both d2 and betas for a plane, or neither for a line")
+    for name, d in (("d1", d1), ("d2", d2)):
+        if d is not None and (not isinstance(d, dict) or set(d) != set(params)):
+            got = sorted(d) if isinstance(d, dict) else type(d).__name__
+            raise ValueError(f"{name} must be a dict with the names of params "
+                             f"{sorted(params)}, got {got}")
+    check_tensor(alphas, "alphas", ndim=1)
+    if betas is not None:
+        check_tensor(betas, "betas", ndim=1)
     with torch.no_grad():
         if d2 is None:
             return torch.stack([L({k: w + a * d1[k] for k, w in params.items()})

@@ -17,7 +17,7 @@ from typing import Callable, NamedTuple, Optional
 import torch
 from torch import Tensor, nn
 
-from ..checks import check_int, check_nonnegative
+from ..checks import check_int, check_nonnegative, check_real, check_tensor
 
 # %% auto #0
 __all__ = ['Prompts', 'sample_prompts', 'one_step_gd', 'optimal_eta', 'gd_risk', 'LinearSelfAttention']
@@ -44,13 +44,15 @@ def sample_prompts(n_prompts: int, n: int, d: int, cov: Optional[Tensor] = None,
     Sigma^{-1}). `link=None` is the identity (linear targets)."""
     n_prompts, n = check_int(n_prompts, "n_prompts"), check_int(n, "n")
     d, noise = check_int(d, "d"), check_nonnegative(noise, "noise")
+    if link is not None and not callable(link):
+        raise TypeError(f"link must be callable as link(u) -> y, got {link!r}")
     kw = dict(generator=generator, dtype=torch.get_default_dtype())
     z = torch.randn(n_prompts, n + 1, d, **kw)
     v = torch.randn(n_prompts, d, **kw)
     if cov is None:
         xs, w = z, v
     else:
-        if cov.shape != (d, d):
+        if check_tensor(cov, "cov").shape != (d, d):
             raise ValueError(f"cov must have shape {(d, d)}, got {tuple(cov.shape)}")
         L = torch.linalg.cholesky(cov.to(z.dtype))  # raises if not positive definite
         xs = z @ L.T
@@ -72,10 +74,13 @@ def one_step_gd(prompts: Prompts, eta: float, precond: Optional[Tensor] = None
     """Predictions x_q . w_1 after one (preconditioned) GD step from w = 0 on the
     in-context loss (1/2n) sum_i (y_i - w . x_i)^2: w_1 = eta P (1/n) sum_i y_i x_i,
     P = `precond` (d, d), the identity by default. Shape (B,)."""
+    if not isinstance(prompts, Prompts):
+        raise TypeError(f"prompts must be Prompts, got {type(prompts).__name__}")
+    eta = check_real(eta, "eta")
     h = _moment(prompts)
     if precond is not None:
         d = h.shape[-1]
-        if precond.shape != (d, d):
+        if check_tensor(precond, "precond").shape != (d, d):
             raise ValueError(f"precond must have shape {(d, d)}, got "
                              f"{tuple(precond.shape)}")
         h = h @ precond.T
@@ -88,6 +93,7 @@ def optimal_eta(n: int, d: int, noise: float = 0.0) -> float:
     (With x ~ N(0, Sigma), w ~ N(0, Sigma^{-1}): the same eta*, times P = Sigma^{-1}.)
     """
     n, d = check_int(n, "n"), check_int(d, "d")
+    noise = check_nonnegative(noise, "noise")
     return n / (n + d + 1 + noise ** 2)
 
 
@@ -95,6 +101,7 @@ def gd_risk(eta: float, n: int, d: int, noise: float = 0.0) -> float:
     """Exact E[(y_q - one_step_gd)^2] for x, w ~ N(0, I_d) and y = w . x + noise *
     eps (query included): d (1 - 2 eta + eta^2 (n + d + 1 + noise^2) / n) + noise^2."""
     n, d = check_int(n, "n"), check_int(d, "d")
+    eta, noise = check_real(eta, "eta"), check_nonnegative(noise, "noise")
     return d * (1 - 2 * eta + eta ** 2 * (n + d + 1 + noise ** 2) / n) + noise ** 2
 
 # %% ../../nbs/theory/05_icl_one_step.ipynb #c013
@@ -108,6 +115,7 @@ class LinearSelfAttention(nn.Module):
                  generator: Optional[torch.Generator] = None):
         super().__init__()
         d = check_int(d, "d")
+        init_scale = check_nonnegative(init_scale, "init_scale")
         kw = dict(generator=generator, dtype=torch.get_default_dtype())
         self.d = d
         self.W_kq = nn.Parameter(init_scale * torch.randn(d + 1, d + 1, **kw))
@@ -119,13 +127,18 @@ class LinearSelfAttention(nn.Module):
         """The construction that computes `one_step_gd(., eta, precond)`: W_kq has
         top-left block eta P^T, W_pv has a single 1 in its bottom-right corner."""
         m = cls(d, init_scale=0.0)
-        P = torch.eye(d) if precond is None else precond
+        eta = check_real(eta, "eta")
+        P = torch.eye(d) if precond is None else check_tensor(precond, "precond")
+        if P.shape != (d, d):
+            raise ValueError(f"precond must have shape {(d, d)}, got {tuple(P.shape)}")
         with torch.no_grad():
             m.W_kq[:d, :d] = eta * P.T
             m.W_pv[d, d] = 1.0
         return m
 
     def forward(self, prompts: Prompts) -> Tensor:
+        if not isinstance(prompts, Prompts):
+            raise TypeError(f"prompts must be Prompts, got {type(prompts).__name__}")
         x, y, xq = prompts.x, prompts.y, prompts.xq
         if x.shape[-1] != self.d:
             raise ValueError(f"covariates must have d = {self.d}, got {x.shape[-1]}")

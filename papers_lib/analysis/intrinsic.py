@@ -19,8 +19,10 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from . import Params, functional_loss, params_of, ravel
-from ..checks import check_choice, check_int, check_positive, check_real
+from . import (Params, _check_batch, _require, functional_loss,
+                                 params_of, ravel)
+from ..checks import (check_choice, check_int, check_positive, check_real,
+                               check_same_batch)
 from ..core import train
 
 # %% auto #0
@@ -63,6 +65,7 @@ def _check_projection(P: Tensor, D: int) -> Tensor:
 def subspace_params(theta0: Params, P: Tensor, theta_d: Tensor) -> Params:
     """theta_0 + P theta_d as a weight dictionary shaped like `theta0` (built on
     `papers_lib.analysis.ravel`); differentiable in `theta_d`."""
+    _require(theta0=theta0)
     flat, unravel = ravel(theta0)
     P = _check_projection(P, flat.numel())
     if not isinstance(theta_d, Tensor) or theta_d.shape != (P.shape[1],):
@@ -122,6 +125,14 @@ def train_in_subspace(model: nn.Module, P: Tensor,
     `batch_size` drawn with `generator`. Returns the subspace model and the losses."""
     check_choice(optimizer, "optimizer", ("adam", "sgd"))
     check_positive(lr, "lr")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable as loss_fn(output, target), got "
+                        f"{type(loss_fn).__name__}")
+    check_same_batch(x=x, y=y)
+    if isinstance(model, nn.Module):
+        _check_batch(x, "x", dict(model.named_parameters()))
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size")
     sub = SubspaceModel(model, P)
     opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(
         sub.parameters(), lr=lr)
@@ -148,8 +159,10 @@ def intrinsic_dimension(ds: Sequence[int], scores: Sequence[float],
         raise ValueError(f"ds and scores must be non-empty and of the same length, "
                          f"got {len(ds)} and {len(scores)}")
     if any(b <= a for a, b in zip(ds, ds[1:])) or ds[0] <= 0:
-        raise ValueError("ds must be positive and strictly increasing")
+        raise ValueError(f"ds must be positive and strictly increasing, got {ds}")
     check_real(threshold, "threshold", 0.0, 1.0, low_open=True)
+    check_real(full_score, "full_score", -math.inf, math.inf, low_open=True,
+               high_open=True)
     target = threshold * float(full_score)
     for i, (d, s) in enumerate(zip(ds, scores)):
         if s >= target:

@@ -32,6 +32,9 @@ def rescale_equivalent(params: Params, layer: str, next_layer: str,
     `next_layer`'s weight must take `layer`'s outputs as its inputs (dimension 1 of a
     linear or convolution weight)."""
     c = check_real(c, "c", 0.0, math.inf, low_open=True, high_open=True)
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict {{name: tensor}}, got "
+                        f"{type(params).__name__}")
     w, w_next, b = f"{layer}.weight", f"{next_layer}.weight", f"{layer}.bias"
     for name in (w, w_next):
         if name not in params:
@@ -54,6 +57,9 @@ def sharpness_along(L: LossFn, params: Params, directions: Sequence[Params],
     - L(params): the loss increase at distance `radius` along each direction, both
     sides averaged (for a quadratic L, (radius^2 / 2) d^T H d exactly)."""
     radius = check_real(radius, "radius", 0.0, math.inf, low_open=True, high_open=True)
+    if not callable(L):
+        raise TypeError(f"L must be callable as L(params) -> 0-d tensor, got "
+                        f"{type(L).__name__}")
     if len(directions) == 0:
         raise ValueError("directions must hold at least one direction dictionary")
     for d in directions:

@@ -17,7 +17,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from ..checks import check_int, check_nonnegative, check_positive
+from ..checks import check_int, check_nonnegative, check_positive, check_tensor
 
 F64 = torch.float64
 
@@ -38,7 +38,7 @@ def _decay(lam: Tensor, t: Tensor, eta: Optional[float]) -> Tensor:
 def _times(t, eta) -> Tensor:
     t = torch.as_tensor(t, dtype=F64).reshape(-1)
     if (t < 0).any() or not torch.isfinite(t).all():
-        raise ValueError("times must be finite and >= 0")
+        raise ValueError(f"times t must be finite and >= 0, got {t.tolist()}")
     if eta is not None:
         check_positive(eta, "eta")
         if (t != t.round()).any():
@@ -55,6 +55,9 @@ def gd_weights(X: Tensor, y: Tensor, w0: Tensor, t, eta: Optional[float] = None,
     X^T X / P: each eigen-coordinate relaxes to its least-squares value as
     exp(-lam t) or (1 - eta lam)^t; eigenvalues below `tol` lam_max stay frozen.
     X: (P, N), y: (P,), w0: (N,); returns (T, N) for the T times in `t`."""
+    check_tensor(X, "X", ndim=2, floating=True)
+    check_tensor(y, "y"), check_tensor(w0, "w0")
+    check_nonnegative(tol, "tol")
     if X.ndim != 2 or y.shape != (X.shape[0],) or w0.shape != (X.shape[1],):
         raise ValueError(f"X, y and w0 must have shapes (P, N), (P,) and (N,), got "
                          f"{tuple(X.shape)}, {tuple(y.shape)}, {tuple(w0.shape)}")
@@ -127,6 +130,9 @@ def mp_integrate(f, alpha: float, nodes: int = 4000) -> Tensor:
     converges fast. `f` maps a (nodes,) tensor of eigenvalues to a tensor
     (..., nodes); returns (...)."""
     nodes = check_int(nodes, "nodes", low=8)
+    if not callable(f):
+        raise TypeError(f"f must be callable as f(lam) -> tensor, got "
+                        f"{type(f).__name__}")
     lo, hi, _ = mp_support(alpha)
     m, h = (hi + lo) / 2, (hi - lo) / 2
     theta = (torch.arange(nodes, dtype=F64) + 0.5) * (math.pi / nodes)

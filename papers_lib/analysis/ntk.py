@@ -17,7 +17,8 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from ..checks import check_choice, check_int, check_nonnegative, check_positive
+from ..checks import (check_choice, check_int, check_nonnegative, check_positive,
+                               check_tensor)
 
 ACTIVATIONS = ("relu", "erf", "identity")
 
@@ -35,6 +36,8 @@ class NTKMLP(nn.Module):
                  activation: str = "relu", beta: float = 0.1,
                  generator: Optional[torch.Generator] = None):
         super().__init__()
+        if not isinstance(widths, Sequence):
+            raise TypeError(f"widths must be a sequence of ints, got {widths!r}")
         sizes = [check_int(in_features, "in_features"),
                  *(check_int(w, f"widths[{i}]") for i, w in enumerate(widths)),
                  check_int(out_features, "out_features")]
@@ -55,6 +58,9 @@ class NTKMLP(nn.Module):
         if x.ndim != 2 or x.shape[1] != self.sizes[0]:
             raise ValueError(f"x must have shape (n, {self.sizes[0]}), got "
                              f"{tuple(x.shape)}")
+        if x.dtype != self.weights[0].dtype:
+            raise TypeError(f"x must have the dtype of the weights, "
+                            f"{self.weights[0].dtype}, got {x.dtype}")
         h = x
         last = len(self.weights) - 1
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
@@ -73,7 +79,9 @@ def activation_kernels(var1: Tensor, var2: Tensor, cov: Tensor,
     var1, var2, cov = torch.broadcast_tensors(
         torch.as_tensor(var1), torch.as_tensor(var2), torch.as_tensor(cov))
     if (var1 < 0).any() or (var2 < 0).any():
-        raise ValueError("variances must be non-negative")
+        raise ValueError("var1 and var2 must be non-negative (variances)")
+    if not all(torch.isfinite(a).all() for a in (var1, var2, cov)):
+        raise ValueError("var1, var2 and cov must be finite")
     if activation == "identity":
         return cov.clone(), torch.ones_like(cov)
     if activation == "relu":
@@ -99,7 +107,8 @@ def limiting_ntk(x1: Tensor, x2: Optional[Tensor] = None, depth: int = 2,
     depth = check_int(depth, "depth")
     check_choice(activation, "activation", ACTIVATIONS)
     check_nonnegative(beta, "beta")
-    x2 = x1 if x2 is None else x2
+    check_tensor(x1, "x1", ndim=2)
+    x2 = x1 if x2 is None else check_tensor(x2, "x2", ndim=2)
     if x1.ndim != 2 or x2.ndim != 2 or x1.shape[1] != x2.shape[1]:
         raise ValueError(f"x1 and x2 must have shapes (n1, d) and (n2, d), got "
                          f"{tuple(x1.shape)} and {tuple(x2.shape)}")
@@ -128,6 +137,9 @@ def kernel_regression_path(K_train: Tensor, K_test_train: Tensor, y: Tensor,
     f_t = f0 + K_* K^{-1} (I - exp(-eta K t)) (y - f0). With `discrete=True`, t counts
     gradient-descent steps and exp(-eta K t) becomes (I - eta K)^t. Returns
     (f_train, f_test) of shapes (len(t), n) and (len(t), m)."""
+    for name, a in (("K_train", K_train), ("K_test_train", K_test_train), ("y", y),
+                    ("f0_train", f0_train), ("f0_test", f0_test)):
+        check_tensor(a, name, min_ndim=1)
     n = y.shape[0]
     if y.ndim != 1 or K_train.shape != (n, n) or f0_train.shape != (n,):
         raise ValueError(f"y, f0_train and K_train must have shapes (n,), (n,) and "
@@ -140,8 +152,8 @@ def kernel_regression_path(K_train: Tensor, K_test_train: Tensor, y: Tensor,
                          f"{tuple(f0_test.shape)}")
     check_positive(eta, "eta")
     t = torch.as_tensor(t, dtype=K_train.dtype).reshape(-1)
-    if (t < 0).any():
-        raise ValueError("times t must be non-negative")
+    if (t < 0).any() or not torch.isfinite(t).all():
+        raise ValueError(f"times t must be finite and non-negative, got {t.tolist()}")
     lam, V = torch.linalg.eigh((K_train + K_train.T) / 2)
     if lam.min() < -1e-10 * lam.abs().max():
         raise ValueError("K_train must be positive semi-definite")

@@ -15,7 +15,7 @@ from typing import Callable, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from . import Params, interpolate
+from . import Params, _check_batch, interpolate
 from ..checks import check_int
 
 # %% auto #0
@@ -52,6 +52,9 @@ def _layers(params: Params) -> list[tuple[str, Optional[str]]]:
 
 def _check_perms(params: Params, layers, perms: Sequence[Tensor]) -> list[Tensor]:
     widths = [params[w].shape[0] for w, _ in layers[:-1]]
+    if not isinstance(perms, (list, tuple)):
+        raise TypeError(f"perms must be a list of index tensors, got "
+                        f"{type(perms).__name__}")
     if len(perms) != len(widths):
         raise ValueError(f"need one permutation per hidden layer ({len(widths)}), "
                          f"got {len(perms)}")
@@ -121,6 +124,9 @@ def weight_matching(params_a: Params, params_b: Params, max_iter: int = 100,
     _same_shapes(params_a, params_b)
     layers = _layers(params_a)
     max_iter = check_int(max_iter, "max_iter")
+    if history is not None and not isinstance(history, list):
+        raise TypeError(f"history must be a list (or None), got "
+                        f"{type(history).__name__}")
     A = {k: v.detach().cpu().double() for k, v in params_a.items()}
     B = {k: v.detach().cpu().double() for k, v in params_b.items()}
     n_hidden = len(layers) - 1
@@ -151,6 +157,7 @@ def _hidden_activations(model: nn.Module, x: Tensor) -> list[Tensor]:
     """The inputs of every Linear layer but the first: the hidden representations."""
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model must be an nn.Sequential, got {type(model).__name__}")
+    _check_batch(x, "x", dict(model.named_parameters()))
     acts, seen = [], 0
     for m in model:
         if isinstance(m, nn.Linear):
@@ -172,7 +179,9 @@ def activation_matching(model_a: nn.Module, model_b: nn.Module,
     Both models are `nn.Sequential` MLPs of the same shape; returns one index tensor
     per hidden layer for `permute_mlp`."""
     if not isinstance(x, Tensor) or x.ndim != 2 or x.shape[0] < 2:
-        raise ValueError("x must be a batch of at least 2 inputs, shape (n, d)")
+        got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"x must be a batch of at least 2 inputs, shape (n, d), "
+                         f"got {got}")
     with torch.no_grad():
         za, zb = _hidden_activations(model_a, x), _hidden_activations(model_b, x)
     if [z.shape for z in za] != [z.shape for z in zb]:
@@ -194,6 +203,8 @@ def interpolation_path(L: Callable[[Params], Tensor], params_a: Params,
     alphas = torch.as_tensor(alphas, dtype=torch.float64).reshape(-1)
     if alphas.numel() == 0:
         raise ValueError("alphas must not be empty")
+    if not torch.isfinite(alphas).all():
+        raise ValueError(f"alphas must be finite, got {alphas.tolist()}")
     with torch.no_grad():
         return torch.stack([torch.as_tensor(L(interpolate(params_a, params_b, a)))
                             .to("cpu", torch.float64).reshape(())
@@ -212,7 +223,7 @@ def loss_barrier(L: Callable[[Params], Tensor], params_a: Params, params_b: Para
         alphas = torch.linspace(0, 1, 21)
     alphas = torch.as_tensor(alphas, dtype=torch.float64).reshape(-1)
     if alphas.numel() and ((alphas < 0) | (alphas > 1)).any():
-        raise ValueError("alphas must lie in [0, 1]")
+        raise ValueError(f"alphas must lie in [0, 1], got {alphas.tolist()}")
     path = interpolation_path(L, params_a, params_b, alphas)
     ends = interpolation_path(L, params_a, params_b, [0.0, 1.0])
     chord = (1 - alphas) * ends[0] + alphas * ends[1]

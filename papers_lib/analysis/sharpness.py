@@ -99,6 +99,10 @@ def gradient_flow_solution(w: Tensor, y: float = 1.0, iters: int = 100) -> Tenso
     the flow stops at a saddle).
     """
     w, y = _check_w(w), check_real(y, "y")
+    iters = check_int(iters, "iters")
+    if not bool(torch.isfinite(w).all()):
+        raise ValueError("w must be finite: the flow's limit is not defined at inf "
+                         "or nan")
     if y == 0:
         raise ValueError("y must be nonzero (for y = 0 the minima are not isolated "
                          "in sign and the flow can stop where two weights vanish)")

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from . import LossFn, Params, hessian_operator, lanczos, ravel
-from ..checks import check_int
+from ..checks import check_int, check_tensor
 
 # %% auto #0
 __all__ = ['top_subspace', 'gradient_overlap', 'subspace_overlap', 'SubspaceTracker']
@@ -54,12 +54,13 @@ def gradient_overlap(g: Tensor | Params, V: Tensor) -> float:
     """The fraction ||P_V g||^2 / ||g||^2 of a gradient `g` (a flat vector of
     length P or a weight dictionary) in the span of the orthonormal columns of
     `V` (P, k). Uniformly random directions give k/P on average."""
-    g, V = _flat(g), _check_basis(V)
+    g, V = check_tensor(_flat(g), "g"), _check_basis(V)
     if g.ndim != 1 or g.numel() != V.shape[0]:
         raise ValueError(f"g has {g.numel()} entries but V has {V.shape[0]} rows")
     gg = g.dot(g)
-    if gg == 0:
-        raise ValueError("g is zero: its overlap is undefined")
+    if gg == 0 or not torch.isfinite(gg):
+        raise ValueError(f"g must be finite and nonzero (else its overlap is "
+                         f"undefined), got |g|^2 = {gg.item()}")
     return ((V.T @ g).pow(2).sum() / gg).item()
 
 
@@ -85,6 +86,8 @@ class SubspaceTracker:
     def __init__(self, k: int, iters: Optional[int] = None, *,
                  generator: Optional[torch.Generator] = None):
         k = check_int(k, "k")
+        if iters is not None:
+            iters = check_int(iters, "iters")
         self.k, self.iters, self.generator = k, iters, generator
         self.rows: list[dict] = []
         self.bases: list[Tensor] = []
@@ -92,6 +95,9 @@ class SubspaceTracker:
     def record(self, step: int, L: LossFn, params: Params,
                grad: Optional[Tensor | Params] = None) -> dict:
         """Measure at `params` and append (and return) one row."""
+        if not isinstance(params, dict) or not params:
+            raise TypeError(f"params must be a non-empty dict {{name: tensor}}, got "
+                            f"{type(params).__name__}")
         params = {n: p.detach() for n, p in params.items()}
         vals, V = top_subspace(L, params, self.k, self.iters, generator=self.generator)
         if grad is None:

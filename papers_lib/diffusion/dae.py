@@ -17,7 +17,8 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from ..checks import check_int, check_nonnegative, check_real, check_tensor
+from ..checks import (check_dtype, check_finite, check_int, check_nonnegative,
+                               check_real, check_tensor)
 from .toolkit import GaussianMixture
 
 # %% auto #0
@@ -58,6 +59,7 @@ class DAE(nn.Module):
         if _check_x(x).shape[1] != self.dim:
             raise ValueError(f"x must have shape (n, {self.dim}), got "
                              f"{tuple(x.shape)}")
+        check_dtype(x, "x", self)
         out = self.decoder(self.encoder(x))
         return x + out if self.residual else out
 
@@ -72,7 +74,7 @@ class DAE(nn.Module):
         under 1e-15 perturbations. Returns self."""
         s, ridge = _sigma(sigma), check_nonnegative(ridge, "ridge")
         w = self.decoder.weight
-        x = _check_x(x).to(w)
+        x = check_finite(_check_x(x), "x").to(w)
         eps = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
         xt = x + s * eps
         phi = self.encoder(xt).double()
@@ -93,6 +95,13 @@ class DAE(nn.Module):
 Reconstruction = Callable[[torch.Tensor], torch.Tensor]
 
 
+def _check_r(r: Reconstruction, x: torch.Tensor) -> torch.Tensor:
+    """x (n, d), checked with the reconstruction r to be applied to it."""
+    if not callable(r):
+        raise TypeError(f"r must be callable as r(x), got {type(r).__name__}")
+    return check_dtype(_check_x(x), "x", r)
+
+
 def _jacobian_frobenius2(r: Reconstruction, x: torch.Tensor):
     """r(x) and ||dr/dx||_F^2 per row (d backward passes, differentiable)."""
     x = x.detach().requires_grad_(True)
@@ -111,7 +120,7 @@ def dae_loss(r: Reconstruction, x: torch.Tensor, sigma: float, *,
     reconstruction-contractive one E ||r(x) - x||^2 + sigma^2 ||dr/dx(x)||_F^2
     (Alain & Bengio's theorem 1); summed over dimensions, mean over the batch."""
     s = _sigma(sigma)
-    _check_x(x)
+    _check_r(r, x)
     if contractive:
         y, jac2 = _jacobian_frobenius2(r, x)
     else:
@@ -127,7 +136,7 @@ def dae_loss(r: Reconstruction, x: torch.Tensor, sigma: float, *,
 def dae_score(r: Reconstruction, x: torch.Tensor, sigma: float) -> torch.Tensor:
     """The auto-encoder's score estimate (r(x) - x) / sigma^2, shape (n, d)."""
     s = _sigma(sigma)
-    y = r(_check_x(x))
+    y = r(_check_r(r, x))
     if y.shape != x.shape:
         raise ValueError(f"r returned shape {tuple(y.shape)}, expected "
                          f"{tuple(x.shape)}")

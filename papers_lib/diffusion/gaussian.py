@@ -19,8 +19,10 @@ from typing import Callable, Optional, Union
 
 import torch
 
-from ..checks import check_choice, check_tensor
-from .toolkit import KINDS, NoiseSchedule, check_schedule, convert
+from ..checks import (check_choice, check_finite, check_int, check_nonnegative,
+                               check_real, check_tensor)
+from .toolkit import (check_schedule, convert, KINDS, NoiseSchedule,
+                                          _time)
 
 _Time = Union[float, torch.Tensor]
 _Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -33,6 +35,8 @@ def _alpha_sigma(schedule: NoiseSchedule, t: _Time, x: torch.Tensor):
     """(alpha, sigma) at t (a number, 0-dim or (n,) for x of shape (n, d)), each of
     shape (1, 1) or (n, 1), in x's dtype."""
     check_schedule(schedule)
+    if not torch.is_tensor(t):
+        t = _time(t)  # a number in [0, 1]
     t = torch.as_tensor(t, dtype=torch.float64)
     if t.ndim == 1 and t.shape[0] == x.shape[0]:
         t = t[:, None]
@@ -66,12 +70,13 @@ class GaussianScore:
         mean = torch.as_tensor(mean, dtype=torch.float64)
         if mean.ndim != 1:
             raise ValueError(f"mean must have shape (d,), got {tuple(mean.shape)}")
-        d = mean.shape[0]
+        d = check_finite(mean, "mean").shape[0]
+        tol = check_nonnegative(tol, "tol")
         cov = torch.as_tensor(cov, dtype=mean.dtype)
         if cov.shape != (d, d):
             raise ValueError(f"cov must have shape ({d}, {d}), got "
                              f"{tuple(cov.shape)}")
-        if not torch.allclose(cov, cov.T):
+        if not torch.allclose(check_finite(cov, "cov"), cov.T):
             raise ValueError("cov must be symmetric")
         lam, u = torch.linalg.eigh(cov)
         scale = max(float(lam.abs().max()), 1.0)
@@ -87,8 +92,9 @@ class GaussianScore:
         """The Gaussian with the sample mean and the (maximum-likelihood, 1/n)
         sample covariance of the rows of x: the first two moments of the training
         set itself."""
-        if not torch.is_tensor(x) or x.ndim != 2 or x.shape[0] < 2:
-            raise ValueError("x must be a tensor of shape (n, d) with n >= 2")
+        if check_finite(check_tensor(x, "x", ndim=2), "x").shape[0] < 2:
+            raise ValueError(f"x must have shape (n, d) with n >= 2, got "
+                             f"{tuple(x.shape)}")
         xd = x.to(torch.float64)
         m = xd.mean(0)
         c = (xd - m).T @ (xd - m) / x.shape[0]
@@ -169,6 +175,8 @@ class GaussianScore:
         for name, val in (("t", t), ("s", s)):
             if torch.is_tensor(val) and val.ndim != 0:
                 raise ValueError(f"{name} must be a single time")
+            if not torch.is_tensor(val):
+                check_real(val, name, 0.0, 1.0)
         a_t, _, v_t, z = self._setup(x, float(t), schedule)
         if not bool((v_t > 0).all()):
             raise ValueError("cannot flow from a time where the noised covariance "
@@ -183,12 +191,14 @@ def teleport(gauss: GaussianScore, schedule: NoiseSchedule, x: torch.Tensor,
     """Analytical teleportation: carry x (noise at t_start, default the schedule's
     t_max) to t_skip < t_start along the Gaussian model's exact probability-flow ODE,
     so that a sampler can start at t_skip. Equals `gauss.flow(x, t_start, t_skip)`."""
+    if not isinstance(gauss, GaussianScore):
+        raise TypeError(f"gauss must be a GaussianScore, got {type(gauss).__name__}")
     check_schedule(schedule)
-    t_start = schedule.t_max if t_start is None else float(t_start)
-    if not 0 <= float(t_skip) < t_start <= 1:
-        raise ValueError(f"need 0 <= t_skip < t_start <= 1, got t_skip={t_skip}, "
-                         f"t_start={t_start}")
-    return gauss.flow(x, t_start, float(t_skip), schedule)
+    number = lambda v: float(v) if torch.is_tensor(v) else v  # noqa: E731
+    t_start = check_real(schedule.t_max if t_start is None else number(t_start),
+                         "t_start", 0.0, 1.0)
+    t_skip = check_real(number(t_skip), "t_skip", 0.0, t_start, high_open=True)
+    return gauss.flow(x, t_start, t_skip, schedule)
 
 # %% ../../nbs/generative/08_gaussian_score.ipynb #c014
 def empirical_denoise(data: torch.Tensor, x: torch.Tensor, t: _Time,
@@ -196,9 +206,8 @@ def empirical_denoise(data: torch.Tensor, x: torch.Tensor, t: _Time,
     """E[x_0 | x_t = x] when x_0 is drawn uniformly from the rows of `data` (the
     exact denoiser of the training set, whose score is (alpha x0_hat - x) / sigma^2):
     a softmax over -||x - alpha x_i||^2 / (2 sigma^2) of the data points."""
-    if not torch.is_tensor(data) or data.ndim != 2:
-        raise ValueError("data must be a tensor of shape (N, d)")
-    _check_x(x, data.shape[1])
+    _check_x(x, check_tensor(data, "data", ndim=2).shape[1])
+    batch = check_int(batch, "batch")
     a, s = _alpha_sigma(schedule, t, x)
     if not bool((s > 0).all()):
         raise ValueError("empirical_denoise needs sigma(t) > 0")

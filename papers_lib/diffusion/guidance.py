@@ -20,10 +20,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_int, check_real
+from ..checks import check_dtype, check_int, check_real, check_tensor
 from ..core import mlp
-from .toolkit import (GaussianMixture, NoiseSchedule, check_schedule,
-                                          q_sample, training_times)
+from .toolkit import (check_schedule, GaussianMixture,
+                                          NoiseSchedule, q_sample, _time,
+                                          training_times)
 
 # %% auto #0
 __all__ = ['NoisyClassifier', 'classifier_loss', 'classifier_guidance', 'LabelledMixture']
@@ -48,16 +49,17 @@ class NoisyClassifier(nn.Module):
         self.register_buffer("freqs", math.pi * torch.arange(1, n_freq + 1.0))
 
     def forward(self, x: torch.Tensor, t) -> torch.Tensor:
-        if x.ndim != 2 or x.shape[1] != self.dim:
+        if check_tensor(x, "x").ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"x must have shape (n, {self.dim}), got "
                              f"{tuple(x.shape)}")
+        check_dtype(x, "x", self)
         t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
         if t.ndim == 0:
             t = t.expand(x.shape[0])
         if t.shape != (x.shape[0],):
             raise ValueError(f"t must be a number or have shape ({x.shape[0]},), got "
                              f"{tuple(t.shape)}")
-        ang = t[:, None] * self.freqs.to(x)
+        ang = _time(t)[:, None] * self.freqs.to(x)
         return self.net(torch.cat([x, ang.cos(), ang.sin()], 1))
 
 # %% ../../nbs/generative/09_classifier_guidance.ipynb #c008
@@ -76,6 +78,15 @@ def _labels(y, n: int, device) -> torch.Tensor:
     return y.long()
 
 
+def _in_range(y: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Labels y, checked to lie in [0, n_classes)."""
+    bad = (y < 0) | (y >= n_classes)
+    if bool(bad.any()):
+        raise ValueError(f"y must hold class labels in [0, {n_classes}), got "
+                         f"{y[bad][0].item()}")
+    return y
+
+
 def classifier_loss(classifier: _Classifier, schedule: NoiseSchedule,
                     x0: torch.Tensor, y: torch.Tensor, *,
                     t: Optional[torch.Tensor] = None,
@@ -83,7 +94,11 @@ def classifier_loss(classifier: _Classifier, schedule: NoiseSchedule,
     """Cross-entropy of classifier(x_t, t) against y on noised data
     x_t ~ q(x_t | x_0) (`q_sample`), t ~ U[t_min, t_max] unless given (shape (n,))."""
     check_schedule(schedule)
-    n = x0.shape[0]
+    if not callable(classifier):
+        raise TypeError(f"classifier must be callable as classifier(x, t), got "
+                        f"{type(classifier).__name__}")
+    n = check_tensor(x0, "x0", min_ndim=1, floating=True).shape[0]
+    check_dtype(x0, "x0", classifier)
     y = _labels(y, n, x0.device)
     t = training_times(schedule, x0, t, generator)
     xt, _ = q_sample(schedule, x0, t, generator=generator)
@@ -91,7 +106,7 @@ def classifier_loss(classifier: _Classifier, schedule: NoiseSchedule,
     if logits.ndim != 2 or logits.shape[0] != n:
         raise ValueError(f"classifier must return logits of shape (n, C), got "
                          f"{tuple(logits.shape)}")
-    return F.cross_entropy(logits, y)
+    return F.cross_entropy(logits, _in_range(y, logits.shape[1]))
 
 # %% ../../nbs/generative/09_classifier_guidance.ipynb #c010
 def classifier_guidance(classifier: _Classifier, y, scale: float = 1.0
@@ -104,6 +119,9 @@ def classifier_guidance(classifier: _Classifier, y, scale: float = 1.0
         raise TypeError("classifier must be callable as classifier(x, t) -> logits")
     scale = check_real(scale, "scale", -math.inf, math.inf, low_open=True,
                        high_open=True)
+    if not isinstance(y, bool):  # labels checked now, their number at each call
+        y0 = torch.as_tensor(y)
+        _in_range(_labels(y0, y0.numel() if y0.ndim else 1, None), math.inf)
 
     def guidance(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         labels = _labels(y, x.shape[0], x.device)
@@ -113,8 +131,7 @@ def classifier_guidance(classifier: _Classifier, y, scale: float = 1.0
             if logits.ndim != 2 or logits.shape[0] != x.shape[0]:
                 raise ValueError(f"classifier must return logits of shape (n, C), "
                                  f"got {tuple(logits.shape)}")
-            if bool((labels < 0).any()) or bool((labels >= logits.shape[1]).any()):
-                raise ValueError(f"labels must lie in [0, {logits.shape[1]})")
+            _in_range(labels, logits.shape[1])
             logp = torch.log_softmax(logits, 1).gather(1, labels[:, None]).sum()
             grad, = torch.autograd.grad(logp, xg)
         return scale * grad
@@ -139,8 +156,9 @@ class LabelledMixture:
         dtype = components[0].means.dtype
         p = torch.full((k,), 1.0 / k, dtype=dtype) if priors is None \
             else torch.as_tensor(priors, dtype=dtype)
-        if p.shape != (k,) or not bool((p > 0).all()):
-            raise ValueError(f"priors must be {k} positive numbers")
+        if p.shape != (k,) or not bool(((p > 0) & (p < math.inf)).all()):
+            raise ValueError(f"priors must be {k} positive finite numbers, got "
+                             f"{p.tolist()}")
         self.components, self.priors = components, p / p.sum()
 
     def __repr__(self) -> str:
@@ -176,9 +194,11 @@ class LabelledMixture:
                       schedule: Optional[NoiseSchedule] = None) -> torch.Tensor:
         """log p(y | x_t) for every class, shape (n, C): the clean posterior (t = 0
         without a schedule) or that of the noised data at t (a number or (n,))."""
-        if x.ndim != 2 or x.shape[1] != self.dim:
+        if check_tensor(x, "x").ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"x must have shape (n, {self.dim}), got "
                              f"{tuple(x.shape)}")
+        if schedule is not None:
+            check_schedule(schedule)
         t = torch.as_tensor(t, dtype=torch.float64).detach().cpu()
         if t.ndim == 0:
             t = t.expand(x.shape[0])

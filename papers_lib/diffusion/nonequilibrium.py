@@ -19,7 +19,8 @@ from typing import Callable, Optional, Union
 import torch
 from torch import nn
 
-from ..checks import check_choice, check_int, check_nonnegative, check_positive
+from ..checks import (check_choice, check_dtype, check_finite, check_int,
+                               check_real, check_tensor)
 from .toolkit import DiscreteSchedule, q_sample
 
 # %% auto #0
@@ -47,9 +48,20 @@ def _steps(t: _Steps, x: torch.Tensor, T: int) -> torch.Tensor:
     if t.shape != (x.shape[0],):
         raise ValueError(f"t must be an int or have shape (n,) = ({x.shape[0]},), "
                          f"got {tuple(t.shape)}")
-    if bool(((t < 1) | (t > T)).any()):
-        raise ValueError(f"step indices must lie in 1..T = 1..{T}")
+    bad = (t < 1) | (t > T)
+    if bool(bad.any()):
+        raise ValueError(f"t must hold step indices in 1..T = 1..{T}, got "
+                         f"{t[bad][0].item()}")
     return t
+
+
+def _check_call(reverse: _Reverse, x: torch.Tensor, name: str) -> torch.Tensor:
+    """x, a floating tensor (n, ...) to run the reverse kernel on."""
+    if not callable(reverse):
+        raise TypeError(f"reverse must be callable as reverse(x, t) -> (mean, var), "
+                        f"got {type(reverse).__name__}")
+    x = check_tensor(x, name, min_ndim=1, floating=True)
+    return check_dtype(x, name, reverse)
 
 
 def _rows(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -73,6 +85,7 @@ def q_posterior(schedule: DiscreteSchedule, x0: torch.Tensor, xt: torch.Tensor,
     var = (1 - abar_{t-1}) / (1 - abar_t) beta_t (0 at t = 1, where x_0 is known).
     Returns (mean, var) with var of shape (n, 1, ...) (broadcasts against x)."""
     schedule = _schedule(schedule)
+    check_tensor(x0, "x0"), check_tensor(xt, "xt")
     if x0.shape != xt.shape or x0.ndim < 1:
         raise ValueError(f"x0 and xt must have the same shape (n, ...), got "
                          f"{tuple(x0.shape)} and {tuple(xt.shape)}")
@@ -86,10 +99,18 @@ def gaussian_kl(mean1: torch.Tensor, var1: torch.Tensor, mean2: torch.Tensor,
                 var2: torch.Tensor) -> torch.Tensor:
     """KL(N(mean1, diag var1) || N(mean2, diag var2)), the arguments broadcast to a
     common shape (n, ...); summed over all but the first dimension: shape (n,)."""
+    check_tensor(mean1, "mean1"), check_tensor(mean2, "mean2")
     var1, var2 = (torch.as_tensor(v).to(mean1) for v in (var1, var2))
-    if not bool((var1 > 0).all()) or not bool((var2 > 0).all()):
-        raise ValueError("variances must be positive")
-    shape = torch.broadcast_shapes(mean1.shape, var1.shape, mean2.shape, var2.shape)
+    for name, v in (("var1", var1), ("var2", var2)):
+        if not bool((v > 0).all()):
+            raise ValueError(f"{name} must be positive, got "
+                             f"{v[~(v > 0)].flatten()[0].item()!r}")
+    shapes = [tuple(a.shape) for a in (mean1, var1, mean2, var2)]
+    try:
+        shape = torch.broadcast_shapes(*shapes)
+    except RuntimeError:
+        raise ValueError(f"mean1, var1, mean2 and var2 must broadcast to a common "
+                         f"shape, got {shapes}") from None
     if len(shape) < 1:
         raise ValueError("need a batch dimension: shapes (n, ...)")
     kl = 0.5 * (torch.log(var2) - torch.log(var1) + (var1 + (mean1 - mean2) ** 2)
@@ -160,9 +181,10 @@ class ReverseMLP(nn.Module):
         nn.init.zeros_(self.out.weight), nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor, t: _Steps) -> tuple[torch.Tensor, torch.Tensor]:
-        if x.ndim != 2 or x.shape[1] != self.dim:
+        if check_tensor(x, "x").ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"x must have shape (n, {self.dim}), got "
                              f"{tuple(x.shape)}")
+        check_dtype(x, "x", self)
         i = _steps(t, x, self.T) - 1
         m, s = self.out(self.body(self.inp(x) + self.embed(i))).chunk(2, dim=1)
         beta = self.beta[i, None]
@@ -180,6 +202,9 @@ def score_reverse(score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     beta_tilde, clipped at t = 1) or upper ("upper", beta) end of `variance_range`.
     Returns reverse(x, t) -> (mean, var) like `ReverseMLP`."""
     schedule = _schedule(schedule)
+    if not callable(score):
+        raise TypeError(f"score must be callable as score(x, t), got "
+                        f"{type(score).__name__}")
     check_choice(variance, "variance", ("lower", "upper"))
     var = variance_range(schedule)[0 if variance == "lower" else 1]
 
@@ -226,7 +251,7 @@ def elbo_terms(reverse: _Reverse, schedule: DiscreteSchedule, x0: torch.Tensor,
     p(x_{t-1} | x_t)) (closed form between Gaussians), each with one draw of
     x_t ~ q(x_t | x_0). In nats."""
     schedule = _schedule(schedule)
-    if x0.ndim < 1 or x0.shape[0] < 1:
+    if _check_call(reverse, x0, "x0").shape[0] < 1:
         raise ValueError("x0 must have shape (n, ...) with n >= 1")
     n, T = x0.shape[0], schedule.T
     t = torch.arange(1, T + 1, device=x0.device).repeat_interleave(n)
@@ -247,7 +272,7 @@ def elbo_loss(reverse: _Reverse, schedule: DiscreteSchedule, x0: torch.Tensor,
     """Unbiased estimate of -E[bound] (nats per example) with one uniformly drawn
     step per example: -(prior term + T * term of step t), averaged over the batch."""
     schedule = _schedule(schedule)
-    n = x0.shape[0]
+    n = _check_call(reverse, x0, "x0").shape[0]
     t = torch.randint(1, schedule.T + 1, (n,), generator=generator).to(x0.device)
     terms = _step_terms(reverse, schedule, x0, t, generator)
     return -(_prior_term(schedule, x0) + schedule.T * terms).mean()
@@ -261,7 +286,7 @@ def reverse_sample(reverse: _Reverse, schedule: DiscreteSchedule, x: torch.Tenso
     for t = T..1 (noise at every step, the last included: the model's density).
     Returns x_0, or the trajectory (T + 1, n, ...) from x_T to x_0."""
     schedule = _schedule(schedule)
-    xs = [x]
+    xs = [check_finite(_check_call(reverse, x, "x"), "x")]
     for t in range(schedule.T, 0, -1):
         mean, var = reverse(x, t)
         z = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
@@ -274,8 +299,9 @@ def swiss_roll(n: int, *, seed: Optional[int] = None, noise: float = 0.05
                ) -> torch.Tensor:
     """`n` points of the 2-D swiss roll, the paper's toy: (u cos u, u sin u) / 5 for
     u uniform on [1.5 pi, 4.5 pi], plus Gaussian `noise`."""
-    check_int(n, "n"), check_nonnegative(noise, "noise")
-    g = None if seed is None else torch.Generator().manual_seed(int(seed))
+    check_int(n, "n"), check_real(noise, "noise", 0.0, math.inf, high_open=True)
+    g = None if seed is None else torch.Generator().manual_seed(
+        check_int(seed, "seed", 0))
     u = 1.5 * math.pi * (1 + 2 * torch.rand(int(n), generator=g))
     pts = torch.stack([u * u.cos(), u * u.sin()], 1) / 5
     return pts + noise * torch.randn(int(n), 2, generator=g)
@@ -287,9 +313,10 @@ def swiss_roll_log_prob(x: torch.Tensor, noise: float = 0.05, grid: int = 8000
     over u ~ U[1.5 pi, 4.5 pi] of N(c(u), noise^2 I), c(u) = (u cos u, u sin u) / 5,
     integrated by the midpoint rule on `grid` points (fine enough when the curve moves
     much less than `noise` between points: 4.5 pi / 5 * 3 pi / grid << noise)."""
-    if x.ndim != 2 or x.shape[1] != 2:
+    if check_tensor(x, "x", floating=True).ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"x must have shape (n, 2), got {tuple(x.shape)}")
-    check_positive(noise, "noise"), check_int(grid, "grid", 2)
+    check_real(noise, "noise", 0.0, math.inf, low_open=True, high_open=True)
+    check_int(grid, "grid", 2)
     u = 1.5 * math.pi * (1 + 2 * (torch.arange(int(grid), dtype=x.dtype) + 0.5)
                          / int(grid)).to(x.device)
     c = torch.stack([u * u.cos(), u * u.sin()], 1) / 5

@@ -19,8 +19,9 @@ from typing import Callable, Optional, Union
 
 import torch
 
-from ..checks import (check_choice, check_int, check_open01, check_positive,
-                               check_real)
+from ..checks import (check_choice, check_dtype, check_finite, check_int,
+                               check_open01, check_positive, check_real, check_tensor,
+                               is_real)
 from ..ode import Field, NFECounter, odeint
 
 # %% auto #0
@@ -37,11 +38,15 @@ KINDS = ("eps", "score", "x0", "v")
 def _time(t: _Time) -> torch.Tensor:
     """`t` as a tensor (float64 for a Python number), checked to lie in [0, 1]."""
     if not torch.is_tensor(t):
+        if not is_real(t):
+            raise TypeError(f"t must be a real number or a tensor, got {t!r}")
         t = torch.tensor(float(t), dtype=torch.float64)
     elif not t.is_floating_point():
         t = t.to(torch.get_default_dtype())
-    if not bool(((t >= 0) & (t <= 1)).all()):  # NaN fails both comparisons
-        raise ValueError("t must lie in [0, 1] (t=0 is data, t=1 is noise)")
+    bad = ~((t >= 0) & (t <= 1))  # NaN fails both comparisons
+    if bool(bad.any()):
+        raise ValueError(f"t must lie in [0, 1] (t=0 is data, t=1 is noise), got "
+                         f"{t[bad].flatten()[0].item()!r}")
     return t
 
 
@@ -107,7 +112,8 @@ class NoiseSchedule:
 def _increasing(low, high, low_name: str, high_name: str) -> tuple[float, float]:
     """(low, high) as floats, checked to satisfy 0 < low < high."""
     low = check_positive(low, low_name)
-    return low, check_real(high, high_name, low, low_open=True)
+    return low, check_real(high, high_name, low, math.inf, low_open=True,
+                           high_open=True)
 
 
 class VPLinear(NoiseSchedule):
@@ -138,7 +144,7 @@ class VPCosine(NoiseSchedule):
     t_min, t_max = 1e-3, 1 - 1e-3
 
     def __init__(self, s: float = 0.008):
-        self.s = check_positive(s, "s")
+        self.s = check_real(s, "s", 0.0, math.inf, low_open=True, high_open=True)
 
     def __repr__(self) -> str:
         return f"VPCosine(s={self.s})"
@@ -175,12 +181,15 @@ class DiscreteSchedule(NoiseSchedule):
     float64) are DDPM's; `t` holds the grid t_1..t_T."""
 
     def __init__(self, betas: torch.Tensor):
+        if not torch.is_tensor(betas) and not isinstance(betas, (list, tuple)):
+            raise TypeError(f"betas must be a 1-D tensor, got {type(betas).__name__}")
         betas = torch.as_tensor(betas, dtype=torch.float64)
         if betas.ndim != 1 or betas.numel() < 1:
             raise ValueError(f"betas must be a non-empty 1-D tensor, got shape "
                              f"{tuple(betas.shape)}")
-        if not bool(((betas > 0) & (betas < 1)).all()):
-            raise ValueError("betas must lie in (0, 1)")
+        bad = ~((betas > 0) & (betas < 1))
+        if bool(bad.any()):
+            raise ValueError(f"betas must lie in (0, 1), got {betas[bad][0].item()!r}")
         self.betas, self.alphas = betas, 1 - betas
         self.alphas_bar = torch.cumprod(self.alphas, 0)
         self.T = betas.numel()
@@ -192,6 +201,7 @@ class DiscreteSchedule(NoiseSchedule):
                T: int = 1000) -> "DiscreteSchedule":
         """DDPM's linear betas from beta_1 to beta_T."""
         T = check_int(T, "T")
+        check_open01(beta_1, "beta_1"), check_open01(beta_T, "beta_T")
         return cls(torch.linspace(beta_1, beta_T, T, dtype=torch.float64))
 
     def __repr__(self) -> str:
@@ -218,10 +228,12 @@ def check_schedule(schedule) -> NoiseSchedule:
     return schedule
 
 
-def _coef(schedule: NoiseSchedule, t: _Time, x: torch.Tensor):
+def _coef(schedule: NoiseSchedule, t: _Time, x: torch.Tensor, name: str = "x"):
     """(alpha, sigma) at `t` (a number, 0-dim, or (n,) for x of shape (n, ...)),
-    shaped to broadcast against x."""
-    check_schedule(schedule)
+    shaped to broadcast against x (the argument `name`)."""
+    check_schedule(schedule), check_tensor(x, name, floating=True)
+    if not torch.is_tensor(t):
+        t = _time(t)  # a number: checked as float64 first
     t = _time(torch.as_tensor(t, dtype=x.dtype, device=x.device))
     if t.ndim == 1 and x.ndim >= 1 and t.shape[0] == x.shape[0]:
         t = t.reshape(-1, *([1] * (x.ndim - 1)))
@@ -242,10 +254,10 @@ def q_sample(schedule: NoiseSchedule, x0: torch.Tensor, t: _Time,
              eps: Optional[torch.Tensor] = None,
              generator: Optional[torch.Generator] = None):
     """Draw x_t ~ q(x_t | x_0) = N(alpha(t) x0, sigma(t)^2 I); returns (x_t, eps)."""
-    a, s = _coef(schedule, t, x0)
+    a, s = _coef(schedule, t, x0, "x0")
     if eps is None:
         eps = _randn(x0.shape, x0, generator)
-    elif eps.shape != x0.shape:
+    elif check_tensor(eps, "eps").shape != x0.shape:
         raise ValueError(f"eps must have x0's shape {tuple(x0.shape)}, "
                          f"got {tuple(eps.shape)}")
     return a * x0 + s * eps, eps
@@ -255,10 +267,14 @@ def q_log_prob(schedule: NoiseSchedule, xt: torch.Tensor, x0: torch.Tensor,
                t: _Time) -> torch.Tensor:
     """log q(x_t | x_0) = sum_j [-(x_t - alpha x_0)_j^2 / (2 sigma^2) - log sigma
     - log(2 pi) / 2], summed over all but the first dimension: shape (n,)."""
+    check_tensor(xt, "xt"), check_tensor(x0, "x0")
     if xt.shape != x0.shape or xt.ndim < 1:
         raise ValueError(f"xt and x0 must have the same shape (n, ...), got "
                          f"{tuple(xt.shape)} and {tuple(x0.shape)}")
-    a, s = _coef(schedule, t, x0)
+    a, s = _coef(schedule, t, x0, "x0")
+    if not bool((s > 0).all()):
+        raise ValueError("t must be > 0 for q_log_prob: q(x_t | x_0) has no density "
+                         "where sigma(t) = 0, got sigma(t) = 0")
     z = (xt - a * x0) / s
     lp = -0.5 * z ** 2 - torch.log(s) - 0.5 * math.log(2 * math.pi)
     return lp.reshape(xt.shape[0], -1).sum(1)
@@ -269,7 +285,7 @@ def convert(pred: torch.Tensor, x: torch.Tensor, t: _Time,
     """Convert a prediction at (x, t) between parameterisations ("eps", "score", "x0",
     "v"): x = alpha x0 + sigma eps, score = -eps / sigma, v = alpha eps - sigma x0."""
     check_choice(src, "src", KINDS), check_choice(dst, "dst", KINDS)
-    if pred.shape != x.shape:
+    if check_tensor(pred, "pred").shape != check_tensor(x, "x").shape:
         raise ValueError(f"pred and x must have the same shape, got "
                          f"{tuple(pred.shape)} and {tuple(x.shape)}")
     a, s = _coef(schedule, t, x)
@@ -295,9 +311,13 @@ def eps_model(model: _Model, schedule: NoiseSchedule, kind: str = "eps",
     eps(x, t) = convert(model(x, t), kind -> "eps") (t of shape (n,)).
     `guidance(x, t)` is added to the score:
     eps -> eps - sigma guidance."""
-    check_choice(kind, "kind", KINDS)
-    if not callable(model) or (guidance is not None and not callable(guidance)):
-        raise TypeError("model and guidance must be callable as f(x, t)")
+    check_choice(kind, "kind", KINDS), check_schedule(schedule)
+    if not callable(model):
+        raise TypeError(f"model must be callable as model(x, t), got "
+                        f"{type(model).__name__}")
+    if guidance is not None and not callable(guidance):
+        raise TypeError(f"guidance must be callable as guidance(x, t), got "
+                        f"{type(guidance).__name__}")
 
     def eps_fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         out = model(x, t)
@@ -317,14 +337,15 @@ def training_times(schedule: NoiseSchedule, x0: torch.Tensor,
                    generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """One time per row of `x0` for a training loss: t ~ U[t_min, t_max] of the
     schedule unless `t` is given; checked to have shape (n,), in x0's dtype."""
-    n = x0.shape[0]
+    check_schedule(schedule)
+    n = check_tensor(x0, "x0", min_ndim=1, floating=True).shape[0]
     if t is None:
         u = torch.rand(n, generator=generator, dtype=torch.float64)
         t = (schedule.t_min + (schedule.t_max - schedule.t_min) * u).to(x0)
     t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device)
     if t.shape != (n,):
         raise ValueError(f"t must have shape (n,) = ({n},), got {tuple(t.shape)}")
-    return t
+    return _time(t)
 
 
 def denoising_loss(model: _Model, schedule: NoiseSchedule, x0: torch.Tensor,
@@ -334,7 +355,11 @@ def denoising_loss(model: _Model, schedule: NoiseSchedule, x0: torch.Tensor,
     batch) with the regression target of `kind` (eps, score = -eps/sigma, x0, v);
     t ~ U[t_min, t_max] unless given."""
     check_choice(kind, "kind", KINDS)
+    if not callable(model):
+        raise TypeError(f"model must be callable as model(x, t), got "
+                        f"{type(model).__name__}")
     t = training_times(schedule, x0, t, generator)
+    check_dtype(x0, "x0", model)
     xt, eps = q_sample(schedule, x0, t, generator=generator)
     target = {"eps": eps, "x0": x0}.get(kind)
     if target is None:
@@ -362,7 +387,7 @@ class GaussianMixture:
             means = means.to(torch.get_default_dtype())
         if means.ndim != 2:
             raise ValueError(f"means must have shape (K, d), got {tuple(means.shape)}")
-        k, d = means.shape
+        k, d = check_finite(means, "means").shape
         if (covs is None) == (stds is None):
             raise ValueError("give exactly one of covs and stds")
         if covs is None:
@@ -370,23 +395,24 @@ class GaussianMixture:
             if stds.ndim == 1 and stds.shape[0] == k:
                 stds = stds[:, None]
             stds = stds.expand(k, d) if stds.ndim <= 2 else stds
-            if stds.shape != (k, d) or not bool((stds > 0).all()):
-                raise ValueError(f"stds must be positive, a number, (K,) or (K, d) = "
-                                 f"({k}, {d})")
+            if stds.shape != (k, d) or not bool(((stds > 0) & (stds < math.inf)).all()):
+                raise ValueError(f"stds must be positive and finite, a number, (K,) or "
+                                 f"(K, d) = ({k}, {d}), got {stds.tolist()}")
             covs = torch.diag_embed(stds ** 2)
         covs = torch.as_tensor(covs, dtype=means.dtype)
         if covs.shape != (k, d, d):
             raise ValueError(f"covs must have shape (K, d, d) = ({k}, {d}, {d}), got "
                              f"{tuple(covs.shape)}")
-        if not torch.allclose(covs, covs.transpose(1, 2)):
+        if not torch.allclose(check_finite(covs, "covs"), covs.transpose(1, 2)):
             raise ValueError("covs must be symmetric")
         lam, u = torch.linalg.eigh(covs)
         if not bool((lam > 0).all()):
             raise ValueError("covs must be positive definite")
         w = torch.full((k,), 1.0 / k, dtype=means.dtype) if weights is None \
             else torch.as_tensor(weights, dtype=means.dtype)
-        if w.shape != (k,) or not bool((w > 0).all()):
-            raise ValueError(f"weights must be {k} positive numbers")
+        if w.shape != (k,) or not bool(((w > 0) & (w < math.inf)).all()):
+            raise ValueError(f"weights must be {k} positive finite numbers, got "
+                             f"{w.tolist()}")
         self.means, self.covs, self.weights = means, covs, w / w.sum()
         self._lam, self._u = lam, u
 
@@ -421,6 +447,7 @@ class GaussianMixture:
 
     def noised(self, schedule: NoiseSchedule, t: float) -> "GaussianMixture":
         """The law of x_t = alpha(t) x_0 + sigma(t) eps: a mixture again."""
+        check_schedule(schedule)
         a, s = (float(c) for c in schedule._coefficients(_time(t))[:2])
         eye = torch.eye(self.dim, dtype=self.means.dtype)
         return GaussianMixture(a * self.means, a ** 2 * self.covs + s ** 2 * eye,
@@ -429,7 +456,7 @@ class GaussianMixture:
     def _parts(self, x: torch.Tensor, a=None, s=None):
         """Per-component log densities (n, K) and scores (n, K, d) of the mixture
         noised by (a, s) ((n, 1) each, or None for the mixture itself)."""
-        if x.ndim != 2 or x.shape[1] != self.dim:
+        if check_tensor(x, "x", ndim=2).shape[1] != self.dim:
             raise ValueError(f"x must have shape (n, {self.dim}), got "
                              f"{tuple(x.shape)}")
         mu, lam, u = (c.to(x) for c in (self.means, self._lam, self._u))
@@ -466,7 +493,7 @@ class GaussianMixture:
     def model(self, schedule: NoiseSchedule, kind: str = "eps") -> _Model:
         """The exact denoiser of this target as model(x, t) in the parameterisation
         `kind` (eps = -sigma score, ...)."""
-        check_choice(kind, "kind", KINDS)
+        check_choice(kind, "kind", KINDS), check_schedule(schedule)
 
         def exact(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
             score = self.noised_score(x, t, schedule)
@@ -479,9 +506,12 @@ class GaussianMixture:
 def _grid(schedule, steps, t_start, t_end, x) -> torch.Tensor:
     # beyond the schedule's t_max, alpha(t) may be 0 (VPCosine) and x0_hat = (x - s eps) / a
     # blows up: start no later than t_max
-    t_start = check_real(schedule.t_max if t_start is None else float(t_start), "t_start",
-                         0.0, schedule.t_max)
-    t_end = check_real(schedule.t_min if t_end is None else float(t_end), "t_end",
+    check_schedule(schedule)
+    check_finite(check_tensor(x, "x", min_ndim=1, floating=True), "x")
+    number = lambda v: float(v) if torch.is_tensor(v) else v  # noqa: E731
+    t_start = check_real(schedule.t_max if t_start is None else number(t_start),
+                         "t_start", 0.0, schedule.t_max)
+    t_end = check_real(schedule.t_min if t_end is None else number(t_end), "t_end",
                        0.0, t_start, high_open=True)
     steps = check_int(steps, "steps")
     return torch.linspace(t_start, t_end, steps + 1, dtype=torch.float64)
@@ -529,6 +559,7 @@ def _sample(model, schedule, x, steps, kind, t_start, t_end, guidance, generator
             trajectory, eta=None, variance=None):
     eps_fn = eps_model(model, schedule, kind, guidance)
     ts = _grid(schedule, steps, t_start, t_end, x)
+    check_dtype(x, "x", model)
     xs = [x]
     for t, s in zip(ts[:-1], ts[1:]):
         a_t, s_t = _scalars(schedule, t)
@@ -598,6 +629,7 @@ def pf_ode_sample(model: _Model, schedule: NoiseSchedule, x: torch.Tensor,
     if method in ("euler", "rk4") and steps is None:
         raise ValueError(f"method {method!r} needs a number of steps")
     ts = _grid(schedule, 1 if steps is None else steps, t_start, t_end, x)
+    check_dtype(x, "x", model)
     if steps is None or (method == "dopri5" and not trajectory):
         ts = ts[[0, -1]]
     counter = NFECounter(probability_flow(model, schedule, kind, guidance))

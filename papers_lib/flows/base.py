@@ -13,6 +13,7 @@ Derived on the page *The flows toolkit* (`nbs/generative/00_flows_toolkit.ipynb`
 """
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import torch
@@ -25,21 +26,29 @@ __all__ = ['check_time', 'as_time', 'check_same_shape', 'check_batch', 'log_weig
 
 # %% ../../nbs/generative/00_flows_toolkit.ipynb #c004
 def check_time(t: torch.Tensor) -> torch.Tensor:
-    """`t`, if every entry lies in [0, 1] (t=0 is noise, t=1 is data)."""
-    if not bool(((t >= 0) & (t <= 1)).all()):  # NaN fails both comparisons
-        raise ValueError("t must lie in [0, 1] (t=0 is noise, t=1 is data)")
+    """`t`, if it is a tensor whose every entry lies in [0, 1] (t=0 is noise, t=1 is
+    data)."""
+    check_tensor(t, "t")
+    inside = (t >= 0) & (t <= 1)  # NaN fails both comparisons
+    if not bool(inside.all()):
+        raise ValueError("t must lie in [0, 1] (t=0 is noise, t=1 is data), got "
+                         f"{t[~inside].flatten()[0].item()!r}")
     return t
 
 
 def as_time(t, x: torch.Tensor) -> torch.Tensor:
     """`t` (a number, a 0-dim tensor, or one time per row of `x`), checked to lie in
     [0, 1], shaped to broadcast against `x`: () or (n, 1, ..., 1)."""
-    t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
+    check_tensor(x, "x", floating=True)
+    try:
+        t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"t must be a number or a tensor, got {t!r}") from None
     if t.ndim == 1 and x.ndim >= 1 and t.shape[0] == x.shape[0]:
         t = t.reshape(-1, *([1] * (x.ndim - 1)))
     elif t.ndim != 0:
-        raise ValueError(f"t must be a scalar or have shape (n,) = ({x.shape[0]},), "
-                         f"got {tuple(t.shape)}")
+        raise ValueError(f"t must be a scalar or have shape (n,) = "
+                         f"({x.shape[0] if x.ndim else ''},), got {tuple(t.shape)}")
     return check_time(t)
 
 # %% ../../nbs/generative/00_flows_toolkit.ipynb #c007
@@ -52,10 +61,16 @@ def _names(tensors: dict) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def check_same_shape(**tensors: torch.Tensor) -> torch.Size:
-    """The common shape of the named tensors (`check_same_shape(x0=x0, x1=x1)`)."""
+def _check_named(tensors: dict, fn: str) -> None:
+    if not tensors:
+        raise TypeError(f"{fn} needs at least one tensor, by name: {fn}(x0=x0, x1=x1)")
     for name, x in tensors.items():
         check_tensor(x, name)
+
+
+def check_same_shape(**tensors: torch.Tensor) -> torch.Size:
+    """The common shape of the named tensors (`check_same_shape(x0=x0, x1=x1)`)."""
+    _check_named(tensors, "check_same_shape")
     shapes = {x.shape for x in tensors.values()}
     if len(shapes) > 1:
         raise ValueError(f"{_names(tensors)} must have the same shape, got "
@@ -66,8 +81,7 @@ def check_same_shape(**tensors: torch.Tensor) -> torch.Size:
 def check_batch(**tensors: torch.Tensor) -> int:
     """The batch size n of the named tensors, if they are tensors of one shape (n, ...)
     with at least two dimensions: paired rows, e.g. `check_batch(x0=x0, x1=x1)`."""
-    for name, x in tensors.items():
-        check_tensor(x, name)
+    _check_named(tensors, "check_batch")
     shapes = {x.shape for x in tensors.values()}
     if len(shapes) > 1 or len(next(iter(shapes))) < 2:
         raise ValueError(f"{_names(tensors)} must have the same shape (n, ...), got "
@@ -80,10 +94,12 @@ def log_weights(weights: Optional[torch.Tensor], k: int,
     """log(w_k / sum_j w_j) for `k` positive mixture weights (uniform, log(1/k), when
     `weights` is None); a `ValueError` otherwise."""
     k = check_int(k, "k")
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
     w = torch.full((k,), 1.0 / k, dtype=dtype) if weights is None \
         else torch.as_tensor(weights, dtype=dtype)
-    if w.shape != (k,) or bool((w <= 0).any()):
-        raise ValueError(f"weights must be {k} positive numbers")
+    if w.shape != (k,) or not bool(((w > 0) & (w < math.inf)).all()):  # NaN fails
+        raise ValueError(f"weights must be {k} positive numbers, got {weights!r}")
     return (w / w.sum()).log()
 
 # %% ../../nbs/generative/00_flows_toolkit.ipynb #c013
@@ -96,4 +112,7 @@ class ConstantField(nn.Module):
         self.b = nn.Parameter(torch.zeros(check_int(d, "d")))
 
     def forward(self, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        if check_tensor(x, "x", min_ndim=1).shape[-1] != self.b.shape[0]:
+            raise ValueError(f"x must have shape (n, {self.b.shape[0]}), "
+                             f"got {tuple(x.shape)}")
         return self.b.expand_as(x)

@@ -17,7 +17,8 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from ..checks import check_choice, check_tensor
+from ..checks import (check_choice, check_dtype, check_finite, check_int,
+                               check_real, check_tensor)
 from ..ode import Field, odeint, odeint_adjoint
 
 # %% auto #0
@@ -31,7 +32,9 @@ NOISES = ("gaussian", "rademacher")
 
 def _field_at(f: Field, t, z: torch.Tensor):
     """Evaluate f(t, z) with a graph to z; return (dz, z_leaf, keep_graph)."""
-    check_tensor(z, "z", ndim=2, floating=True)
+    if not callable(f):
+        raise TypeError(f"f must be callable as f(t, z), got {f!r}")
+    check_dtype(check_tensor(z, "z", ndim=2, floating=True), "z", f)
     keep = torch.is_grad_enabled()
     with torch.enable_grad():
         if not z.requires_grad:
@@ -67,9 +70,11 @@ def divergence_hutchinson(f: Field, t, z: torch.Tensor, eps: torch.Tensor):
     Rademacher `eps`, shape (n, d)).
     """
     dz, z, keep = _field_at(f, t, z)
-    if not isinstance(eps, torch.Tensor) or eps.shape != z.shape:
-        raise ValueError(f"eps must have z's shape {tuple(z.shape)}, "
-                         f"got {getattr(eps, 'shape', type(eps).__name__)}")
+    if not (isinstance(eps, torch.Tensor) and eps.shape == z.shape
+            and eps.dtype == z.dtype):
+        raise ValueError(f"eps must have z's shape {tuple(z.shape)} and dtype "
+                         f"{z.dtype}, got {getattr(eps, 'shape', type(eps).__name__)} "
+                         f"{getattr(eps, 'dtype', '')}")
     with torch.enable_grad():
         vjp = torch.autograd.grad(dz, z, eps, create_graph=keep)[0]
     div = (vjp * eps).sum(1)
@@ -80,6 +85,10 @@ def sample_noise(shape, kind: str = "rademacher", *, dtype=None, device=None,
                  generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """Probe vectors with E[eps eps^T] = I: standard Gaussian or Rademacher (+-1)."""
     check_choice(kind, "kind", NOISES)
+    dims = shape if isinstance(shape, (tuple, list)) else (shape,)  # torch.Size too
+    shape = tuple(check_int(s, "shape", low=0) for s in dims)
+    if dtype is not None and not getattr(dtype, "is_floating_point", False):
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
     if kind == "gaussian":
         return torch.randn(shape, generator=generator, dtype=dtype).to(device)
     r = torch.randint(0, 2, shape, generator=generator)
@@ -108,11 +117,13 @@ class CNF(nn.Module):
 
     def set_noise(self, eps: Optional[torch.Tensor]) -> "CNF":
         """Fix the Hutchinson probe (shape (n, d)) for the next solves; return self."""
+        if eps is not None:
+            check_tensor(eps, "eps", ndim=2, floating=True)
         self.eps = eps
         return self
 
     def forward(self, t: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-        z = state[:, :-1]
+        z = check_tensor(state, "state", ndim=2)[:, :-1]
         if self.trace == "exact":
             dz, div = divergence_exact(self.field, t, z)
             self.nvjp += z.shape[1]
@@ -125,6 +136,12 @@ class CNF(nn.Module):
         return torch.cat([dz, -div[:, None]], 1)
 
 # %% ../../nbs/generative/13_ffjord.ipynb #c017
+def _check_span(t0, t1) -> tuple:
+    """(t0, t1), finite numbers with t1 > t0."""
+    t0 = check_real(t0, "t0", -math.inf, math.inf, low_open=True, high_open=True)
+    return t0, check_real(t1, "t1", t0, math.inf, low_open=True, high_open=True)
+
+
 def normal_log_prob(z: torch.Tensor) -> torch.Tensor:
     """log N(z; 0, I) row by row, for z of shape (n, d)."""
     check_tensor(z, "z", ndim=2, floating=True)
@@ -150,9 +167,11 @@ def cnf_log_prob(field: Field, x: torch.Tensor,
     parameters in constant memory; `field` must then be an `nn.Module`). Returns
     log p(x) of shape (n,), and z(t0) too when `return_z`.
     """
-    check_tensor(x, "x", ndim=2, floating=True)
-    if not t1 > t0:
-        raise ValueError(f"need t1 > t0, got t0={t0!r}, t1={t1!r}")
+    check_finite(check_tensor(x, "x", ndim=2, floating=True), "x")
+    check_dtype(x, "x", field)
+    if not callable(base_log_prob):
+        raise TypeError(f"base_log_prob must be callable, got {base_log_prob!r}")
+    t0, t1 = _check_span(t0, t1)
     cnf = CNF(field, trace)
     if trace == "hutchinson":
         if eps is None:
@@ -178,8 +197,10 @@ def cnf_sample(field: Field, z: torch.Tensor, t0: float = 0.0, t1: float = 1.0,
                options: Optional[dict] = None) -> torch.Tensor:
     """Samples of the flow: solve dz/dt = field(t, z) forward from base samples `z` at
     t0 to t1 (one pass, no trace needed)."""
-    check_tensor(z, "z", ndim=2, floating=True)
-    if not t1 > t0:
-        raise ValueError(f"need t1 > t0, got t0={t0!r}, t1={t1!r}")
+    if not callable(field):
+        raise TypeError(f"field must be callable as field(t, z), got {field!r}")
+    check_finite(check_tensor(z, "z", ndim=2, floating=True), "z")
+    check_dtype(z, "z", field)
+    t0, t1 = _check_span(t0, t1)
     t = torch.tensor([t0, t1], dtype=z.dtype, device=z.device)
     return odeint(field, z, t, method, rtol, atol, options)[-1]

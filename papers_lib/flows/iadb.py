@@ -21,7 +21,8 @@ from typing import Callable, Optional, Union
 import torch
 from torch import nn
 
-from ..checks import check_choice, check_int, check_tensor
+from ..checks import (check_choice, check_dtype, check_finite, check_int,
+                               check_real, check_tensor)
 from ..core import mlp
 from .base import check_batch, log_weights
 
@@ -56,12 +57,12 @@ def deblend_step(model: _Model, x: torch.Tensor, alpha: float, alpha_next: float
     (E[x0 | x], E[x1 | x]) and the step re-blends them:
     (1 - alpha_next) x0_bar + alpha_next x1_bar.
     """
-    check_tensor(x, "x", min_ndim=2)
+    if not callable(model):
+        raise TypeError(f"model must be callable as model(alpha, x), got {model!r}")
+    check_dtype(check_tensor(x, "x", min_ndim=2), "x", model)
     check_choice(variant, "variant", VARIANTS)
-    alpha, alpha_next = float(alpha), float(alpha_next)
-    if not 0 <= alpha <= 1 or not 0 <= alpha_next <= 1:
-        raise ValueError(f"alpha and alpha_next must lie in [0, 1], got {alpha}, "
-                         f"{alpha_next}")
+    alpha = check_real(alpha, "alpha", 0.0, 1.0)
+    alpha_next = check_real(alpha_next, "alpha_next", 0.0, 1.0)
     a = torch.full((x.shape[0],), alpha, dtype=x.dtype, device=x.device)
     out = model(a, x)
     if variant == "difference":
@@ -85,7 +86,7 @@ def iadb_sample(model: _Model, x0: torch.Tensor, steps: int = 128,
     steps (`deblend_step`) on the levels of `alpha_schedule(steps, schedule)`.
     Returns the samples, or `(alphas, xs)` with xs of shape (steps + 1, *x0.shape)
     if `trajectory`."""
-    check_tensor(x0, "x0", min_ndim=2)
+    check_finite(check_tensor(x0, "x0", min_ndim=2), "x0"), check_dtype(x0, "x0", model)
     alphas = alpha_schedule(steps, schedule)
     x, xs = x0, [x0]
     for a, b in zip(alphas[:-1].tolist(), alphas[1:].tolist()):
@@ -102,8 +103,9 @@ def _blend_batch(x0, x1, alpha, generator):
     if alpha.shape != (n,):
         raise ValueError(f"alpha must have shape (n,) = ({n},), got "
                          f"{tuple(alpha.shape)}")
-    if bool(((alpha < 0) | (alpha > 1)).any()):
-        raise ValueError("alpha must lie in [0, 1]")
+    inside = (alpha >= 0) & (alpha <= 1)   # NaN fails both
+    if not bool(inside.all()):
+        raise ValueError(f"alpha must lie in [0, 1], got {alpha[~inside][0].item()!r}")
     a = alpha.reshape(-1, *([1] * (x0.ndim - 1)))
     return alpha, (1 - a) * x0 + a * x1
 
@@ -116,7 +118,10 @@ def means_loss(model: _Model, x0: torch.Tensor, x1: torch.Tensor, *,
     (summed over non-batch dimensions, mean over the batch); alpha ~ U[0, 1] unless
     given. Its minimiser is the pair of conditional means (the paper's second
     variant)."""
+    if not callable(model):
+        raise TypeError(f"model must be callable as model(alpha, x), got {model!r}")
     alpha, xa = _blend_batch(x0, x1, alpha, generator)
+    check_dtype(x0, "x0", model), check_dtype(x1, "x1", model)
     out = model(alpha, xa)
     if not (isinstance(out, (tuple, list)) and len(out) == 2
             and all(isinstance(o, torch.Tensor) and o.shape == x0.shape for o in out)):
@@ -137,10 +142,13 @@ class MeansMLP(nn.Module):
         self.net, self.dim = mlp(dim + 1, 2 * dim, hidden, depth), dim
 
     def forward(self, alpha: torch.Tensor, x: torch.Tensor):
-        if x.ndim != 2 or x.shape[1] != self.dim:
+        if check_dtype(x, "x", self).ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"x must have shape (n, {self.dim}), "
                              f"got {tuple(x.shape)}")
         a = torch.as_tensor(alpha, dtype=x.dtype, device=x.device).reshape(-1, 1)
+        if a.shape[0] not in (1, x.shape[0]):
+            raise ValueError(f"alpha must be a number or have shape (n,) = "
+                             f"({x.shape[0]},), got {a.shape[0]} values")
         out = self.net(torch.cat([x, a.expand(x.shape[0], 1)], 1))
         return out[:, :self.dim], out[:, self.dim:]
 
@@ -158,16 +166,17 @@ def gmm_blend_means(means: torch.Tensor, std: Union[float, torch.Tensor],
     v_k = alpha^2 s_k^2 + (1 - alpha)^2, r_k proportional to
     w_k N(x; alpha mu_k, v_k I)."""
     means = torch.as_tensor(means)
-    if means.ndim != 2:
-        raise ValueError(f"means must have shape (K, d), got {tuple(means.shape)}")
+    check_finite(check_tensor(means, "means", ndim=2, floating=True), "means")
     k = means.shape[0]
-    std = torch.as_tensor(std, dtype=means.dtype).expand(k)
-    if bool((std <= 0).any()):
-        raise ValueError("std must be > 0")
+    std = torch.as_tensor(std, dtype=means.dtype)
+    finite = (std > 0) & (std < math.inf)   # NaN fails both
+    if std.shape not in ((), (1,), (k,)) or not bool(finite.all()):
+        raise ValueError(f"std must be > 0 and finite, one number or {k}, got {std!r}")
+    std = std.expand(k)
     log_w = log_weights(weights, k, means.dtype)
 
     def means_fn(alpha, x: torch.Tensor):
-        if x.ndim != 2 or x.shape[1] != means.shape[1]:
+        if check_tensor(x, "x").ndim != 2 or x.shape[1] != means.shape[1]:
             raise ValueError(f"x must have shape (n, {means.shape[1]}), "
                              f"got {tuple(x.shape)}")
         a = torch.as_tensor(alpha, dtype=x.dtype, device=x.device)
@@ -176,8 +185,9 @@ def gmm_blend_means(means: torch.Tensor, std: Union[float, torch.Tensor],
         elif a.ndim != 0:
             raise ValueError(f"alpha must be a number or have shape (n,) = "
                              f"({x.shape[0]},), got {tuple(a.shape)}")
-        if bool(((a < 0) | (a > 1)).any()):
-            raise ValueError("alpha must lie in [0, 1]")
+        inside = (a >= 0) & (a <= 1)   # NaN fails both
+        if not bool(inside.all()):
+            raise ValueError(f"alpha must lie in [0, 1], got {a[~inside][0].item()!r}")
         mu, s2, lw = means.to(x), std.to(x) ** 2, log_w.to(x)
         v = a ** 2 * s2[None, :, None] + (1 - a) ** 2             # (n|1, K, 1)
         diff = x[:, None, :] - a * mu[None]                       # (n, K, d)

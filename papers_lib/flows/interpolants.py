@@ -17,8 +17,9 @@ from typing import Callable, Optional, Union
 
 import torch
 
-from ..checks import check_choice, check_int, check_real, check_tensor
-from .base import as_time, check_batch, log_weights
+from ..checks import (check_choice, check_dtype, check_finite, check_int,
+                               check_real, check_tensor)
+from .base import as_time, check_batch, check_time, log_weights
 from .matching import sample
 from ..ode import Field
 
@@ -44,6 +45,7 @@ class Interpolant:
     def coefficients(self, t: torch.Tensor):
         """(alpha, beta, gamma, alpha', beta', gamma') at `t`. gamma' is infinite at
         t = 0 and 1 when a > 0; `gamma_dgamma` is finite everywhere."""
+        check_tensor(t, "t")
         if self.path == "linear":
             al, be = 1 - t, t
             dal, dbe = -torch.ones_like(t), torch.ones_like(t)
@@ -64,8 +66,9 @@ class Interpolant:
 
     def gamma(self, t) -> torch.Tensor:
         """gamma(t) (float64 for a Python number `t`)."""
-        t = t if torch.is_tensor(t) else torch.tensor(t, dtype=torch.float64)
-        return self.coefficients(t)[2]
+        t = t if torch.is_tensor(t) else \
+            torch.tensor(check_real(t, "t"), dtype=torch.float64)
+        return self.coefficients(check_time(t))[2]
 
     def sample_xt(self, x0: torch.Tensor, x1: torch.Tensor, z: torch.Tensor, t
                   ) -> torch.Tensor:
@@ -81,11 +84,14 @@ class Interpolant:
         *_, dal, dbe, dg = self.coefficients(as_time(t, x0))
         return dal * x0 + dbe * x1 + dg * z
 
-
 # %% ../../nbs/generative/11_stochastic_interpolants.ipynb #c009
-def _draw(x0, x1, z, t, t_min, generator):
-    """Fill in z ~ N(0, I) and t ~ U[t_min, 1 - t_min] (shape (n,)) unless given."""
-    check_tensor(x0, "x0"), check_tensor(x1, "x1")
+def _draw(field, name, x0, x1, z, t, t_min, generator):
+    """Check the field `name` and the batch; fill in z ~ N(0, I) and
+    t ~ U[t_min, 1 - t_min] (shape (n,)) unless given."""
+    if not callable(field):
+        raise TypeError(f"{name} must be callable as {name}(t, x), got {field!r}")
+    check_dtype(check_tensor(x0, "x0", floating=True), "x0", field)
+    check_tensor(x1, "x1")
     t_min = check_real(t_min, "t_min", 0.0, 0.5, high_open=True)
     n = x0.shape[0] if x0.ndim else 0
     if z is None:  # a generator lives on the CPU; without one, draw on x0's device
@@ -114,9 +120,10 @@ def _quadratic_loss(field: Field, interp: Interpolant, x0, x1, z, t, antithetic,
     for sign in ((1.0, -1.0) if antithetic else (1.0,)):
         xt = al * x0 + be * x1 + sign * g * z
         f = field(t, xt)
-        if f.shape != x0.shape:
-            raise ValueError(f"the field returned shape {tuple(f.shape)}, expected "
-                             f"{tuple(x0.shape)}")
+        if not isinstance(f, torch.Tensor) or f.shape != x0.shape:
+            got = tuple(f.shape) if isinstance(f, torch.Tensor) else type(f).__name__
+            raise ValueError(f"the field must return a tensor of shape "
+                             f"{tuple(x0.shape)}, got {got}")
         if what == "velocity":   # dg * z is 0 * inf = nan where gamma = 0, a > 0
             tgt = dal * x0 + dbe * x1 + (sign * dg * z if interp.a > 0 else 0.0)
         else:
@@ -140,7 +147,7 @@ def velocity_loss(b: Field, interp: Interpolant, x0: torch.Tensor, x1: torch.Ten
     `antithetic` averages over z and -z, which cancels the term gamma' z (infinite
     at t = 0 and 1) to leading order.
     """
-    z, t = _draw(x0, x1, z, t, t_min, generator)
+    z, t = _draw(b, "b", x0, x1, z, t, t_min, generator)
     return _quadratic_loss(b, interp, x0, x1, z, t, antithetic, "velocity")
 
 
@@ -153,7 +160,7 @@ def denoiser_loss(eta: Field, interp: Interpolant, x0: torch.Tensor,
     E[|eta(t, x_t)|^2 / 2 - z . eta(t, x_t)],
     uniquely minimised by eta_z(t, x) = E[z | x_t = x]; the score of the interpolant's
     density is -eta_z / gamma. Arguments as in `velocity_loss`."""
-    z, t = _draw(x0, x1, z, t, t_min, generator)
+    z, t = _draw(eta, "eta", x0, x1, z, t, t_min, generator)
     return _quadratic_loss(eta, interp, x0, x1, z, t, antithetic, "denoiser")
 
 # %% ../../nbs/generative/11_stochastic_interpolants.ipynb #c011
@@ -175,26 +182,30 @@ def gmm_fields(interp: Interpolant, means0: torch.Tensor,
     if not isinstance(interp, Interpolant):
         raise TypeError(f"interp must be an Interpolant, got {type(interp).__name__}")
     m0, m1 = torch.as_tensor(means0), torch.as_tensor(means1)
+    check_finite(check_tensor(m0, "means0", floating=True), "means0")
+    check_finite(check_tensor(m1, "means1", floating=True), "means1")
     if m0.ndim != 2 or m1.ndim != 2 or m0.shape[1] != m1.shape[1]:
         raise ValueError(f"means must have shapes (K0, d) and (K1, d), got "
                          f"{tuple(m0.shape)} and {tuple(m1.shape)}")
     k0, k1, d = m0.shape[0], m1.shape[0], m0.shape[1]
 
-    def prep(std, w, k, m):
-        std = torch.as_tensor(std, dtype=m.dtype).expand(k)
-        if bool((std < 0).any()):
-            raise ValueError("std0 and std1 must be >= 0")
-        return std, log_weights(w, k, m.dtype)
+    def prep(std, w, k, m, name):
+        std = torch.as_tensor(std, dtype=m.dtype)
+        finite = (std >= 0) & (std < math.inf)   # NaN fails both
+        if std.shape not in ((), (1,), (k,)) or not bool(finite.all()):
+            raise ValueError(f"{name} must be >= 0 and finite, one number or {k}, "
+                             f"got {std!r}")
+        return std.expand(k), log_weights(w, k, m.dtype)
 
-    s0, lw0 = prep(std0, weights0, k0, m0)
-    s1, lw1 = prep(std1, weights1, k1, m1)
+    s0, lw0 = prep(std0, weights0, k0, m0, "std0")
+    s1, lw1 = prep(std1, weights1, k1, m1, "std1")
     # the K0 * K1 pairs (i, j), flattened
     pm0, pm1 = m0.repeat_interleave(k1, 0), m1.repeat(k0, 1)
     pv0, pv1 = s0.repeat_interleave(k1) ** 2, s1.repeat(k0) ** 2
     plw = lw0.repeat_interleave(k1) + lw1.repeat(k0)
 
     def parts(t, x):
-        if x.ndim != 2 or x.shape[1] != d:
+        if check_tensor(x, "x").ndim != 2 or x.shape[1] != d:
             raise ValueError(f"x must have shape (n, {d}), got {tuple(x.shape)}")
         tt = as_time(t, x).reshape(-1, 1, 1)                          # (n|1, 1, 1)
         al, be, g, dal, dbe, _ = interp.coefficients(tt)
@@ -257,21 +268,26 @@ def sde_sample(b: Field, eta: Field, interp: Interpolant, x0: torch.Tensor,
         raise TypeError(f"interp must be an Interpolant, got {type(interp).__name__}")
     if not callable(b) or not callable(eta):
         raise TypeError("b and eta must be callable as f(t, x)")
+    check_tensor(x0, "x0", min_ndim=1, floating=True)
+    check_dtype(x0, "x0", b), check_dtype(x0, "x0", eta), check_finite(x0, "x0")
     steps = check_int(steps, "steps")
-    t0, t1 = (float(s) for s in t_span)
+    if not (isinstance(t_span, (tuple, list)) and len(t_span) == 2):
+        raise TypeError(f"t_span must be a pair (t0, t1), got {t_span!r}")
+    t0, t1 = (check_real(s, "t_span") for s in t_span)
     if not 0 <= t0 < t1 <= 1:
         raise ValueError(f"t_span must satisfy 0 <= t0 < t1 <= 1, got {t_span}")
-    eps_fn = eps if callable(eps) else (lambda t, e=float(eps): e)
-    if not callable(eps) and not eps >= 0:
-        raise ValueError(f"eps must be >= 0, got {eps!r}")
+    if not callable(eps):
+        eps = check_real(eps, "eps", 0.0, math.inf, high_open=True)
+    eps_fn = eps if callable(eps) else (lambda t, e=eps: e)
     n, h = x0.shape[0], (t1 - t0) / int(steps)
     ts = torch.linspace(t0, t1, int(steps) + 1, dtype=x0.dtype, device=x0.device)
     x, xs = x0, [x0]
     for k in range(int(steps)):
         t = ts[k]
         e = float(eps_fn(t))
-        if e < 0:
-            raise ValueError(f"eps(t) must be >= 0, got {e} at t={float(t):.4g}")
+        if not 0 <= e < math.inf:   # NaN fails
+            raise ValueError(f"eps(t) must be >= 0 and finite, got {e} at "
+                             f"t={float(t):.4g}")
         drift = b(t.expand(n), x)
         if e > 0:
             g = float(interp.gamma(t))

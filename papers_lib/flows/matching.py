@@ -16,7 +16,8 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import nn
 
-from ..checks import check_int, check_open01, check_real
+from ..checks import (check_dtype, check_finite, check_int, check_open01,
+                               check_positive, check_real, check_tensor)
 from ..core import mlp
 from .base import as_time, check_same_shape, check_time, log_weights
 from ..ode import Field, odeint
@@ -47,7 +48,8 @@ class GaussianPath:
 
     def sigma_t(self, t) -> torch.Tensor:
         """Conditional standard deviation sigma_t (float64 for a Python number `t`)."""
-        t = t if torch.is_tensor(t) else torch.tensor(t, dtype=torch.float64)
+        t = t if torch.is_tensor(t) else \
+            torch.tensor(check_real(t, "t"), dtype=torch.float64)
         return self.coefficients(check_time(t))[2]
 
     def sample_xt(self, x0: torch.Tensor, x1: torch.Tensor, t) -> torch.Tensor:
@@ -75,6 +77,7 @@ class GaussianPath:
     def sample_t(self, n: int, generator: Optional[torch.Generator] = None,
                  device=None) -> torch.Tensor:
         """`n` training times, uniform on [0, t_max]."""
+        n = check_int(n, "n", low=0)
         return self.t_max * torch.rand(n, generator=generator, device=device)
 
 # %% ../../nbs/generative/01_flow_matching.ipynb #c007
@@ -88,10 +91,9 @@ class VPDiffusionPath(GaussianPath):
 
     def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0,
                  eps: float = 1e-3):
-        if not 0 < beta_min < beta_max:
-            raise ValueError(f"need 0 < beta_min < beta_max, got {beta_min}, "
-                             f"{beta_max}")
-        self.beta_min, self.beta_max = float(beta_min), float(beta_max)
+        self.beta_min = check_positive(beta_min, "beta_min")
+        self.beta_max = check_real(beta_max, "beta_max", self.beta_min, math.inf,
+                                   low_open=True, high_open=True)
         self.eps = check_open01(eps, "eps")
         self.t_max = 1.0 - self.eps
 
@@ -139,11 +141,11 @@ def cfm_loss(v_theta: Field, path: GaussianPath, x1: torch.Tensor, *,
 
     `x0` ~ N(0, I) and `t` ~ U[0, path.t_max] (shape (n,)) are drawn unless given.
     """
+    if not callable(v_theta):
+        raise TypeError(f"v_theta must be callable as v_theta(t, x), got {v_theta!r}")
     if not isinstance(path, GaussianPath):
         raise TypeError(f"path must be a GaussianPath, got {type(path).__name__}")
-    if x1.ndim < 2:
-        raise ValueError(f"x1 must be a batch of shape (n, ...), "
-                         f"got {tuple(x1.shape)}")
+    check_dtype(check_tensor(x1, "x1", min_ndim=2, floating=True), "x1", v_theta)
     n = x1.shape[0]
     if x0 is None:  # a generator lives on the CPU; without one, draw on x1's device
         x0 = torch.randn_like(x1) if generator is None else \
@@ -154,13 +156,14 @@ def cfm_loss(v_theta: Field, path: GaussianPath, x1: torch.Tensor, *,
     t = torch.as_tensor(t, dtype=x1.dtype, device=x1.device)
     if t.shape != (n,):
         raise ValueError(f"t must have shape (n,) = ({n},), got {tuple(t.shape)}")
-    check_same_shape(x0=x0, x1=x1)
+    check_same_shape(x0=x0, x1=x1), check_dtype(x0, "x0", v_theta)
     m, dm, s, ds = path.coefficients(as_time(t, x1))
     xt, target = s * x0 + m * x1, ds * x0 + dm * x1     # psi_t(x0) and its velocity
     v = v_theta(t, xt)
-    if v.shape != x1.shape:
-        raise ValueError(f"v_theta returned shape {tuple(v.shape)}, expected "
-                         f"{tuple(x1.shape)}")
+    if not isinstance(v, torch.Tensor) or v.shape != x1.shape:
+        got = tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
+        raise ValueError(f"v_theta must return a tensor of shape {tuple(x1.shape)}, "
+                         f"got {got}")
     return (v - target).pow(2).flatten(1).sum(1).mean()
 
 # %% ../../nbs/generative/01_flow_matching.ipynb #c021
@@ -177,9 +180,10 @@ def sample(v_theta: Field, x0: torch.Tensor, steps: Optional[int] = 100,
     if `trajectory`.
     """
     if not callable(v_theta):
-        raise TypeError("v_theta must be callable as v_theta(t, x)")
-    if not 0 < t_end <= 1:
-        raise ValueError(f"t_end must lie in (0, 1], got {t_end}")
+        raise TypeError(f"v_theta must be callable as v_theta(t, x), got {v_theta!r}")
+    check_dtype(check_tensor(x0, "x0", min_ndim=1, floating=True), "x0", v_theta)
+    check_finite(x0, "x0")
+    t_end = check_real(t_end, "t_end", 0.0, 1.0, low_open=True)
     fixed = method in ("euler", "rk4")
     if steps is None and fixed:
         raise ValueError(f"method {method!r} needs a number of steps")
@@ -207,17 +211,20 @@ def gmm_marginal_field(path: GaussianPath, means: torch.Tensor,
                                + m_t' E[x1 | x_t = x, k]],
 
     v_k = m_t^2 s_k^2 + sigma_t^2, r_k(x) proportional to w_k N(x; m_t mu_k, v_k I)."""
+    if not isinstance(path, GaussianPath):
+        raise TypeError(f"path must be a GaussianPath, got {type(path).__name__}")
     means = torch.as_tensor(means)
-    if means.ndim != 2:
-        raise ValueError(f"means must have shape (K, d), got {tuple(means.shape)}")
+    check_finite(check_tensor(means, "means", ndim=2, floating=True), "means")
     k = means.shape[0]
-    std = torch.as_tensor(std, dtype=means.dtype).expand(k)
-    if bool((std < 0).any()):
-        raise ValueError("std must be >= 0")
+    std = torch.as_tensor(std, dtype=means.dtype)
+    finite = (std >= 0) & (std < math.inf)   # NaN fails both
+    if std.shape not in ((), (1,), (k,)) or not bool(finite.all()):
+        raise ValueError(f"std must be >= 0 and finite, one number or {k}, got {std!r}")
+    std = std.expand(k)
     log_w = log_weights(weights, k, means.dtype)
 
     def field(t, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 2 or x.shape[1] != means.shape[1]:
+        if check_tensor(x, "x").ndim != 2 or x.shape[1] != means.shape[1]:
             raise ValueError(f"x must have shape (n, {means.shape[1]}), "
                              f"got {tuple(x.shape)}")
         t = as_time(t, x)  # () or (n, 1)
@@ -248,8 +255,11 @@ class VectorFieldMLP(nn.Module):
         self.net, self.dim = mlp(dim + 1, dim, hidden, check_int(depth, "depth")), dim
 
     def forward(self, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 2 or x.shape[1] != self.dim:
+        if check_dtype(x, "x", self).ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"x must have shape (n, {self.dim}), "
                              f"got {tuple(x.shape)}")
         t = torch.as_tensor(t, dtype=x.dtype, device=x.device).reshape(-1, 1)
+        if t.shape[0] not in (1, x.shape[0]):
+            raise ValueError(f"t must be a scalar or have shape (n,) = "
+                             f"({x.shape[0]},), got {t.shape[0]} times")
         return self.net(torch.cat([x, t.expand(x.shape[0], 1)], 1))

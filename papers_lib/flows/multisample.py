@@ -26,8 +26,20 @@ __all__ = ['ot_assignment', 'minibatch_ot_coupling', 'sinkhorn_plan', 'sinkhorn_
 
 # %% ../../nbs/generative/10_multisample_fm.ipynb #c005
 def _check_batches(x0: torch.Tensor, x1: torch.Tensor) -> int:
-    """n, if `x0` and `x1` are tensors of one shape (n, ...) with n >= 1."""
-    return check_int(check_batch(x0=x0, x1=x1), "the number of rows of x0 and x1")
+    """n, if `x0` and `x1` are finite tensors of one shape (n, ...) with n >= 1."""
+    n = check_int(check_batch(x0=x0, x1=x1), "the number of rows of x0 and x1")
+    for name, x in (("x0", x0), ("x1", x1)):
+        bad = ~torch.isfinite(x.detach())
+        if bool(bad.any()):  # a NaN cost: no assignment, a plan of NaNs
+            i = tuple(bad.nonzero()[0].tolist())
+            raise ValueError(f"{name} must be finite, got {x[i].item()} at index {i}")
+    return n
+
+
+def _check_generator(generator) -> None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError("generator must be a torch.Generator or None, got "
+                        f"{type(generator).__name__}")
 
 
 def _sq_cost(x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
@@ -63,18 +75,30 @@ def sinkhorn_plan(x0: torch.Tensor, x1: torch.Tensor, eps: float = 0.1,
     that cost): `iters` log-domain Sinkhorn iterations, each matching the row and then
     the column marginals (so the columns sum to 1/n exactly),
     f_i = eps (log(1/n) - logsumexp_j (g_j - C_ij) / eps), then g likewise, and
-    P_ij = exp((f_i + g_j - C_ij) / eps). Float64."""
+    P_ij = exp((f_i + g_j - C_ij) / eps). Float64. Computed in units of eps
+    (F = f / eps, G = g / eps, K = -C / eps, as POT's `sinkhorn_log`), with K and its
+    transpose both contiguous, so that each half-step reduces along rows, in place."""
     _check_batches(x0, x1)
     eps = check_real(eps, "eps", 0.0, math.inf, low_open=True, high_open=True)
     iters = check_int(iters, "iters")
     c = _sq_cost(x0, x1)
     n = c.shape[0]
-    log_a = torch.full((n,), -math.log(n), dtype=c.dtype, device=c.device)
-    f, g = torch.zeros_like(log_a), torch.zeros_like(log_a)
+    k = c / -eps
+    if not bool(torch.isfinite(k).all()):
+        raise ValueError("eps must be large enough that C / eps is finite, "
+                         f"got {eps!r}")
+    kt, buf = k.T.contiguous(), torch.empty_like(k)
+
+    def lse_rows(kk: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """logsumexp_j (kk_ij + v_j), computed in `buf`."""
+        m = torch.add(kk, v, out=buf).amax(1)
+        return m + buf.sub_(m[:, None]).exp_().sum(1).log()
+    log_a = -math.log(n)
+    big_g = torch.zeros(n, dtype=c.dtype, device=c.device)
     for _ in range(iters):
-        f = eps * (log_a - torch.logsumexp((g[None] - c) / eps, dim=1))
-        g = eps * (log_a - torch.logsumexp((f[:, None] - c) / eps, dim=0))
-    return torch.exp((f[:, None] + g[None] - c) / eps)
+        big_f = log_a - lse_rows(k, big_g)
+        big_g = log_a - lse_rows(kt, big_f)
+    return torch.exp(k + big_f[:, None] + big_g[None])
 
 
 def sinkhorn_coupling(x0: torch.Tensor, x1: torch.Tensor, eps: float = 0.1,
@@ -84,6 +108,7 @@ def sinkhorn_coupling(x0: torch.Tensor, x1: torch.Tensor, eps: float = 0.1,
     keeps its place and draws its partner j from the row i of the plan, normalised.
     Returns `(x0, x1[j])`; use `functools.partial` to fix `eps`, `iters` and
     `generator` for `fit_coupling`."""
+    _check_generator(generator)
     plan = sinkhorn_plan(x0, x1, eps, iters)
     j = torch.multinomial(plan.cpu(), 1, generator=generator)[:, 0]
     return x0, x1[j.to(x1.device)]
@@ -104,6 +129,7 @@ def gradient_variance(net: nn.Module, x0: torch.Tensor, x1: torch.Tensor,
         raise TypeError("coupling must be callable as coupling(x0, x1) -> (x0, x1)")
     batch_size = check_int(batch_size, "batch_size")
     n_batches = check_int(n_batches, "n_batches", low=2)
+    _check_generator(generator)
     params = [p for p in net.parameters() if p.requires_grad]
     n, grads = x0.shape[0], []
     for _ in range(n_batches):

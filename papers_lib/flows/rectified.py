@@ -17,7 +17,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from ..checks import check_int
+from ..checks import check_dtype, check_int, check_nonnegative, check_tensor
 from ..core import train
 from .base import check_batch
 from .matching import CondOTPath, cfm_loss, sample
@@ -47,8 +47,9 @@ def reflow_coupling(v: Field, x0: torch.Tensor, ode_steps: Optional[int] = 100,
     z_1 = z_0 + int_0^1 v(t, z_t) dt of its ODE path, solved in `ode_steps` steps of
     `method` (`papers_lib.flows.matching.sample`; `kw` goes to it, e.g. rtol).
     Returns `(x0, z1)`."""
-    if not isinstance(x0, torch.Tensor) or x0.ndim < 2:
-        raise ValueError("x0 must be a batch of shape (n, ...)")
+    check_tensor(x0, "x0", min_ndim=2)
+    if ode_steps is not None:
+        check_int(ode_steps, "ode_steps")
     return x0, sample(v, x0, ode_steps, method, **kw)
 
 
@@ -77,9 +78,10 @@ def fit_coupling(net: nn.Module, x0: torch.Tensor, x1: torch.Tensor, train_steps
     """
     if not isinstance(net, nn.Module):
         raise TypeError(f"net must be an nn.Module, got {type(net).__name__}")
-    check_batch(x0=x0, x1=x1)
+    check_batch(x0=x0, x1=x1), check_dtype(x0, "x0", net), check_dtype(x1, "x1", net)
     train_steps = check_int(train_steps, "train_steps")
     batch_size = check_int(batch_size, "batch_size")
+    lr = check_nonnegative(lr, "lr")
     if coupling is not None and not callable(coupling):
         raise TypeError("coupling must be callable as coupling(x0, x1) -> (x0, x1)")
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -112,6 +114,11 @@ def reflow(v: nn.Module, x0: torch.Tensor, train_steps: int, *,
             raise TypeError("v must be an nn.Module when no net is given "
                             "(the new field starts from a copy of v)")
         net = copy.deepcopy(v)
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"net must be an nn.Module, got {type(net).__name__}")
+    # the training arguments are checked before the (long) ODE solve of the coupling
+    check_int(train_steps, "train_steps"), check_int(batch_size, "batch_size")
+    check_nonnegative(lr, "lr")
     z0, z1 = reflow_coupling(v, x0, ode_steps, method)
     losses = fit_coupling(net, z0, z1, train_steps, batch_size=batch_size, lr=lr,
                           generator=generator)

@@ -18,8 +18,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..checks import (check_choice, check_int, check_open01, check_positive,
-                               check_tensor)
+from ..checks import (check_choice, check_dtype, check_finite, check_int,
+                               check_open01, check_positive, check_real, check_tensor)
 
 # %% auto #0
 __all__ = ['spectral_norm_power', 'SpectralLinear', 'LipSwish', 'ResidualBlock', 'block_jacobian', 'logdet_exact',
@@ -33,8 +33,10 @@ def spectral_norm_power(W: torch.Tensor, iters: int = 1,
     from the left vector `u` (random if None). Returns `(sigma, u)`: `sigma = u^T W v`
     is differentiable in `W` (u, v are held fixed, as in spectral normalisation) and
     `u` is the updated left vector, to be reused as the next start."""
-    check_tensor(W, "W", ndim=2)
+    check_tensor(W, "W", ndim=2, floating=True)
     iters = check_int(iters, "iters", low=0)
+    if u is not None and check_tensor(u, "u", ndim=1).shape[0] != W.shape[0]:
+        raise ValueError(f"u must have shape ({W.shape[0]},), got {tuple(u.shape)}")
     with torch.no_grad():
         if u is None:
             u = torch.randn(W.shape[0], generator=generator, dtype=W.dtype)
@@ -55,7 +57,8 @@ class SpectralLinear(nn.Linear):
 
     def __init__(self, in_features: int, out_features: int, coeff: float = 0.97,
                  n_power_iter: int = 1, bias: bool = True):
-        super().__init__(in_features, out_features, bias)
+        super().__init__(check_int(in_features, "in_features"),
+                         check_int(out_features, "out_features"), bias)
         self.coeff = check_positive(coeff, "coeff")
         self.n_power_iter = check_int(n_power_iter, "n_power_iter", low=0)
         _, u = spectral_norm_power(self.weight.detach(), 50)   # warm start
@@ -78,7 +81,9 @@ class LipSwish(nn.Module):
 
     def __init__(self, beta: float = 1.0, learn_beta: bool = True):
         super().__init__()
-        raw = torch.tensor(math.log(math.expm1(check_positive(beta, "beta"))))
+        b = check_real(beta, "beta", 0.0, math.inf, low_open=True, high_open=True)
+        # softplus^-1(b) = log(e^b - 1), which is b to double precision for b >= 40
+        raw = torch.tensor(math.log(math.expm1(b)) if b < 40 else b)
         self.raw_beta = nn.Parameter(raw, requires_grad=learn_beta)
 
     @property
@@ -98,6 +103,9 @@ class ResidualBlock(nn.Module):
                  n_power_iter: int = 1,
                  activation: Callable[[], nn.Module] = LipSwish):
         super().__init__()
+        if not callable(activation) or isinstance(activation, nn.Module):
+            raise TypeError("activation must build a module when called with no "
+                            f"arguments (a class, not an instance), got {activation!r}")
         dim, hidden = check_int(dim, "dim"), check_int(hidden, "hidden")
         depth = check_int(depth, "depth")
         self.dim, self.coeff = dim, check_open01(coeff, "coeff")   # < 1: invertible
@@ -117,6 +125,10 @@ class ResidualBlock(nn.Module):
                 ) -> torch.Tensor:
         """x with x + g(x) = y by the fixed-point iteration x <- y - g(x) from x = y,
         a contraction with rate Lip(g); stops when max |x_new - x| < tol."""
+        if check_finite(check_tensor(y, "y", ndim=2), "y").shape[1] != self.dim:
+            raise ValueError(f"y must have shape (n, {self.dim}), got {tuple(y.shape)}")
+        check_dtype(y, "y", self)
+        tol, max_iter = check_positive(tol, "tol"), check_int(max_iter, "max_iter")
         x = y.clone()
         for _ in range(int(max_iter)):
             x_new = y - self.g(x)
@@ -132,9 +144,9 @@ def _check_x(block: ResidualBlock, x: torch.Tensor) -> None:
     if not (isinstance(block, nn.Module) and hasattr(block, "g")
             and hasattr(block, "dim")):
         raise TypeError(f"block must be a ResidualBlock, got {type(block).__name__}")
-    if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != block.dim:
-        raise ValueError(f"x must have shape (n, {block.dim}), got "
-                         f"{tuple(getattr(x, 'shape', ()))}")
+    if check_tensor(x, "x", floating=True).ndim != 2 or x.shape[1] != block.dim:
+        raise ValueError(f"x must have shape (n, {block.dim}), got {tuple(x.shape)}")
+    check_dtype(x, "x", block)
 
 
 def _leaf(x: torch.Tensor) -> torch.Tensor:
@@ -224,6 +236,8 @@ def logdet_truncated(block: ResidualBlock, x: torch.Tensor, n_terms: int, *,
 def roulette_coeffs(n: int, p: float, n_exact: int) -> list:
     """Weights 1 / P(N >= k - n_exact) of terms k = 1..n_exact+n for N ~ Geometric(p)
     on {0, 1, ...}, P(N >= m) = (1 - p)^m (the first `n_exact` terms weight 1)."""
+    n, n_exact = check_int(n, "n", low=0), check_int(n_exact, "n_exact", low=0)
+    p = check_open01(p, "p")
     return [1.0] * n_exact + [(1 - p) ** -(k) for k in range(1, n + 1)]
 
 
@@ -254,7 +268,7 @@ class ResidualFlow(nn.Module):
     def __init__(self, dim: int, n_blocks: int = 4, **block_kw):
         super().__init__()
         n_blocks = check_int(n_blocks, "n_blocks")
-        self.dim = int(dim)
+        self.dim = check_int(dim, "dim")
         self.blocks = nn.ModuleList(ResidualBlock(dim, **block_kw)
                                     for _ in range(int(n_blocks)))
 
@@ -265,6 +279,7 @@ class ResidualFlow(nn.Module):
 
     @torch.no_grad()
     def inverse(self, z: torch.Tensor, **kw) -> torch.Tensor:
+        check_finite(check_tensor(z, "z", ndim=2), "z")
         for b in reversed(self.blocks):
             z = b.inverse(z, **kw)
         return z
@@ -273,9 +288,7 @@ class ResidualFlow(nn.Module):
                  ) -> torch.Tensor:
         """log p(x), shape (n,), with the log-det of each block from `estimator`
         ('exact', 'truncated' or 'roulette'; `kw` goes to it)."""
-        if estimator not in _ESTIMATORS:
-            raise ValueError(f"estimator must be one of {sorted(_ESTIMATORS)}, got "
-                             f"{estimator!r}")
+        check_choice(estimator, "estimator", _ESTIMATORS)
         total = 0.0
         for b in self.blocks:
             x, ld = _ESTIMATORS[estimator](b, x, **kw)
@@ -287,6 +300,6 @@ class ResidualFlow(nn.Module):
     def sample(self, n: int, *, generator: Optional[torch.Generator] = None, **kw
                ) -> torch.Tensor:
         """n samples: z ~ N(0, I) pushed through the inverse of every block."""
-        p = next(self.parameters())
+        n, p = check_int(n, "n"), next(self.parameters())
         z = torch.randn(n, self.dim, generator=generator, dtype=p.dtype).to(p.device)
         return self.inverse(z, **kw)

@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_int, check_nonnegative, check_positive, check_tensor
+from ..checks import (check_dtype, check_int, check_nonnegative, check_positive,
+                               check_real, check_tensor)
 from ..core import mlp, progress, set_seed
 
 # %% auto #0
@@ -65,7 +66,9 @@ def optimal_discriminator(log_p_data: torch.Tensor,
                           log_p_g: torch.Tensor) -> torch.Tensor:
     """D*(x) = p_data / (p_data + p_g) = sigmoid(log p_data - log p_g), from the two
     log densities evaluated at the same points."""
-    log_p_data, log_p_g = torch.as_tensor(log_p_data), torch.as_tensor(log_p_g)
+    for name, lp in (("log_p_data", log_p_data), ("log_p_g", log_p_g)):
+        if bool(torch.isnan(check_tensor(lp, name, floating=True)).any()):
+            raise ValueError(f"{name} must not be NaN, got nan")
     if log_p_data.shape != log_p_g.shape:
         raise ValueError(f"log densities must have the same shape, got "
                          f"{tuple(log_p_data.shape)} and {tuple(log_p_g.shape)}")
@@ -83,7 +86,7 @@ class MLPGenerator(nn.Module):
         self.latent_dim, self.data_dim = int(latent_dim), int(data_dim)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+        if check_dtype(z, "z", self).ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (n, {self.latent_dim}), "
                              f"got {tuple(z.shape)}")
         return self.net(z)
@@ -91,8 +94,8 @@ class MLPGenerator(nn.Module):
     def sample(self, n: int, generator: Optional[torch.Generator] = None
                ) -> torch.Tensor:
         """`n` samples G(z), z ~ N(0, I) drawn with `generator` (with gradients)."""
-        p = next(self.parameters())
-        z = torch.randn(int(n), self.latent_dim, generator=generator, dtype=p.dtype)
+        p, n = next(self.parameters()), check_int(n, "n")
+        z = torch.randn(n, self.latent_dim, generator=generator, dtype=p.dtype)
         return self(z.to(p.device))
 
 
@@ -106,7 +109,7 @@ class MLPDiscriminator(nn.Module):
         self.data_dim = int(data_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 2 or x.shape[1] != self.data_dim:
+        if check_dtype(x, "x", self).ndim != 2 or x.shape[1] != self.data_dim:
             raise ValueError(f"x must have shape (n, {self.data_dim}), "
                              f"got {tuple(x.shape)}")
         return self.net(x).squeeze(1)
@@ -169,6 +172,8 @@ class GANTrainer:
                                 f"got {type(opt).__name__}")
         if not callable(getattr(G, "sample", None)):
             raise TypeError("G must have a sample(n) method")
+        if not callable(D):
+            raise TypeError(f"D must be callable as D(x), got {type(D).__name__}")
         check_int(k, "k")
         loss = nonsaturating_loss() if loss is None else loss
         if not isinstance(loss, GANLoss):
@@ -178,6 +183,7 @@ class GANTrainer:
 
     def d_step(self, real: torch.Tensor) -> dict:
         """One discriminator step on `real` and as many fresh fakes."""
+        check_dtype(real, "real", self.D)
         with torch.no_grad():
             fake = self.G.sample(real.shape[0])
         real_out, fake_out = self.D(real), self.D(fake)
@@ -195,6 +201,7 @@ class GANTrainer:
 
     def g_step(self, n: int) -> float:
         """One generator step on `n` fresh fakes; D's gradients are left untouched."""
+        n = check_int(n, "n")
         self.D.requires_grad_(False)
         try:
             loss = self.loss.g_loss(self.D(self.G.sample(n)))
@@ -221,6 +228,8 @@ def _batcher(data: _Data, batch_size: int) -> Callable[[], torch.Tensor]:
     if isinstance(data, torch.Tensor):
         if data.ndim < 2 or data.shape[0] < 1:
             raise ValueError(f"data must have shape (N, ...), got {tuple(data.shape)}")
+        if not bool(torch.isfinite(data).all()):
+            raise ValueError("data must be finite, got a sample with NaN or inf")
         return lambda: data[torch.randint(0, data.shape[0], (batch_size,))]
     if callable(data):
         return lambda: data(batch_size)
@@ -242,6 +251,9 @@ def train_gan(G: nn.Module, D: nn.Module, data: _Data, steps: int,
     raw discriminator outputs (logits) `d_real`, `d_fake`, and `g_loss` (1-D tensors).
     """
     check_int(steps, "steps", 0), check_int(batch_size, "batch_size")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable as callback(step, trainer), got "
+                        f"{type(callback).__name__}")
     trainer = GANTrainer(G, D, opt_g, opt_d, loss, k)
     draw = _batcher(data, int(batch_size))
     if seed is not None:
@@ -261,6 +273,7 @@ def ring_centres(k: int = 8, radius: float = 3.0) -> torch.Tensor:
     """The `k` centres radius * (cos 2 pi i / k, sin 2 pi i / k), as (k, 2): those of
     `papers_lib.data.eight_gaussians` for k = 8."""
     check_int(k, "k")
+    radius = check_real(radius, "radius", 0.0, math.inf, low_open=True, high_open=True)
     ang = 2 * math.pi * torch.arange(int(k), dtype=torch.float64) / k
     return (radius * torch.stack([ang.cos(), ang.sin()], 1)).float()
 
@@ -276,6 +289,7 @@ def mode_coverage(x: torch.Tensor, centres: torch.Tensor, std: float,
     `modes` (number covered), `quality` (fraction of high-quality samples) and
     `counts` (high-quality samples per mode).
     """
+    check_tensor(x, "x"), check_tensor(centres, "centres")
     if x.ndim != 2 or centres.ndim != 2 or x.shape[1] != centres.shape[1]:
         raise ValueError(f"x (n, d) and centres (K, d) must agree, got "
                          f"{tuple(x.shape)} and {tuple(centres.shape)}")

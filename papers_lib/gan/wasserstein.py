@@ -17,7 +17,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from ..checks import check_int, check_positive, check_real
+from ..checks import check_dtype, check_int, check_real
 from . import GANLoss, _check_logits
 
 # %% auto #0
@@ -38,9 +38,16 @@ def wasserstein_g_loss(fake_out: torch.Tensor) -> torch.Tensor:
     return -_check_logits("fake_out", fake_out).mean()
 
 
+def _check_clip(clip) -> float:
+    """clip, a positive finite number."""
+    return check_real(clip, "clip", 0.0, math.inf, low_open=True, high_open=True)
+
+
 def clip_weights(module: nn.Module, clip: float = 0.01) -> None:
     """Clamp every parameter of `module` to [-clip, clip] in place (no gradient)."""
-    check_positive(clip, "clip")
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be an nn.Module, got {type(module).__name__}")
+    _check_clip(clip)
     with torch.no_grad():
         for p in module.parameters():
             p.clamp_(-clip, clip)
@@ -49,7 +56,7 @@ def clip_weights(module: nn.Module, clip: float = 0.01) -> None:
 def wasserstein_loss(clip: float = 0.01) -> GANLoss:
     """WGAN (Arjovsky et al., 2017): linear critic and generator losses, the critic's
     weights clipped to [-clip, clip] after every critic step."""
-    clip = check_positive(clip, "clip")
+    clip = _check_clip(clip)
     return GANLoss(critic_loss, wasserstein_g_loss, "wgan",
                    after_d_step=partial(clip_weights, clip=clip))
 
@@ -64,7 +71,8 @@ def parallel_lines(n: int, theta: float, seed: Optional[int] = None) -> torch.Te
     """`n` samples of P_theta = (theta, Z), Z ~ U[0, 1], as (n, 2): the paper's
     Example 1 (P_0 is the vertical segment through the origin)."""
     check_int(n, "n"), _check_theta(theta)
-    g = None if seed is None else torch.Generator().manual_seed(int(seed))
+    g = None if seed is None else torch.Generator().manual_seed(
+        check_int(seed, "seed", 0))
     y = torch.rand(int(n), generator=g)
     return torch.stack([torch.full_like(y, float(theta)), y], 1)
 
@@ -81,6 +89,9 @@ def parallel_lines_distances(theta: float) -> dict:
 @torch.no_grad()
 def critic_estimate(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> float:
     """mean f(real) - mean f(fake): the critic's estimate of K * W1(P_r, P_g)."""
+    if not callable(D):
+        raise TypeError(f"D must be callable as D(x), got {type(D).__name__}")
+    check_dtype(real, "real", D), check_dtype(fake, "fake", D)
     return float(D(real).mean() - D(fake).mean())
 
 # %% ../../nbs/generative/04_wgan.ipynb #c016
@@ -99,6 +110,9 @@ def optimal_critic_1d(real: torch.Tensor, fake: torch.Tensor
     if r.ndim != 1 or g.ndim != 1 or r.numel() == 0 or g.numel() == 0:
         raise ValueError(f"real and fake must be non-empty 1-D samples, got "
                          f"{tuple(real.shape)} and {tuple(fake.shape)}")
+    for name, a in (("real", r), ("fake", g)):
+        if not bool(torch.isfinite(a).all()):
+            raise ValueError(f"{name} must be finite, got a sample with NaN or inf")
     z = torch.cat([r, g]).sort().values
     f_r = torch.searchsorted(r.sort().values, z, right=True) / r.numel()
     f_g = torch.searchsorted(g.sort().values, z, right=True) / g.numel()
@@ -118,6 +132,9 @@ def gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor,
     """WGAN-GP (Gulrajani et al., 2017, the follow-up paper):
     mean (|grad f(x_hat)| - 1)^2 at x_hat = u x + (1 - u) G(z), u ~ U[0, 1] per
     pair (drawn with `generator`), differentiable in D's parameters."""
+    if not callable(D):
+        raise TypeError(f"D must be callable as D(x), got {type(D).__name__}")
+    check_dtype(real, "real", D), check_dtype(fake, "fake", D)
     if real.shape != fake.shape or real.ndim < 2:
         raise ValueError(f"real and fake must have the same shape (n, ...), got "
                          f"{tuple(real.shape)} and {tuple(fake.shape)}")
@@ -132,6 +149,6 @@ def wgan_gp_loss(weight: float = 10.0) -> GANLoss:
     """WGAN-GP (the follow-up paper): WGAN's losses, no clipping, plus `weight` times
     the gradient penalty on the critic: the critic minimises
     mean f(G(z)) - mean f(x) + weight * mean (|grad f(x_hat)| - 1)^2."""
-    w = check_positive(weight, "weight")
+    w = check_real(weight, "weight", 0.0, math.inf, low_open=True, high_open=True)
     return GANLoss(critic_loss, wasserstein_g_loss, "wgan-gp",
                    penalty=lambda D, real, fake: w * gradient_penalty(D, real, fake))

@@ -20,7 +20,7 @@ from torch import Tensor
 from torch.func import grad, jvp
 
 from ..analysis import LossFn, Params, functional_loss, params_of, ravel
-from ..checks import check_int
+from ..checks import check_int, check_tensor
 
 Estimator = Callable[[torch.Generator], Union[Params, Tensor]]
 
@@ -34,6 +34,11 @@ def exact_gradient(L: LossFn, params: Params) -> Params:
     if not callable(L):
         raise TypeError(f"L must be callable as L(params) -> 0-d tensor, got "
                         f"{type(L).__name__}")
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict {{name: tensor}}, got "
+                        f"{type(params).__name__}")
+    for k, t in params.items():
+        check_tensor(t, f"params[{k!r}]", floating=True)
     return grad(L)(params)
 
 
@@ -41,8 +46,19 @@ def directional_derivative(L: LossFn, params: Params, v: Params
                            ) -> tuple[Tensor, Tensor]:
     """`(L(params), grad L(params) . v)` by one forward-mode pass (`torch.func.jvp`),
     with no backward pass. `v` has the names and shapes of `params`."""
-    if set(v) != set(params) or any(v[k].shape != params[k].shape for k in params):
-        raise ValueError("v must have the names and shapes of params")
+    if not callable(L):
+        raise TypeError(f"L must be callable as L(params) -> 0-d tensor, got "
+                        f"{type(L).__name__}")
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict {{name: tensor}}, got "
+                        f"{type(params).__name__}")
+    want = {k: tuple(check_tensor(t, f"params[{k!r}]", floating=True).shape)
+            for k, t in params.items()}
+    got = ({k: tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__
+            for k, t in v.items()} if isinstance(v, dict) else type(v).__name__)
+    if got != want:
+        raise ValueError(f"v must have the names and shapes of params {want}, got "
+                         f"{got}")
     return jvp(L, (params,), (v,))
 
 # %% ../../nbs/gradest/00_harness.ipynb #c008
@@ -76,15 +92,26 @@ def estimator_stats(estimator: Estimator, exact: Union[Params, Tensor],
     """Draw `samples` estimates `estimator(generator)` and compare them with `exact`
     (a dictionary or a vector of the same size): see `EstimatorStats`."""
     if not callable(estimator):
-        raise TypeError("estimator must be callable as estimator(generator)")
+        raise TypeError(f"estimator must be callable as estimator(generator), got "
+                        f"{type(estimator).__name__}")
     samples = check_int(samples, "samples", low=2)
+    if not isinstance(exact, (Tensor, dict)):
+        raise TypeError(f"exact must be a tensor or a dict of tensors, got "
+                        f"{type(exact).__name__}")
     g = _flat(exact).detach()
+    if not torch.isfinite(g).all():
+        raise ValueError(f"exact must be finite, got {int((~g.isfinite()).sum())} "
+                         f"non-finite entries of {g.numel()}")
     if generator is None:
         generator = torch.Generator().manual_seed(0)
     draws = torch.stack([_flat(estimator(generator)).detach() for _ in range(samples)])
     if draws.shape[1] != g.numel():
-        raise ValueError(f"estimates have {draws.shape[1]} entries, exact has "
-                         f"{g.numel()}")
+        raise ValueError(f"estimator must return estimates with the {g.numel()} "
+                         f"entries of exact, got {draws.shape[1]}")
+    if not torch.isfinite(draws).all():
+        raise ValueError(f"estimator must return finite estimates, got non-finite "
+                         f"entries in {int((~draws.isfinite()).any(1).sum())} of "
+                         f"{samples} draws")
     mean, g2 = draws.mean(0), g.pow(2).sum().clamp_min(1e-300)
     var = (draws - mean).pow(2).sum(1).mean() * samples / (samples - 1)
     bias2 = (mean - g).pow(2).sum()

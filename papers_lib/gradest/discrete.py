@@ -30,14 +30,23 @@ __all__ = ['Objective', 'sample_one_hot', 'straight_through', 'gumbel_softmax_st
 # %% ../../nbs/gradest/05_reinmax.ipynb #c006
 def _check_logits(logits: Tensor) -> None:
     """Logits of shape (..., K) with K >= 2 categories."""
-    if check_tensor(logits, "logits", min_ndim=1).shape[-1] < 2:
+    if check_tensor(logits, "logits", min_ndim=1, floating=True).shape[-1] < 2:
         raise ValueError(f"logits must have a last dimension (the K categories) of "
                          f"size >= 2, got shape {tuple(logits.shape)}")
+    bad = logits.isnan() | (logits == math.inf)   # -inf: a category of probability 0
+    if bad.any():
+        raise ValueError(f"logits must not be NaN or +inf, got "
+                         f"{logits[bad].detach().tolist()[:4]} among them")
 
 
 def sample_one_hot(probs: Tensor, generator: Optional[torch.Generator] = None
                    ) -> Tensor:
     """One-hot draws D ~ Cat(probs) along the last dimension (no gradient)."""
+    check_tensor(probs, "probs", min_ndim=1, floating=True)
+    if not (probs.isfinite().all() and (probs >= 0).all()
+            and (probs.sum(-1) > 0).all()):
+        raise ValueError(f"probs must be finite and >= 0, with a positive sum along "
+                         f"the last dimension, got {probs}")
     flat = probs.detach().reshape(-1, probs.shape[-1])
     idx = torch.multinomial(flat, 1, generator=generator)
     return torch.zeros_like(flat).scatter_(1, idx, 1.0).reshape(probs.shape)
@@ -47,9 +56,12 @@ def _draw(logits: Tensor, generator: Optional[torch.Generator],
           sample: Optional[Tensor]) -> Tensor:
     if sample is None:
         return sample_one_hot(logits.softmax(-1), generator)
-    if sample.shape != logits.shape:
-        raise ValueError(f"sample has shape {tuple(sample.shape)}, logits have "
-                         f"{tuple(logits.shape)}")
+    if check_tensor(sample, "sample").shape != logits.shape:
+        raise ValueError(f"sample must have the shape of logits {tuple(logits.shape)}, "
+                         f"got {tuple(sample.shape)}")
+    if not (((sample == 0) | (sample == 1)).all() and (sample.sum(-1) == 1).all()):
+        raise ValueError(f"sample must be one-hot along the last dimension, got "
+                         f"{sample}")
     return sample.detach().to(logits)
 
 
@@ -114,11 +126,14 @@ def reinmax(logits: Tensor, tau: float = 1.0,
 def one_hot_outcomes(shape: tuple[int, ...], max_outcomes: int = 1 << 16) -> Tensor:
     """All K^n one-hot tensors of `shape` (n variables with K = shape[-1] categories),
     stacked: (K^n, *shape)."""
-    *batch, K = shape
+    if not isinstance(shape, (tuple, list)) or not shape:
+        raise TypeError(f"shape must be a non-empty tuple of ints, got {shape!r}")
+    *batch, K = [check_int(s, f"shape[{i}]") for i, s in enumerate(shape)]
+    max_outcomes = check_int(max_outcomes, "max_outcomes")
     n = math.prod(batch)
     if K < 2 or K ** n > max_outcomes:
-        raise ValueError(f"{K}^{n} outcomes: need K >= 2 and at most max_outcomes="
-                         f"{max_outcomes}")
+        raise ValueError(f"shape must give K >= 2 categories and K^n <= max_outcomes="
+                         f"{max_outcomes} outcomes, got shape {tuple(shape)}: {K}^{n}")
     idx = torch.tensor(list(itertools.product(range(K), repeat=n)),
                        dtype=torch.long).reshape(-1, n)
     return torch.eye(K)[idx].reshape(-1, *shape)
@@ -137,13 +152,18 @@ def categorical_expectation(f: Objective, logits: Tensor,
     if not callable(f):
         raise TypeError("f must be callable as f(D) -> 0-d tensor")
     outs = one_hot_outcomes(tuple(logits.shape), max_outcomes).to(logits)
-    return (_log_prob(outs, logits).exp() * vmap(f)(outs)).sum()
+    values = vmap(f)(outs)
+    if values.shape != (len(outs),):
+        raise ValueError(f"f must return a 0-d tensor, got shape "
+                         f"{tuple(values.shape[1:])}")
+    return (_log_prob(outs, logits).exp() * values).sum()
 
 
 def exact_gradient_enumeration(f: Objective, logits: Tensor,
                                max_outcomes: int = 1 << 16) -> Tensor:
     """The exact gradient of E[f(D)] with respect to `logits`, by enumeration:
     `grad_theta sum_D p_theta(D) f(D)`, `p_theta = prod_v softmax(theta_v)[D_v]`."""
+    _check_logits(logits)
     theta = logits.detach().requires_grad_(True)
     with torch.enable_grad():
         return torch.autograd.grad(categorical_expectation(f, theta, max_outcomes),
@@ -156,6 +176,9 @@ def expected_estimate(estimator: Callable[..., Tensor], f: Objective, logits: Te
     expectation of an estimator whose only randomness is the draw D (straight_through,
     reinmax), by enumerating every outcome."""
     _check_logits(logits)
+    for name, fn in (("estimator", estimator), ("f", f)):
+        if not callable(fn):
+            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
     outs = one_hot_outcomes(tuple(logits.shape), max_outcomes).to(logits)
     rep = logits.detach().expand(len(outs), *logits.shape).clone().requires_grad_(True)
     with torch.enable_grad():
@@ -171,6 +194,9 @@ def gradient_draws(sampler: Callable[[Tensor, torch.Generator], Tensor], f: Obje
     D = sampler(logits, generator), computed in one vectorised backward pass:
     (samples, *logits.shape)."""
     _check_logits(logits)
+    for name, fn in (("sampler", sampler), ("f", f)):
+        if not callable(fn):
+            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
     samples = check_int(samples, "samples")
     rep = logits.detach().expand(samples, *logits.shape).clone().requires_grad_(True)
     with torch.enable_grad():

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from ..analysis import Params
+from ..checks import check_same_batch, check_tensor
 
 PredLoss = Callable[[Tensor, Tensor], Tensor]
 
@@ -54,6 +55,17 @@ def dfa_loss(model: nn.Sequential, x: Tensor, y: Tensor, feedback: list[Tensor],
     signal B_l e at its output (e = d loss / d output), carried only through its own
     block."""
     blocks = _blocks(model)
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable as loss_fn(output, y), got "
+                        f"{type(loss_fn).__name__}")
+    check_same_batch(x=x, y=y)
+    w = model[0].weight if isinstance(model[0], nn.Linear) else None
+    if w is not None and (x.shape[1:] != w.shape[1:] or x.dtype != w.dtype):
+        raise ValueError(f"x must be a {w.dtype} tensor of shape (n, {w.shape[1]}), "
+                         f"got {x.dtype} of shape {tuple(x.shape)}")
+    if not isinstance(feedback, (list, tuple)):
+        raise TypeError(f"feedback must be a list of matrices, got "
+                        f"{type(feedback).__name__}")
     if len(feedback) != len(blocks) - 1:
         raise ValueError(f"feedback must hold {len(blocks) - 1} matrices (one per "
                          f"hidden layer), got {len(feedback)}")
@@ -70,9 +82,13 @@ def dfa_loss(model: nn.Sequential, x: Tensor, y: Tensor, feedback: list[Tensor],
     e = torch.autograd.grad(loss, out, retain_graph=True)[0]
     surrogate = loss
     for l, (h, B) in enumerate(zip(hidden, feedback)):
-        if h.ndim != 2 or B.shape != (h.shape[1], e.shape[1]):
+        if check_tensor(B, f"feedback[{l}]").shape != (h.shape[-1], e.shape[-1]):
             raise ValueError(f"feedback[{l}] must have shape ({h.shape[-1]}, "
                              f"{e.shape[-1]}), got {tuple(B.shape)}")
+        if B.dtype != e.dtype or not torch.isfinite(B).all():
+            raise ValueError(f"feedback[{l}] must be a finite {e.dtype} matrix, got "
+                             f"{B.dtype} with {int((~B.isfinite()).sum())} non-finite "
+                             f"entries")
         term = (h * (e @ B.T)).sum()
         surrogate = surrogate + (term - term.detach())
     return surrogate
@@ -82,8 +98,9 @@ def dfa_gradients(model: nn.Sequential, x: Tensor, y: Tensor, feedback: list[Ten
                   loss_fn: PredLoss = nn.functional.cross_entropy) -> Params:
     """The DFA update as a dictionary `{name: tensor}` like `params_of(model)`; the
     parameters' `.grad` fields are left untouched."""
+    loss = dfa_loss(model, x, y, feedback, loss_fn)
     names, params = zip(*model.named_parameters())
-    g = torch.autograd.grad(dfa_loss(model, x, y, feedback, loss_fn), params)
+    g = torch.autograd.grad(loss, params)
     return dict(zip(names, g))
 
 # %% ../../nbs/gradest/02_dfa.ipynb #c009
@@ -91,6 +108,10 @@ def alignment(update: Params, exact: Params) -> dict[str, float]:
     """The angle in degrees between `update` and `exact` per layer: parameters are
     grouped by their name's prefix (`"0.weight"` and `"0.bias"` form layer `"0"`). A
     zero vector counts as orthogonal to everything (90 degrees)."""
+    for name, d in (("update", update), ("exact", exact)):
+        if not isinstance(d, dict):
+            raise TypeError(f"{name} must be a dict {{name: tensor}}, got "
+                            f"{type(d).__name__}")
     if set(update) != set(exact):
         raise ValueError(f"update and exact must have the same names, got "
                          f"{sorted(update)} and {sorted(exact)}")
@@ -104,6 +125,9 @@ def alignment(update: Params, exact: Params) -> dict[str, float]:
     for name, ks in layers.items():
         a = torch.cat([update[k].detach().reshape(-1) for k in ks])
         b = torch.cat([exact[k].detach().reshape(-1) for k in ks])
+        if not (a.isfinite().all() and b.isfinite().all()):
+            raise ValueError(f"update and exact must be finite, got non-finite entries "
+                             f"in layer {name!r}")
         norms = (a.norm() * b.norm()).item()
         cos = (a @ b).item() / norms if norms > 0 else 0.0
         angles[name] = math.degrees(math.acos(max(-1.0, min(1.0, cos))))

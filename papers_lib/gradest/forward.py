@@ -17,7 +17,7 @@ import torch
 from torch.func import vmap
 
 from ..analysis import LossFn, Params, ravel
-from ..checks import check_int
+from ..checks import check_int, check_tensor
 from . import directional_derivative
 
 # %% auto #0
@@ -33,17 +33,31 @@ def forward_gradient(L: LossFn, params: Params, *, n_directions: int = 1,
     like `params`), the projection (grad L . u) u / |u|^2 of the gradient on u instead,
     from one pass (exact when u is parallel to the gradient, biased otherwise)."""
     if not callable(L):
-        raise TypeError("L must be callable as L(params) -> 0-d tensor")
+        raise TypeError(f"L must be callable as L(params) -> 0-d tensor, got "
+                        f"{type(L).__name__}")
     n_directions = check_int(n_directions, "n_directions")
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict {{name: tensor}}, got "
+                        f"{type(params).__name__}")
+    for k, w in params.items():
+        check_tensor(w, f"params[{k!r}]", floating=True)
     if guess is not None:
         if n_directions != 1:
             raise ValueError(f"n_directions must be 1 with a guess (one direction), "
                              f"got {n_directions!r}")
-        u = {k: t.detach() for k, t in guess.items()}
-        _, dd = directional_derivative(L, params, u)
+        if not isinstance(guess, dict):
+            raise TypeError(f"guess must be a dict like params, got "
+                            f"{type(guess).__name__}")
+        u = {k: check_tensor(t, f"guess[{k!r}]").detach() for k, t in guess.items()}
+        got = {k: tuple(t.shape) for k, t in u.items()}
+        if got != {k: tuple(w.shape) for k, w in params.items()}:
+            raise ValueError(f"guess must have the names and shapes of params, got "
+                             f"{got}")
         norm2 = ravel(u)[0].pow(2).sum()
-        if norm2 == 0:
-            raise ValueError("guess must not be zero")
+        if not (torch.isfinite(norm2) and norm2 > 0):
+            raise ValueError(f"guess must be finite and nonzero, got |guess|^2 = "
+                             f"{norm2.item()}")
+        _, dd = directional_derivative(L, params, u)
         return {k: (dd / norm2) * t for k, t in u.items()}
     K = n_directions
     v = {k: torch.randn((K, *w.shape), generator=generator, dtype=w.dtype,

@@ -11,13 +11,14 @@ Derived on the page *Forward-forward and layer collaboration*
 """
 from __future__ import annotations
 
+import math
 from typing import Optional, Sequence, Union
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ..checks import check_int
+from ..checks import check_int, check_real, check_tensor
 
 # %% auto #0
 __all__ = ['embed_label', 'wrong_labels', 'FFNet', 'ff_loss', 'ff_scores', 'ff_predict']
@@ -26,12 +27,15 @@ __all__ = ['embed_label', 'wrong_labels', 'FFNet', 'ff_loss', 'ff_scores', 'ff_p
 def embed_label(x: Tensor, y: Tensor, n_classes: int) -> Tensor:
     """`[one_hot(y), x]`: the one-hot code of the labels `y` prepended to the rows of
     `x` (shape (n, d) -> (n, n_classes + d), in `x`'s dtype)."""
-    if x.dim() != 2:
+    if check_tensor(x, "x").dim() != 2:
         raise ValueError(f"x must have shape (n, d), got {tuple(x.shape)}")
-    if y.shape != (len(x),):
+    n_classes = check_int(n_classes, "n_classes")
+    if check_tensor(y, "y").shape != (len(x),):
         raise ValueError(f"y must have shape ({len(x)},), got {tuple(y.shape)}")
+    if y.dtype != torch.long:
+        raise TypeError(f"y must be a tensor of int64 labels, got {y.dtype}")
     if len(y) and (int(y.min()) < 0 or int(y.max()) >= n_classes):
-        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got "
+        raise ValueError(f"y must hold labels in 0..{n_classes - 1}, got "
                          f"{int(y.min())}..{int(y.max())}")
     return torch.cat([F.one_hot(y, n_classes).to(x.dtype), x], dim=1)
 
@@ -41,6 +45,11 @@ def wrong_labels(y: Tensor, n_classes: int, *,
     """A label different from each entry of `y`, uniform over the `n_classes - 1` wrong
     ones: `(y + s) % n_classes` with `s` uniform in 1..n_classes-1."""
     n_classes = check_int(n_classes, "n_classes", low=2)
+    if check_tensor(y, "y").is_floating_point() or y.dtype == torch.bool:
+        raise TypeError(f"y must be a tensor of integer labels, got {y.dtype}")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= n_classes):
+        raise ValueError(f"y must hold labels in 0..{n_classes - 1}, got "
+                         f"{int(y.min())}..{int(y.max())}")
     shift = torch.randint(1, n_classes, y.shape, generator=generator, device=y.device)
     return (y + shift) % n_classes
 
@@ -53,11 +62,12 @@ class FFNet(nn.Module):
 
     def __init__(self, sizes: Sequence[int], eps: float = 1e-8):
         super().__init__()
-        if len(sizes) < 2:
+        if not isinstance(sizes, Sequence) or len(sizes) < 2:
             raise ValueError(f"sizes must list the input size and at least one layer, "
-                             f"got {list(sizes)}")
+                             f"got {sizes!r}")
+        sizes = [check_int(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
-        self.eps = eps
+        self.eps = check_real(eps, "eps", 0.0, math.inf, high_open=True)
 
     def normalise(self, h: Tensor) -> Tensor:
         """Rescale each row of `h` to a root-mean-square of one."""
@@ -66,6 +76,10 @@ class FFNet(nn.Module):
     def forward(self, x: Tensor) -> list[Tensor]:
         """The activities of every layer, each computed from the previous one's,
         normalised and detached."""
+        w = self.layers[0].weight
+        if check_tensor(x, "x").shape[1:] != w.shape[1:] or x.dtype != w.dtype:
+            raise ValueError(f"x must be a {w.dtype} tensor of shape (n, "
+                             f"{w.shape[1]}), got {x.dtype} of shape {tuple(x.shape)}")
         hs, h = [], x
         for layer in self.layers:
             h = torch.relu(layer(self.normalise(h.detach())))
@@ -83,9 +97,16 @@ def ff_loss(net: FFNet, x_pos: Tensor, x_neg: Tensor,
     mean softplus(theta - z(x_pos)) + mean softplus(z(x_neg) - theta), where z is each
     layer's goodness (vanilla) or that plus the other layers' detached goodness
     (collaborative). `theta` is a float or a tensor broadcastable to (n, L)."""
-    if x_pos.shape[1:] != x_neg.shape[1:]:
+    if not isinstance(net, FFNet):
+        raise TypeError(f"net must be an FFNet, got {type(net).__name__}")
+    if check_tensor(x_pos, "x_pos").shape[1:] != check_tensor(x_neg, "x_neg").shape[1:]:
         raise ValueError(f"x_pos and x_neg must have the same row shape, got "
                          f"{tuple(x_pos.shape)} and {tuple(x_neg.shape)}")
+    if not isinstance(theta, Tensor):
+        theta = check_real(theta, "theta", -math.inf, math.inf, low_open=True,
+                           high_open=True)
+    elif not theta.isfinite().all():
+        raise ValueError(f"theta must be finite, got {theta}")
 
     def logits(g: Tensor) -> Tensor:
         if collaborative:
@@ -99,6 +120,13 @@ def ff_loss(net: FFNet, x_pos: Tensor, x_neg: Tensor,
 def ff_scores(net: FFNet, x: Tensor, n_classes: int) -> Tensor:
     """S[i, c, l] = goodness of layer l on row i of `x` with label c embedded, without
     gradient."""
+    if not isinstance(net, FFNet):
+        raise TypeError(f"net must be an FFNet, got {type(net).__name__}")
+    n_classes = check_int(n_classes, "n_classes")
+    d = net.layers[0].in_features - n_classes
+    if check_tensor(x, "x", ndim=2).shape[1] != d:
+        raise ValueError(f"x must have shape (n, {d}) (the net's input size less "
+                         f"n_classes = {n_classes}), got {tuple(x.shape)}")
     n = len(x)
     labels = torch.arange(n_classes, device=x.device).repeat_interleave(n)
     with torch.no_grad():
@@ -111,7 +139,9 @@ def ff_predict(net: FFNet, x: Tensor, n_classes: int,
     """The label of highest goodness summed over `layers` (all layers if None)."""
     s = ff_scores(net, x, n_classes)
     if layers is not None:
-        if len(layers) == 0:
-            raise ValueError("layers must name at least one layer")
-        s = s[..., list(layers)]
+        if not isinstance(layers, Sequence) or len(layers) == 0:
+            raise ValueError(f"layers must name at least one layer, got {layers!r}")
+        L = s.shape[-1]
+        s = s[..., [check_int(l, f"layers[{i}]", low=-L, high=L - 1)
+                    for i, l in enumerate(layers)]]
     return s.sum(-1).argmax(1)

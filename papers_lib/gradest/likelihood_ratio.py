@@ -13,6 +13,7 @@ Derived on the page *One forward is enough: likelihood-ratio gradients*
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional
 
 import torch
@@ -20,7 +21,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from ..analysis import Params, params_of
-from ..checks import check_int, check_positive
+from ..checks import check_int, check_real, check_same_batch, check_tensor
 from . import exact_gradient
 
 PerExampleLoss = Callable[[Tensor, Tensor], Tensor]
@@ -71,14 +72,22 @@ def _per_example(loss_fn: PerExampleLoss, out: Tensor, y: Tensor) -> Tensor:
     return losses.reshape(R, B)
 
 
-def _check(sigma: float, n_samples: int, x: Tensor, y: Tensor) -> int:
-    """`n_samples` as an int, after checking `sigma > 0` and the batch."""
-    check_positive(sigma, "sigma")
+def _check(model: nn.Sequential, loss_fn: PerExampleLoss, sigma: float,
+           n_samples: int, x: Tensor, y: Tensor) -> tuple[list[int], int]:
+    """The linear layers of `model` and `n_samples` as an int, after checking
+    `loss_fn`, `0 < sigma < inf` and the batch (in the model's dtype)."""
+    lin = _linear_layers(model)
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable as loss_fn(output, target), got "
+                        f"{type(loss_fn).__name__}")
+    check_real(sigma, "sigma", 0.0, math.inf, low_open=True, high_open=True)
     n_samples = check_int(n_samples, "n_samples")
-    if x.ndim != 2 or len(y) != len(x):
-        raise ValueError(f"x must be (batch, features) and y have batch entries, got "
-                         f"shapes {tuple(x.shape)} and {tuple(y.shape)}")
-    return n_samples
+    check_same_batch(x=x, y=y)
+    w = model[lin[0]].weight
+    if x.ndim != 2 or x.dtype != w.dtype or (lin[0] == 0 and x.shape[1] != w.shape[1]):
+        raise ValueError(f"x must be a {w.dtype} tensor of shape (batch, "
+                         f"{w.shape[1]}), got {x.dtype} of shape {tuple(x.shape)}")
+    return lin, n_samples
 
 # %% ../../nbs/gradest/06_likelihood_ratio.ipynb #c007
 @torch.no_grad()
@@ -96,8 +105,7 @@ def lr_gradient(model: nn.Sequential, loss_fn: PerExampleLoss, x: Tensor, y: Ten
     `baseline`: subtract each example's noise-free loss (one more clean forward);
     `layerwise`: each layer gets its own `n_samples` copies in which only it is
     perturbed. Returns a dictionary with the names of `params_of(model)`."""
-    lin = _linear_layers(model)
-    n_samples = _check(sigma, n_samples, x, y)
+    lin, n_samples = _check(model, loss_fn, sigma, n_samples, x, y)
     if antithetic and n_samples % 2:
         raise ValueError(f"antithetic sampling needs an even n_samples, got {n_samples}")
     params = dict(model.named_parameters())
@@ -133,8 +141,7 @@ def smoothed_gradient(model: nn.Sequential, loss_fn: PerExampleLoss, x: Tensor,
     """Reference for `lr_gradient`: backpropagation (`exact_gradient`) through the
     same noise-injected network, averaged over `n_samples` noise draws: the pathwise
     Monte Carlo gradient of the smoothed loss, for networks that are differentiable."""
-    lin = _linear_layers(model)
-    n_samples = _check(sigma, n_samples, x, y)
+    lin, n_samples = _check(model, loss_fn, sigma, n_samples, x, y)
     noise = {i: torch.randn(n_samples, len(x), model[i].out_features,
                             generator=generator, dtype=x.dtype, device=x.device)
              for i in lin}
@@ -151,4 +158,4 @@ class Step(nn.Module):
     backpropagation passes no gradient through it."""
 
     def forward(self, z: Tensor) -> Tensor:
-        return (z > 0).to(z.dtype)
+        return (check_tensor(z, "z") > 0).to(z.dtype)

@@ -11,12 +11,13 @@ Derived on the page *NoProp: learning without forward or backward passes*
 """
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import torch
 from torch import Tensor, nn
 
-from ..checks import check_int, check_positive, check_tensor
+from ..checks import check_int, check_real, check_tensor
 from ..core import mlp
 from ..diffusion import DiscreteSchedule, VPCosine, ddpm_sample, q_sample
 
@@ -43,12 +44,15 @@ class NoPropDT(nn.Module):
         if embedding.ndim != 2 or embedding.shape[0] != n_classes:
             raise ValueError(f"embedding must have shape (n_classes, d) = "
                              f"({n_classes}, d), got {tuple(embedding.shape)}")
+        if not embedding.isfinite().all():
+            raise ValueError(f"embedding must be finite, got {embedding}")
         if schedule is None:
             schedule = VPCosine().discretize(T + 1, max_beta=0.999)
         if not isinstance(schedule, DiscreteSchedule) or schedule.T != T + 1:
             raise ValueError(f"schedule must be a DiscreteSchedule with T + 1 = "
                              f"{T + 1} steps, got {schedule!r}")
-        self.T, self.n_classes, self.eta = T, n_classes, check_positive(eta, "eta")
+        self.T, self.n_classes = T, n_classes
+        self.eta = check_real(eta, "eta", 0.0, math.inf, low_open=True, high_open=True)
         self.d_in = d_in
         self.schedule = schedule
         self.register_buffer("u", embedding)
@@ -80,15 +84,20 @@ class NoPropDT(nn.Module):
 def _check(model: NoPropDT, x: Optional[Tensor], y: Optional[Tensor]) -> None:
     if not isinstance(model, NoPropDT):
         raise TypeError(f"model must be a NoPropDT, got {type(model).__name__}")
-    if x is not None and (check_tensor(x, "x", ndim=2).shape[1] != model.d_in):
-        raise ValueError(f"x must have shape (n, d_in) = (n, {model.d_in}), got shape "
-                         f"{tuple(x.shape)}")
+    dtype = model.head.weight.dtype
+    if x is not None and (check_tensor(x, "x", ndim=2).shape[1] != model.d_in
+                          or x.dtype != dtype):
+        raise ValueError(f"x must have shape (n, d_in) = (n, {model.d_in}) and the "
+                         f"model's dtype {dtype}, got shape {tuple(x.shape)} and "
+                         f"{x.dtype}")
     if y is not None:
         if check_tensor(y, "y").ndim != 1 or (x is not None and len(y) != len(x)):
             raise ValueError(f"y must have shape (n,), one label per row of x, got "
                              f"shape {tuple(y.shape)}")
+        if y.dtype != torch.long:
+            raise TypeError(f"y must be a tensor of int64 labels, got {y.dtype}")
         if y.numel() and (int(y.min()) < 0 or int(y.max()) >= model.n_classes):
-            raise ValueError(f"labels must lie in [0, {model.n_classes}), got "
+            raise ValueError(f"y must hold labels in [0, {model.n_classes}), got "
                              f"{int(y.min())} .. {int(y.max())}")
 
 
@@ -116,6 +125,7 @@ def noprop_loss(model: NoPropDT, x: Tensor, y: Tensor, t_block: int,
 def classifier_loss(model: NoPropDT, y: Tensor,
                     generator: Optional[torch.Generator] = None) -> Tensor:
     """The output term E_{q(z_T | y)} [-log p(y | z_T)] of the head (no block runs)."""
+    _check(model, None, None)   # y is checked by noisy_label
     z = noisy_label(model, y, model.T, generator)
     return nn.functional.cross_entropy(model.head(z), y)
 
@@ -125,9 +135,10 @@ def noprop_step(model: NoPropDT, x: Tensor, z: Tensor, t: int,
     """z_t from z_{t-1}: the ancestral (DDPM posterior) step of the toolkit with block
     t's prediction as x0, z_t ~ N(a_t u_t(x, z_{t-1}) + b_t z_{t-1}, c_t I)."""
     _check(model, x, None)
-    if z.shape != (x.shape[0], model.u.shape[1]):
-        raise ValueError(f"z must have shape ({x.shape[0]}, {model.u.shape[1]}), "
-                         f"got {tuple(z.shape)}")
+    if (check_tensor(z, "z").shape != (x.shape[0], model.u.shape[1])
+            or z.dtype != x.dtype):
+        raise ValueError(f"z must have shape ({x.shape[0]}, {model.u.shape[1]}) and "
+                         f"dtype {x.dtype}, got {tuple(z.shape)} and {z.dtype}")
     return _step(model, z, t, model.denoise(t, x, z), generator)
 
 
@@ -159,5 +170,11 @@ def noprop_predict(model: NoPropDT, x: Tensor,
 
 def nearest_label(model: NoPropDT, u_hat: Tensor) -> Tensor:
     """The class whose embedding is closest to each row (or last axis) of `u_hat`."""
+    _check(model, None, None)
+    d = model.u.shape[1]
+    if (check_tensor(u_hat, "u_hat", min_ndim=1).shape[-1] != d
+            or u_hat.dtype != model.u.dtype):
+        raise ValueError(f"u_hat must be a {model.u.dtype} tensor of shape (..., {d}), "
+                         f"got {u_hat.dtype} of shape {tuple(u_hat.shape)}")
     return torch.cdist(u_hat.reshape(-1, u_hat.shape[-1]), model.u).argmin(1) \
         .reshape(u_hat.shape[:-1])

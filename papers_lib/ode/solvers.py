@@ -61,14 +61,22 @@ def _check_args(func, y0, t, method, rtol, atol, options) -> dict:
     if check_tensor(t, "t").ndim != 1 or t.numel() < 1:
         raise ValueError("t must be a non-empty 1-D tensor, "
                          f"got shape {tuple(t.shape)}")
+    if t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f"t must be a real tensor, got dtype {t.dtype}")
+    if not bool(torch.isfinite(t).all()):  # t = inf: no grid, no end to reach
+        raise ValueError(f"t must be finite, got {_first_bad(t)}")
     if t.numel() > 1:
         dt = t[1:] - t[:-1]
         if not (bool((dt > 0).all()) or bool((dt < 0).all())):
             raise ValueError("t must be strictly monotone "
                              "(all increasing or all decreasing)")
     check_choice(method, "method", METHODS)
-    check_positive(rtol, "rtol")
-    check_positive(atol, "atol")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if not math.isfinite(check_positive(tol, name)):  # inf: every step accepted
+            raise ValueError(f"{name} must be finite, got {tol!r}")
+    if options is not None and not isinstance(options, dict):
+        raise TypeError("options must be a dict or None, got "
+                        f"{type(options).__name__}")
     options = dict(options or {})
     allowed = _FIXED_OPTIONS if method in ("euler", "rk4") else _ADAPTIVE_OPTIONS
     unknown = set(options) - allowed
@@ -76,8 +84,9 @@ def _check_args(func, y0, t, method, rtol, atol, options) -> dict:
         raise ValueError(f"unknown options {sorted(unknown)} for method {method!r}; "
                          f"allowed: {sorted(allowed)}")
     for key in ("step_size", "first_step"):
-        if key in options:
-            check_positive(options[key], f"options[{key!r}]")
+        name = f"options[{key!r}]"
+        if key in options and not math.isfinite(check_positive(options[key], name)):
+            raise ValueError(f"{name} must be finite, got {options[key]!r}")
     if "max_steps" in options:
         options["max_steps"] = check_int(options["max_steps"], "options['max_steps']")
     for key, low, high in (("safety", 0, 1), ("dfactor", 0, 1), ("ifactor", 1, math.inf)):
@@ -351,8 +360,15 @@ def odeint_adjoint(func: Field, y0: torch.Tensor, t: torch.Tensor,
             raise TypeError("odeint_adjoint needs func to be an nn.Module, or the "
                             "tensors it depends on passed as adjoint_params")
         adjoint_params = tuple(func.parameters())
-    if any(not isinstance(p, torch.Tensor) for p in adjoint_params):
-        raise TypeError("adjoint_params must be a sequence of tensors")
+    if (isinstance(adjoint_params, torch.Tensor)
+            or not hasattr(adjoint_params, "__iter__")):
+        raise TypeError("adjoint_params must be a sequence of tensors, got "
+                        f"{type(adjoint_params).__name__}")
+    adjoint_params = tuple(adjoint_params)
+    bad = [type(p).__name__ for p in adjoint_params if not isinstance(p, torch.Tensor)]
+    if bad:
+        raise TypeError("adjoint_params must be a sequence of tensors, "
+                        f"got a {bad[0]}")
     params = tuple(p for p in adjoint_params if p.requires_grad)
     return _OdeintAdjoint.apply(y0, t.to(y0.dtype), func, method, rtol, atol, options,
                                 *params)

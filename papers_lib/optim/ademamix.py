@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from ..checks import check_int, check_real
-from .base import AdamBase
+from .base import AdamBase, foreach_addcdiv_, scalar_value
 
 # %% auto #0
 __all__ = ['half_life', 'alpha_schedule', 'beta3_schedule', 'AdEMAMix']
@@ -26,13 +26,22 @@ __all__ = ['half_life', 'alpha_schedule', 'beta3_schedule', 'AdEMAMix']
 def half_life(beta: float) -> float:
     """Steps after which an EMA with decay `beta` has halved a gradient's weight:
     ln(1/2) / ln(beta), and 0 for beta = 0."""
+    check_real(beta, "beta", 0.0, 1.0, high_open=True)
     return 0.0 if beta == 0.0 else math.log(0.5) / math.log(beta)
 
 
 def alpha_schedule(step: int, alpha: float, warmup: Optional[int]) -> float:
     """The mixing weight at step `step` (counted from 1): linear from 0 to `alpha` over
-    `warmup` steps, then constant; `alpha` throughout when `warmup` is None."""
-    if warmup is None or step >= warmup:
+    `warmup` steps, then constant; `alpha` throughout when `warmup` is None. `step` may
+    be a tensor (a compiled step's counter): then so is the result, with no branch on
+    its value."""
+    if warmup is None:
+        return alpha
+    check_int(warmup, "warmup")
+    check_real(alpha, "alpha", 0.0, math.inf, high_open=True)
+    if isinstance(step, Tensor):
+        return torch.where(step >= warmup, alpha, alpha * step / warmup)
+    if step >= warmup:
         return alpha
     return alpha * step / warmup
 
@@ -41,11 +50,22 @@ def beta3_schedule(step: int, beta3: float, beta_start: float,
                    warmup: Optional[int]) -> float:
     """The slow EMA's decay at step `step` (counted from 1): its half-life grows
     linearly from that of `beta_start` to that of `beta3` over `warmup` steps, then
-    `beta3`; `beta3` throughout when `warmup` is None."""
-    if warmup is None or step >= warmup:
+    `beta3`; `beta3` throughout when `warmup` is None. `step` may be a tensor, as in
+    `alpha_schedule`."""
+    if warmup is None:
+        return beta3
+    check_int(warmup, "warmup")
+    check_real(beta3, "beta3", 0.0, 1.0, high_open=True)
+    check_real(beta_start, "beta_start", 0.0, 1.0, high_open=True)
+    h_start, h_end = half_life(beta_start), half_life(beta3)
+    if isinstance(step, Tensor):                 # 0.5 ** (1 / 0) = 0 where h = 0
+        a = (step / warmup).clamp(max=1.0)
+        h = (1 - a) * h_start + a * h_end
+        return torch.where(step >= warmup, beta3, 0.5 ** (1.0 / h))
+    if step >= warmup:
         return beta3
     a = step / warmup
-    h = (1 - a) * half_life(beta_start) + a * half_life(beta3)
+    h = (1 - a) * h_start + a * h_end
     return 0.0 if h == 0.0 else 0.5 ** (1.0 / h)
 
 # %% ../../nbs/optimizers/04_ademamix.ipynb #c010
@@ -102,17 +122,19 @@ class AdEMAMix(AdamBase):
                step_size: float, m_slow: Tensor) -> None:
         super()._apply(group, t, p, num, denom, step_size)      # - lr m1_hat / d
         alpha_t = alpha_schedule(t, group["alpha"], group["alpha_warmup"])
-        if alpha_t != 0:
-            p.addcdiv_(m_slow, denom, value=-group["lr"] * alpha_t)  # - lr a m2 / d
+        if isinstance(alpha_t, Tensor) or alpha_t != 0:
+            lr = scalar_value(group["lr"])
+            p.addcdiv_(m_slow, denom, value=-lr * alpha_t)          # - lr a m2 / d
 
     def _foreach_direction(self, group: dict, t: list[float], gs: list[Tensor],
                            ms: list[Tensor], vs: list[Tensor], m_slows: list[Tensor]
                            ) -> tuple[list[Tensor], list[Tensor]]:
         beta1, _, beta3 = group["betas"]
         beta3s = [beta3_schedule(k, beta3, beta1, group["beta3_warmup"]) for k in t]
-        if all(b == beta3s[0] for b in beta3s):
+        if all(isinstance(b, float) and b == beta3s[0] for b in beta3s):
             torch._foreach_lerp_(m_slows, gs, 1 - beta3s[0])
-        else:  # parameters that missed steps are at another point of the schedule
+        else:  # parameters that missed steps are at another point of the schedule,
+            # or (compiling) tensors
             for m2, g, b in zip(m_slows, gs, beta3s):
                 m2.lerp_(g, 1 - b)
         return ms, vs
@@ -123,6 +145,6 @@ class AdEMAMix(AdamBase):
                        m_slows: list[Tensor]) -> None:
         super()._foreach_apply(group, t, ps, nums, denoms, step_sizes)
         alphas = [alpha_schedule(k, group["alpha"], group["alpha_warmup"]) for k in t]
-        if any(a != 0 for a in alphas):
-            torch._foreach_addcdiv_(ps, m_slows, denoms,
-                                    [-group["lr"] * a for a in alphas])
+        if any(isinstance(a, Tensor) or a != 0 for a in alphas):
+            lr = scalar_value(group["lr"])
+            foreach_addcdiv_(ps, m_slows, denoms, [-lr * a for a in alphas])

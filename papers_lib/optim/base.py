@@ -19,12 +19,24 @@ from torch import Tensor
 from ..checks import check_real
 
 # %% auto #0
-__all__ = ['check_lr', 'check_betas', 'check_adam_hparams', 'check_foreach', 'group_tensors', 'as_real', 'BaseOptimizer',
-           'AdamBase']
+__all__ = ['check_lr', 'check_betas', 'check_adam_hparams', 'check_foreach', 'group_tensors', 'scalar_value', 'foreach_addcdiv_',
+           'as_real', 'BaseOptimizer', 'AdamBase']
 
 # %% ../../nbs/optimizers/00_anatomy.ipynb #c004
-def check_lr(lr, *, positive: bool = False) -> float:
-    """A finite learning rate, `>= 0` (or `> 0` when `positive`)."""
+def check_lr(lr, *, positive: bool = False) -> Union[float, Tensor]:
+    """A finite learning rate, `>= 0` (or `> 0` when `positive`): a real number or, as
+    `torch.optim` takes it, a floating-point tensor of one element, returned as it is
+    (changing it in place changes the later steps, with no recompilation under
+    `torch.compile`). In eager mode a step reads its value with `.item()`: free for a
+    CPU tensor, a device sync for a GPU one (torch's per-tensor path does the same)."""
+    if isinstance(lr, Tensor):
+        if lr.numel() != 1:
+            raise ValueError("lr must be a real number or a tensor of one element, "
+                             f"got a tensor of shape {tuple(lr.shape)}")
+        if not lr.is_floating_point():
+            raise TypeError(f"lr must be a floating-point tensor, got {lr.dtype}")
+        check_real(lr.item(), "lr", 0.0, math.inf, low_open=positive, high_open=True)
+        return lr
     return check_real(lr, "lr", 0.0, math.inf, low_open=positive, high_open=True)
 
 
@@ -56,6 +68,11 @@ def check_foreach(foreach) -> Optional[bool]:
 def group_tensors(*lists: Sequence[Tensor]) -> list[tuple[list[Tensor], ...]]:
     """Split parallel lists of tensors by the device and dtype of the first list's
     tensors; each group is a tuple of lists, one per argument."""
+    if not lists:
+        raise TypeError("lists must be at least one list of tensors, got none")
+    if any(len(x) != len(lists[0]) for x in lists):
+        raise ValueError("lists must have the same length, got lengths "
+                         f"{[len(x) for x in lists]}")
     first = lists[0]
     key = (first[0].device, first[0].dtype) if first else None
     if all((p.device, p.dtype) == key for p in first):  # the common case: one group
@@ -65,8 +82,39 @@ def group_tensors(*lists: Sequence[Tensor]) -> list[tuple[list[Tensor], ...]]:
     return [tuple(group) for group, _ in grouped.values()]
 
 
+def scalar_value(x):
+    """A step counter or a hyperparameter as a step uses it (`torch.optim`'s
+    `_get_value`): a Python number in eager mode (a tensor's `.item()`, exact and cheap
+    for the CPU tensors it is meant for), and while `torch.compile` traces, the tensor
+    itself (0-d), so that reading it breaks no graph and a new value needs no
+    recompilation."""
+    if not isinstance(x, Tensor):
+        return x
+    if x.numel() != 1:
+        raise ValueError("x must be a tensor of one element, got shape "
+                         f"{tuple(x.shape)}")
+    return x.reshape(()) if torch.compiler.is_compiling() else x.item()
+
+
+def foreach_addcdiv_(xs: list[Tensor], nums: list[Tensor], denoms: list[Tensor],
+                     scalars: list) -> None:
+    """x <- x + s n / d for each tensor x of `xs`, with its own scalar s:
+    `torch._foreach_addcdiv_` given numbers, and given the 0-d tensors that
+    `scalar_value` returns while compiling (which that op then refuses), the product
+    s n taken first, as torch's compiled Adam does."""
+    if len(scalars) != len(xs):
+        raise ValueError(f"scalars must hold one scalar per tensor ({len(xs)}), "
+                         f"got {len(scalars)}")
+    if scalars and isinstance(scalars[0], Tensor):
+        torch._foreach_addcdiv_(xs, torch._foreach_mul(nums, scalars), denoms)
+    else:
+        torch._foreach_addcdiv_(xs, nums, denoms, scalars)
+
+
 def as_real(tensors: Sequence[Tensor]) -> list[Tensor]:
     """View complex tensors as real ones with a trailing axis of 2 (others unchanged)."""
+    if isinstance(tensors, Tensor):           # would be taken apart row by row
+        raise TypeError("tensors must be a sequence of tensors, got a Tensor")
     return [torch.view_as_real(x) if torch.is_complex(x) else x for x in tensors]
 
 # %% ../../nbs/optimizers/00_anatomy.ipynb #c010
@@ -201,18 +249,18 @@ class AdamBase(BaseOptimizer):
                        nums: list[Tensor], denoms: list[Tensor],
                        step_sizes: list[float],
                        *extra: list[Tensor]) -> None:
-        torch._foreach_addcdiv_(ps, nums, denoms, step_sizes)
+        foreach_addcdiv_(ps, nums, denoms, step_sizes)
 
     def _update(self, group: dict, params: list[Tensor], grads: list[Tensor],
                 *states: list[Tensor]) -> None:
         beta1, beta2 = group["betas"][:2]
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        lr, eps, wd = scalar_value(group["lr"]), group["eps"], group["weight_decay"]
         decoupled = group.get("decoupled_weight_decay", self.decoupled_weight_decay)
         if group["foreach"] is False:
             for p, g, *state in zip(params, grads, *states):
                 g = -g if group["maximize"] else g
                 state[-1] += 1                            # the step counter
-                t = state[-1].item()
+                t = scalar_value(state[-1])     # a float, a tensor if compiling
                 if wd != 0:
                     if decoupled:
                         p.mul_(1 - lr * wd)                   # x <- (1 - lr wd) x
@@ -229,7 +277,8 @@ class AdamBase(BaseOptimizer):
             ts = lists.pop()
             if group["maximize"]:
                 gs = torch._foreach_neg(gs)
-            if ts[0].is_cpu:  # one wrapped scalar for all the CPU step counters
+            if ts[0].is_cpu and not torch.compiler.is_compiling():  # one wrapped
+                # scalar for all the CPU step counters, as torch does
                 torch._foreach_add_(ts, torch.tensor(1.0), alpha=1.0)
             else:
                 torch._foreach_add_(ts, 1.0)
@@ -244,7 +293,7 @@ class AdamBase(BaseOptimizer):
             torch._foreach_lerp_(ms, gs, 1 - beta1)
             torch._foreach_mul_(vs, beta2)
             torch._foreach_addcmul_(vs, gs, gs, 1 - beta2)
-            t = [s.item() for s in ts]
+            t = [scalar_value(s) for s in ts]
             nums, qs = self._foreach_direction(group, t, gs, ms, vs, *extra)
             denoms = torch._foreach_sqrt(qs)
             torch._foreach_div_(denoms, [(1 - beta2**k) ** 0.5 for k in t])

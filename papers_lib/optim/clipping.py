@@ -65,12 +65,13 @@ class TanhRNN(nn.Module):
         """For `x` (batch, T, input_size), shared by all members, or (members, batch,
         T, input_size): the outputs (members, batch, output_size) and the states
         [h_0, ..., h_T], each (members, batch, hidden) and a node of the graph."""
+        n_in, M = self.input_size, self.members
+        shape = tuple(x.shape)
         if x.dim() == 3:
             x = x.expand(self.members, *x.shape)
-        n_in, M = self.input_size, self.members
         if x.dim() != 4 or x.shape[0] != M or x.shape[-1] != n_in:
             raise ValueError(f"x must be (batch, T, {n_in}) or ({M}, batch, T, "
-                             f"{n_in}), got {tuple(x.shape)}")
+                             f"{n_in}), got {shape}")
         if h0 is None:
             h0 = x.new_zeros(self.members, x.shape[1], self.hidden_size)
         states = [h0]

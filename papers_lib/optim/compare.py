@@ -15,7 +15,7 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
-from ..checks import check_int, check_real
+from ..checks import check_int, check_real, check_tensor
 from ..core import train
 
 # %% auto #0
@@ -31,6 +31,12 @@ class Contender:
     make: Callable[[Sequence[torch.Tensor], Optional[float], int], torch.optim.Optimizer]
     lr: Optional[float] = None
 
+    def __post_init__(self):
+        if not callable(self.make):
+            raise TypeError(f"make must be a callable, got {self.make!r}")
+        if self.lr is not None:
+            check_real(self.lr, "lr", 0.0, math.inf, low_open=True, high_open=True)
+
 
 def lr_grid(lr: Optional[float], points: int = 7, decades: float = 3.0) -> list:
     """`points` learning rates spaced evenly in log scale over `decades` decades,
@@ -39,6 +45,7 @@ def lr_grid(lr: Optional[float], points: int = 7, decades: float = 3.0) -> list:
         return [None]
     check_real(lr, "lr", 0.0, math.inf, low_open=True, high_open=True)
     check_int(points, "points")
+    check_real(decades, "decades", 0.0, math.inf, high_open=True)
     if points == 1:
         return [float(lr)]
     return [lr * 10 ** (decades * (k / (points - 1) - 0.5)) for k in range(points)]
@@ -52,6 +59,11 @@ class Problem:
     make: Callable[[int], tuple[list[torch.Tensor], Callable[[], torch.Tensor]]]
     steps: int
 
+    def __post_init__(self):
+        if not callable(self.make):
+            raise TypeError(f"make must be a callable, got {self.make!r}")
+        check_int(self.steps, "steps")
+
 
 @dataclass
 class Trace:
@@ -61,6 +73,10 @@ class Trace:
     seconds: float
     lr: Optional[float] = None
     seed: int = 0
+
+    def __post_init__(self):
+        check_tensor(self.losses, "losses", ndim=1)
+        check_real(self.seconds, "seconds", 0.0)
 
     @property
     def score(self) -> float:
@@ -110,6 +126,8 @@ class Result:
     @property
     def score(self) -> float:
         """Mean score over the evaluation seeds."""
+        if not self.traces:
+            raise ValueError("traces must hold at least one Trace to score, got none")
         return sum(t.score for t in self.traces) / len(self.traces)
 
 
@@ -130,9 +148,10 @@ def compare(problems: Sequence[Problem], contenders: Sequence[Contender], *,
             points: int = 7, decades: float = 3.0) -> list[Result]:
     """Tune every contender on every problem, then run it on the evaluation seeds."""
     if not eval_seeds:
-        raise ValueError("need at least one evaluation seed")
+        raise ValueError(f"eval_seeds must hold at least one seed, got {eval_seeds!r}")
     if tuning_seed in eval_seeds:
-        raise ValueError("the tuning seed must not be an evaluation seed")
+        raise ValueError(f"tuning_seed must not be one of eval_seeds {eval_seeds!r}, "
+                         f"got {tuning_seed!r}")
     results = []
     for problem in problems:
         for c in contenders:

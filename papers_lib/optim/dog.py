@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from ..checks import check_real
-from .base import BaseOptimizer, as_real, check_lr
+from .base import BaseOptimizer, as_real, check_lr, scalar_value
 
 # %% auto #0
 __all__ = ['DoG', 'LDoG', 'PolynomialAverage', 'UDoG']
@@ -47,7 +47,7 @@ def _dog_step(params: list[Tensor], grads: list[Tensor], x0s: list[Tensor],
               states: list[dict], *, reps_rel: float, lr: float, eps: float,
               layerwise: bool, foreach: bool) -> None:
     """One DoG (or L-DoG) step on real tensors; `states` hold rbar, G, eta, step."""
-    new = [s["step"].item() == 0 for s in states]
+    new = ["rbar" not in s for s in states]         # no step yet (no .item(): compiles)
     for x0, p, is_new in zip(x0s, params, new):
         if is_new:
             x0.copy_(p)
@@ -80,11 +80,11 @@ def _dog_step(params: list[Tensor], grads: list[Tensor], x0s: list[Tensor],
             s["rbar"].copy_(rbar)
             s["eta"] = eta
     etas = [s["eta"] for s in states]
-    if foreach:
-        torch._foreach_sub_(params, torch._foreach_mul(grads, etas))
+    if foreach:                                      # one pass, no temporary
+        torch._foreach_addcmul_(params, grads, etas, value=-1)
     else:
         for p, g, eta in zip(params, grads, etas):
-            p.sub_(g * eta)                          # x_{t+1} = x_t - eta_t g_t
+            p.addcmul_(g, eta, value=-1)             # x_{t+1} = x_t - eta_t g_t
 
 # %% ../../nbs/optimizers/07_dog.ipynb #c012
 class DoG(BaseOptimizer):
@@ -130,7 +130,8 @@ class DoG(BaseOptimizer):
         states = [self.state[p] for p in params]
         params, grads, x0s = as_real(params), as_real(grads), as_real(x0s)
         _dog_step(params, grads, x0s, states, reps_rel=group["reps_rel"],
-                  lr=group["lr"], eps=group["eps"], layerwise=group["layerwise"],
+                  lr=scalar_value(group["lr"]), eps=group["eps"],
+                  layerwise=group["layerwise"],
                   foreach=foreach)
 
 
@@ -153,6 +154,9 @@ class PolynomialAverage:
     def __init__(self, params: Iterable[Tensor], gamma: float = 8.0) -> None:
         check_real(gamma, "gamma", 0.0, math.inf, high_open=True)
         self.params = list(params)
+        for p in self.params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"params must be tensors, got {type(p).__name__}")
         self.gamma, self.t = float(gamma), 0
         self.averages = [p.detach().clone() for p in self.params]
 
@@ -258,7 +262,7 @@ class UDoG(BaseOptimizer):
                 [torch.linalg.vector_norm(x) for x in m])) ** 2
         else:
             G = c["states"][0]["G"]
-        eta_x = group["lr"] * c["rbar"] / torch.sqrt(G + group["eps"])
+        eta_x = scalar_value(group["lr"]) * c["rbar"] / torch.sqrt(G + group["eps"])
         for p, s, mi in zip(c["ps"], c["states"], m):
             s["G"] = G.clone()
             s["x"] = s["y"] - c["alpha"] * eta_x * mi                    # x_t
@@ -270,7 +274,7 @@ class UDoG(BaseOptimizer):
         diff = torch.linalg.vector_norm(torch.stack(
             [torch.linalg.vector_norm(gi - mi) for gi, mi in zip(g, c["m"])]))
         G = c["states"][0]["G"] + (c["alpha"] * diff) ** 2
-        eta_y = group["lr"] * c["rbar"] / torch.sqrt(G + group["eps"])
+        eta_y = scalar_value(group["lr"]) * c["rbar"] / torch.sqrt(G + group["eps"])
         for s, gi in zip(c["states"], g):
             s["G"], s["eta"] = G.clone(), eta_y.clone()
             s["y"] = s["y"] - c["alpha"] * eta_y * gi                   # y_t

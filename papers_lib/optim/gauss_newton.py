@@ -16,8 +16,9 @@ import torch
 from torch import Tensor
 from torch.func import grad, hessian, vmap
 
-from ..checks import check_choice, check_int, check_open01, check_real
-from .base import BaseOptimizer, check_lr
+from ..checks import (check_choice, check_int, check_open01, check_real,
+                               check_tensor)
+from .base import BaseOptimizer, check_lr, scalar_value
 
 LossSpec = Union[str, Callable[[Tensor, Tensor], Tensor]]
 
@@ -62,6 +63,12 @@ def batch_jacobian(outputs: Tensor, params: Sequence[Tensor]) -> Tensor:
     """The Jacobian, shape (outputs.numel(), n), of the flattened `outputs` with
     respect to the flattened and concatenated `params` (n numbers in all), by one
     vectorised backward pass. Parameters the outputs do not use get zero columns."""
+    check_tensor(outputs, "outputs")
+    if not outputs.requires_grad:
+        raise ValueError("outputs must require grad (be computed from params)")
+    params = list(params)
+    if not params:
+        raise ValueError("params must hold at least one tensor, got none")
     m = outputs.numel()
     eye = torch.eye(m, dtype=outputs.dtype, device=outputs.device)
     grads = torch.autograd.grad(outputs, list(params),
@@ -240,7 +247,7 @@ class ExactGaussNewton(BaseOptimizer):
         if closure is None:
             raise RuntimeError("ExactGaussNewton.step needs a closure returning "
                                "(outputs, targets)")
-        rows = [(p, g["lr"], g["damping"]) for g in self.param_groups
+        rows = [(p, scalar_value(g["lr"]), g["damping"]) for g in self.param_groups
                 for p in g["params"] if p.requires_grad]
         params = [p for p, _, _ in rows]
         with torch.enable_grad():

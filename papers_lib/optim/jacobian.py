@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..checks import check_tensor
+from ..checks import check_real, check_tensor
 
 # %% auto #0
 __all__ = ['Aggregator', 'gramian', 'upgrad_weights', 'upgrad', 'orthogonal_part', 'mean', 'mgda_weights', 'mgda', 'pcgrad',
@@ -84,6 +84,12 @@ def _check_jacobian(J: Tensor) -> None:
         raise ValueError("J has non-finite entries")
 
 
+def _check_gram(G: np.ndarray) -> None:
+    G = np.asarray(G)
+    if G.ndim != 2 or G.shape[0] != G.shape[1] or G.shape[0] < 1:
+        raise ValueError(f"G must be a square matrix, got shape {G.shape}")
+
+
 def gramian(J: Tensor) -> np.ndarray:
     """G = J J^T in float64 (numpy), divided by its mean diagonal (the aggregators' weights do
     not depend on that scale); all zeros if J is zero."""
@@ -103,6 +109,7 @@ def upgrad_weights(G: np.ndarray, pref: Optional[Sequence[float]] = None) -> np.
     """UPGrad's weights w (A(J) = J^T w) from the Gram matrix G = J J^T: the projection of
     row i onto the dual cone is J^T (e_i + mu_i), mu_i = argmin_{mu >= 0} of
     (e_i + mu)^T G (e_i + mu); the weights combine them with `pref` (default: mean)."""
+    _check_gram(G)
     m = G.shape[0]
     p = np.full(m, 1.0 / m) if pref is None else np.asarray(pref, dtype=np.float64)
     if p.shape != (m,) or not np.isfinite(p).all() or (p < 0).any():
@@ -119,6 +126,10 @@ def upgrad(J: Tensor, pref: Optional[Sequence[float]] = None) -> Tensor:
 # %% ../../nbs/optimizers/08_jacobian_descent.ipynb #c013
 def orthogonal_part(v: Tensor, u: Tensor, eps: float = 0.0) -> Tensor:
     """v minus its component along u: v - (v.u / (|u|^2 + eps)) u (v itself if u is 0)."""
+    if v.shape != u.shape:
+        raise ValueError(f"v and u must have the same shape, got {tuple(v.shape)} and "
+                         f"{tuple(u.shape)}")
+    check_real(eps, "eps", 0.0)
     uu = (u * u).sum()
     if uu + eps == 0:
         return v.clone()
@@ -134,6 +145,7 @@ def mean(J: Tensor) -> Tensor:
 def mgda_weights(G: np.ndarray) -> np.ndarray:
     """MGDA's weights: argmin over the simplex of w^T G w, as x / sum(x) for the solution x
     of the non-negative problem with Q = G + 1 1^T and b = 1."""
+    _check_gram(G)
     m = G.shape[0]
     x = _nnls_gram(G + 1.0, np.ones((1, m)))[0]
     return x / x.sum()
@@ -148,6 +160,9 @@ def pcgrad(J: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
     """PCGrad, averaged: each row minus its components along the rows it conflicts with
     (visited in index order, or in a random order drawn from `generator`)."""
     _check_jacobian(J)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError("generator must be a torch.Generator or None, got "
+                        f"{type(generator).__name__}")
     J = J.detach()
     m = J.shape[0]
     out = torch.zeros_like(J[0])
@@ -176,7 +191,7 @@ def jacobian(losses: Union[Tensor, Sequence[Tensor]], params: Iterable[Tensor], 
                          f"got shape {tuple(losses.shape)}")
     params = list(params)
     if not params:
-        raise ValueError("params is empty")
+        raise ValueError("params must hold at least one tensor, got none")
     m = losses.numel()
     eye = torch.eye(m, dtype=losses.dtype, device=losses.device)
     grads = torch.autograd.grad(losses, params, grad_outputs=eye, is_grads_batched=True,

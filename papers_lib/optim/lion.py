@@ -17,7 +17,7 @@ from torch import Tensor
 
 from ..checks import check_real
 from .base import (BaseOptimizer, as_real, check_betas, check_lr,
-                                   group_tensors)
+                                   group_tensors, scalar_value)
 
 # %% auto #0
 __all__ = ['Lion']
@@ -38,10 +38,11 @@ def _single_tensor_lion(params: list[Tensor], grads: list[Tensor],
         grad = -grad if maximize else grad
         if torch.is_complex(param):
             param, grad, m = (torch.view_as_real(x) for x in (param, grad, m))
-        c = m.mul(beta1).add_(grad, alpha=1 - beta1)   # c = b1 m + (1 - b1) g
-        param.mul_(1 - lr * weight_decay)              # x <- (1 - lr wd) x
+        c = m.lerp(grad, 1 - beta1)                    # c = b1 m + (1 - b1) g
+        if weight_decay != 0:
+            param.mul_(1 - lr * weight_decay)          # x <- (1 - lr wd) x
         param.add_(c.sign_(), alpha=-lr)               # x <- x - lr sign(c)
-        m.mul_(beta2).add_(grad, alpha=1 - beta2)      # m = b2 m + (1 - b2) g
+        m.lerp_(grad, 1 - beta2)                       # m = b2 m + (1 - b2) g
 
 # %% ../../nbs/optimizers/02_lion.ipynb #c012
 def _multi_tensor_lion(params: list[Tensor], grads: list[Tensor],
@@ -53,14 +54,16 @@ def _multi_tensor_lion(params: list[Tensor], grads: list[Tensor],
             ps, gs, ms = (as_real(xs) for xs in (ps, gs, ms))
         if maximize:
             gs = torch._foreach_neg(gs)
-        cs = torch._foreach_mul(ms, beta1)
-        torch._foreach_add_(cs, gs, alpha=1 - beta1)
+        cs = torch._foreach_lerp(ms, gs, 1 - beta1)   # one pass over m and g
         torch._foreach_sign_(cs)
         if weight_decay != 0:
             torch._foreach_mul_(ps, 1 - lr * weight_decay)
-        torch._foreach_add_(ps, cs, alpha=-lr)
-        torch._foreach_mul_(ms, beta2)
-        torch._foreach_add_(ms, gs, alpha=1 - beta2)
+        if isinstance(lr, Tensor):                   # compiling with a tensor lr
+            torch._foreach_mul_(cs, -lr)              # (exact: cs is -1, 0 or 1)
+            torch._foreach_add_(ps, cs)
+        else:
+            torch._foreach_add_(ps, cs, alpha=-lr)
+        torch._foreach_lerp_(ms, gs, 1 - beta2)
 
 # %% ../../nbs/optimizers/02_lion.ipynb #c015
 class Lion(BaseOptimizer):
@@ -96,5 +99,6 @@ class Lion(BaseOptimizer):
         update = (_single_tensor_lion if group["foreach"] is False
                   else _multi_tensor_lion)
         beta1, beta2 = group["betas"]
-        update(params, grads, exp_avgs, beta1=beta1, beta2=beta2, lr=group["lr"],
+        update(params, grads, exp_avgs, beta1=beta1, beta2=beta2,
+               lr=scalar_value(group["lr"]),
                weight_decay=group["weight_decay"], maximize=group["maximize"])

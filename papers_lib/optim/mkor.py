@@ -16,8 +16,8 @@ import torch
 from torch import Tensor, nn
 
 from .base import BaseOptimizer, group_tensors
-from ..checks import check_int, check_open01, check_real
-from .base import check_lr
+from ..checks import check_int, check_open01, check_real, check_tensor
+from .base import check_lr, scalar_value
 
 # %% auto #0
 __all__ = ['sherman_morrison_ema', 'stabilize_inverse', 'kronecker_precondition', 'MKOR', 'KFAC']
@@ -26,6 +26,11 @@ __all__ = ['sherman_morrison_ema', 'stabilize_inverse', 'kronecker_precondition'
 def sherman_morrison_ema(inv: Tensor, v: Tensor, decay: float) -> Tensor:
     """Return `(decay * L + (1 - decay) * v v^T)^{-1}` from `inv = L^{-1}` (symmetric
     positive definite) in O(d^2), without forming or inverting L."""
+    check_real(decay, "decay", 0.0, 1.0, low_open=True)
+    if inv.dim() != 2 or v.shape != inv.shape[:1]:
+        raise ValueError(f"v must have {inv.shape[0]} entries (inv is "
+                         f"{' x '.join(map(str, inv.shape))}), "
+                         f"got shape {tuple(v.shape)}")
     u = inv @ v                                         # L^{-1} v
     denom = decay * (decay + (1 - decay) * torch.dot(v, u))
     return inv / decay - ((1 - decay) / denom) * torch.outer(u, u)
@@ -36,6 +41,8 @@ def stabilize_inverse(inv: Tensor, threshold: float,
     """MKOR's norm-based stabilizer: if an entry of `inv` exceeds `threshold` in
     absolute value, return `zeta * inv + (1 - zeta) * I` (and True), else `inv` (and
     False)."""
+    check_real(threshold, "threshold", 0.0, math.inf, low_open=True, high_open=True)
+    check_real(zeta, "zeta", 0.0, 1.0)
     if inv.abs().max().item() <= threshold:
         return inv, False
     out = inv * zeta
@@ -47,6 +54,12 @@ def kronecker_precondition(grad: Tensor, g_inv: Tensor, a_inv: Tensor,
                            rescale: bool = False) -> Tensor:
     """`G^{-1} grad A^{-1}`, i.e. `(A kron G)^{-1} vec(grad)` for symmetric A, G; with
     `rescale`, multiplied so that its Frobenius norm is that of `grad`."""
+    check_tensor(grad, "grad", ndim=2)
+    rows, cols = grad.shape
+    for name, x, n in (("g_inv", g_inv, rows), ("a_inv", a_inv, cols)):
+        if x.shape != (n, n):
+            raise ValueError(f"{name} must be {n} x {n} for grad of shape "
+                             f"{tuple(grad.shape)}, got {tuple(x.shape)}")
     d = g_inv @ grad @ a_inv
     if rescale:
         nd = d.norm()
@@ -185,7 +198,7 @@ class _KroneckerOptimizer(BaseOptimizer):
                 directions: dict[Tensor, Tensor]) -> None:
         """SGD with heavy-ball momentum (torch.optim.SGD's arithmetic), applied to
         the directions."""
-        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        lr, mu, wd = scalar_value(group["lr"]), group["momentum"], group["weight_decay"]
         ds = [directions.get(p, g) for p, g in zip(params, grads)]
         if group["foreach"] is False:
             for p, d, buf, s in zip(params, ds, bufs, steps):

@@ -25,8 +25,10 @@ __all__ = ['rosenbrock', 'Quadratic', 'online_linear', 'DigitsMLP', 'small_net',
 # %% ../../nbs/optimizers/00_problems.ipynb #c004
 def rosenbrock(x: torch.Tensor, a: float = 100.0) -> torch.Tensor:
     """Rosenbrock's function of `x` (shape (..., d), d >= 2), summed over the last axis."""
-    if x.shape[-1] < 2:
-        raise ValueError(f"rosenbrock needs d >= 2 coordinates, got shape {tuple(x.shape)}")
+    if x.dim() < 1 or x.shape[-1] < 2:
+        raise ValueError("x must have d >= 2 coordinates in its last axis, got shape "
+                         f"{tuple(x.shape)}")
+    check_real(a, "a")
     head, tail = x[..., :-1], x[..., 1:]
     return (a * (tail - head**2) ** 2 + (1 - head) ** 2).sum(-1)
 
@@ -40,6 +42,7 @@ class Quadratic:
         check_int(dim, "dim")
         check_real(condition, "condition", 1.0)
         check_nonnegative(noise, "noise")
+        check_int(seed, "seed", -2**63)
         self.noise, self.generator = float(noise), torch.Generator().manual_seed(seed)
         g = torch.Generator().manual_seed(seed)
         q, _ = torch.linalg.qr(torch.randn(dim, dim, generator=g, dtype=dtype))
@@ -68,6 +71,8 @@ def online_linear(x: torch.Tensor, t: int, big: float = 1010.0, small: float = -
     t % period == 1, else small*x (the paper's scaled variant: 1010 and -10)."""
     check_int(t, "t")               # steps count from 1
     check_int(period, "period", 2)
+    check_real(big, "big")
+    check_real(small, "small")
     return (big if t % period == 1 else small) * x.sum()
 
 # %% ../../nbs/optimizers/00_problems.ipynb #c013
@@ -100,6 +105,7 @@ class DigitsMLP:
 def small_net(seed: int) -> nn.Sequential:
     """Linear(5, 16), Tanh, Linear(16, 3), its weights drawn after
     `torch.manual_seed(seed)`: two calls with one seed give identical networks."""
+    check_int(seed, "seed", -2**63)
     torch.manual_seed(seed)
     return mlp(5, 3, hidden=16, depth=1, act=nn.Tanh)
 

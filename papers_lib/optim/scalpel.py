@@ -15,7 +15,7 @@ from typing import Iterable, Optional
 import torch
 from torch import Tensor
 
-from ..checks import check_real
+from ..checks import check_real, check_tensor
 from .jacobian import jacobian, orthogonal_part, write_grad
 
 # %% auto #0
@@ -32,9 +32,9 @@ class Bloop:
                  beta: float = 0.99) -> None:
         self.params = list(params)
         if not self.params:
-            raise ValueError("Bloop got an empty parameter list")
+            raise ValueError("params must hold at least one tensor, got none")
         if any(not isinstance(p, Tensor) or not p.requires_grad for p in self.params):
-            raise ValueError("every parameter must be a tensor that requires grad")
+            raise ValueError("params must be tensors that require grad")
         check_real(lam, "lam", 0.0, math.inf, high_open=True)
         check_real(beta, "beta", 0.0, 1.0, high_open=True)
         self.lam, self.beta = float(lam), float(beta)
@@ -42,8 +42,12 @@ class Bloop:
 
     def backward(self, train_loss: Tensor, aux_loss: Tensor) -> Tensor:
         """Add the Bloop direction to `.grad`; return it (a flat vector)."""
-        if train_loss.ndim != 0 or aux_loss.ndim != 0:
-            raise ValueError("train_loss and aux_loss must be scalars")
+        check_tensor(train_loss, "train_loss")
+        check_tensor(aux_loss, "aux_loss")
+        for name, loss in (("train_loss", train_loss), ("aux_loss", aux_loss)):
+            if loss.ndim != 0:
+                raise ValueError(f"{name} must be a scalar tensor, got shape "
+                                 f"{tuple(loss.shape)}")
         J = jacobian(torch.stack([train_loss, aux_loss.to(train_loss.dtype)]), self.params)
         g, a = J[0], J[1]
         if self.ema is None:

@@ -1,0 +1,622 @@
+"""Bad-input sweep of the gradient-estimation part (`papers_lib.gradest` and its
+chapters):
+each public function refuses an invalid argument with a message naming it."""
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from papers_lib.gradest import directional_derivative, estimator_stats, exact_gradient
+from papers_lib.gradest.discrete import (categorical_expectation,
+                                         exact_gradient_enumeration, expected_estimate,
+                                         gradient_draws, gumbel_softmax_st,
+                                         one_hot_outcomes, reinmax, sample_one_hot,
+                                         straight_through)
+from papers_lib.gradest.feedback import (alignment, dfa_gradients, dfa_loss,
+                                         random_feedback)
+from papers_lib.gradest.forward import expected_cosine, forward_gradient
+from papers_lib.gradest.forward_forward import (FFNet, embed_label, ff_loss, ff_predict,
+                                                ff_scores, wrong_labels)
+from papers_lib.gradest.likelihood_ratio import Step, lr_gradient, smoothed_gradient
+from papers_lib.gradest.noprop import (NoPropDT, classifier_loss, nearest_label,
+                                       noisy_label, noprop_loss, noprop_predict,
+                                       noprop_step)
+from tests.bad_input import Case, check, parametrize
+
+f32, NAN, INF = torch.float32, float("nan"), float("inf")
+torch.manual_seed(0)
+
+# the harness and forward gradients: a loss of a weight dictionary
+P = {"w": torch.randn(3, dtype=f32)}
+
+
+def L(p):
+    return p["w"].pow(2).sum()
+
+
+def est(g):
+    return torch.randn(3, generator=g)
+
+
+# DFA and the likelihood-ratio chapter: small float32 MLPs
+MLP = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 3), nn.Tanh(),
+                    nn.Linear(3, 2)).float()
+FB = random_feedback(MLP)
+X, Y = torch.randn(6, 4, dtype=f32), torch.randint(0, 2, (6,))
+G = {k: torch.randn_like(v) for k, v in MLP.named_parameters()}
+NET2 = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 2)).float()
+
+
+def ce(out, t):
+    return F.cross_entropy(out, t, reduction="none")
+
+
+def lr(**kw):
+    args = dict(model=NET2, loss_fn=ce, x=X, y=Y, sigma=0.1, n_samples=4)
+    args.update(kw)
+    return lr_gradient(**args)
+
+
+def smooth(**kw):
+    args = dict(model=NET2, loss_fn=ce, x=X, y=Y, sigma=0.1, n_samples=4)
+    args.update(kw)
+    return smoothed_gradient(**args)
+
+
+# forward-forward: 4 classes, 3 features
+FF = FFNet([7, 6, 5]).float()
+XF, YF = torch.randn(5, 3, dtype=f32), torch.randint(0, 4, (5,))
+XE = embed_label(XF, YF, 4)
+
+# NoProp: d_in 3, 4 classes, T = 4
+NP = NoPropDT(3, 4, T=4, hidden=8, depth=1).float()
+XN, YN = torch.randn(5, 3, dtype=f32), torch.randint(0, 4, (5,))
+ZN = torch.randn(5, 4, dtype=f32)
+
+# categorical estimators: 3 variables of 4 categories
+LG = torch.randn(3, 4, dtype=f32)
+
+
+def f(D):
+    return (D * torch.arange(4.0, dtype=D.dtype)).sum()
+
+
+def ST(logits, sample):
+    return straight_through(logits, sample=sample)
+
+
+CASES = [
+    # papers_lib.gradest: the harness
+    Case("papers_lib.gradest.exact_gradient", lambda: exact_gradient(3, P),
+         TypeError, r"L must be callable .*got int"),
+    Case("papers_lib.gradest.exact_gradient", lambda: exact_gradient(L, [P["w"]]),
+         TypeError, r"params must be a dict .*got list"),
+    Case("papers_lib.gradest.exact_gradient",
+         lambda: exact_gradient(L, {"w": torch.ones(3, dtype=torch.long)}),
+         TypeError, r"params\['w'\] must be a floating-point tensor, got torch.int64"),
+    Case("papers_lib.gradest.directional_derivative",
+         lambda: directional_derivative("L", P, P), TypeError, r"L must be callable"),
+    Case("papers_lib.gradest.directional_derivative",
+         lambda: directional_derivative(L, P["w"], P), TypeError,
+         r"params must be a dict .*got Tensor"),
+    Case("papers_lib.gradest.directional_derivative",
+         lambda: directional_derivative(L, P, torch.ones(3)), ValueError,
+         r"v must have the names and shapes of params \{'w': \(3,\)\}, got Tensor"),
+    Case("papers_lib.gradest.directional_derivative",
+         lambda: directional_derivative(L, P, {"w": torch.ones(4)}), ValueError,
+         r"v must have the names and shapes of params .*got \{'w': \(4,\)\}"),
+    Case("papers_lib.gradest.estimator_stats",
+         lambda: estimator_stats(None, torch.ones(3), 5), TypeError,
+         r"estimator must be callable .*got NoneType"),
+    Case("papers_lib.gradest.estimator_stats",
+         lambda: estimator_stats(est, torch.ones(3), 1), ValueError,
+         r"samples must be an int >= 2, got 1"),
+    Case("papers_lib.gradest.estimator_stats",
+         lambda: estimator_stats(est, torch.ones(3), 2.5), TypeError,
+         r"samples must be an int, got 2.5"),
+    Case("papers_lib.gradest.estimator_stats",
+         lambda: estimator_stats(est, [1.0, 2.0, 3.0], 5), TypeError,
+         r"exact must be a tensor or a dict of tensors, got list"),
+    Case("papers_lib.gradest.estimator_stats",
+         lambda: estimator_stats(est, torch.tensor([1.0, NAN, 0.0]), 5), ValueError,
+         r"exact must be finite, got 1 non-finite entries of 3"),
+    Case("papers_lib.gradest.estimator_stats",
+         lambda: estimator_stats(lambda g: torch.full((3,), NAN), torch.ones(3), 5),
+         ValueError, r"estimator must return finite estimates, .* in 5 of 5 draws"),
+    Case("papers_lib.gradest.estimator_stats",
+         lambda: estimator_stats(est, torch.ones(4), 5), ValueError,
+         r"estimator must return estimates with the 4 entries of exact, got 3"),
+    Case("papers_lib.gradest.estimator_stats",
+         lambda: estimator_stats(est, torch.ones(3), 5, generator=0), TypeError,
+         r"generator"),
+
+    # papers_lib.gradest.forward
+    Case("papers_lib.gradest.forward.forward_gradient",
+         lambda: forward_gradient(1.0, P), TypeError, r"L must be callable"),
+    Case("papers_lib.gradest.forward.forward_gradient",
+         lambda: forward_gradient(L, P, n_directions=0), ValueError,
+         r"n_directions must be an int >= 1, got 0"),
+    Case("papers_lib.gradest.forward.forward_gradient",
+         lambda: forward_gradient(L, P["w"]), TypeError,
+         r"params must be a dict .*got Tensor"),
+    Case("papers_lib.gradest.forward.forward_gradient",
+         lambda: forward_gradient(L, {"w": torch.ones(3, dtype=torch.long)}),
+         TypeError, r"params\['w'\] must be a floating-point tensor"),
+    Case("papers_lib.gradest.forward.forward_gradient",
+         lambda: forward_gradient(L, P, guess=torch.ones(3)), TypeError,
+         r"guess must be a dict like params, got Tensor"),
+    Case("papers_lib.gradest.forward.forward_gradient",
+         lambda: forward_gradient(L, P, guess={"v": torch.ones(3)}), ValueError,
+         r"guess must have the names and shapes of params, got \{'v': \(3,\)\}"),
+    Case("papers_lib.gradest.forward.forward_gradient",
+         lambda: forward_gradient(L, P, guess={"w": torch.tensor([1.0, NAN, 0.0])}),
+         ValueError, r"guess must be finite and nonzero, got \|guess\|\^2 = nan"),
+    Case("papers_lib.gradest.forward.forward_gradient",
+         lambda: forward_gradient(L, P, guess=P, n_directions=2), ValueError,
+         r"n_directions must be 1 with a guess"),
+    Case("papers_lib.gradest.forward.forward_gradient",
+         lambda: forward_gradient(L, P, generator=1), TypeError, r"generator"),
+    Case("papers_lib.gradest.forward.expected_cosine", lambda: expected_cosine(0),
+         ValueError, r"dim must be an int >= 1, got 0"),
+    Case("papers_lib.gradest.forward.expected_cosine", lambda: expected_cosine(INF),
+         TypeError, r"dim must be an int, got inf"),
+
+    # papers_lib.gradest.feedback
+    Case("papers_lib.gradest.feedback.random_feedback",
+         lambda: random_feedback(NET2[0]),
+         TypeError, r"model must be an nn.Sequential, got Linear"),
+    Case("papers_lib.gradest.feedback.random_feedback",
+         lambda: random_feedback(nn.Sequential(nn.Linear(2, 2))), ValueError,
+         r"model must contain at least two nn.Linear layers"),
+    Case("papers_lib.gradest.feedback.random_feedback",
+         lambda: random_feedback(MLP, generator=1), TypeError, r"generator"),
+    Case("papers_lib.gradest.feedback.dfa_loss",
+         lambda: dfa_loss(MLP, X.double(), Y, FB),
+         ValueError, r"x must be a torch.float32 tensor .*got torch.float64"),
+    Case("papers_lib.gradest.feedback.dfa_loss", lambda: dfa_loss(MLP, X[0], Y[:4], FB),
+         ValueError, r"x must be a torch.float32 tensor of shape \(n, 4\), .*\(4,\)"),
+    Case("papers_lib.gradest.feedback.dfa_loss", lambda: dfa_loss(MLP, X[:, :3], Y, FB),
+         ValueError, r"x must be .* of shape \(n, 4\), got .* shape \(6, 3\)"),
+    Case("papers_lib.gradest.feedback.dfa_loss",
+         lambda: dfa_loss(MLP, X.tolist(), Y, FB),
+         TypeError, r"x must be a torch.Tensor, got list"),
+    Case("papers_lib.gradest.feedback.dfa_loss", lambda: dfa_loss(MLP, X, Y[:4], FB),
+         ValueError, r"x and y must have the same leading size, got x: 6, y: 4"),
+    Case("papers_lib.gradest.feedback.dfa_loss",
+         lambda: dfa_loss(MLP, X, Y, torch.stack([FB[1], FB[1]])), TypeError,
+         r"feedback must be a list of matrices, got Tensor"),
+    Case("papers_lib.gradest.feedback.dfa_loss", lambda: dfa_loss(MLP, X, Y, FB[:1]),
+         ValueError, r"feedback must hold 2 matrices .*got 1"),
+    Case("papers_lib.gradest.feedback.dfa_loss",
+         lambda: dfa_loss(MLP, X, Y, [FB[0], FB[0]]), ValueError,
+         r"feedback\[1\] must have shape \(3, 2\), got \(5, 2\)"),
+    Case("papers_lib.gradest.feedback.dfa_loss",
+         lambda: dfa_loss(MLP, X, Y, [FB[0] * NAN, FB[1]]), ValueError,
+         r"feedback\[0\] must be a finite torch.float32 matrix, .* 10 non-finite"),
+    Case("papers_lib.gradest.feedback.dfa_loss",
+         lambda: dfa_loss(MLP, X, Y, [FB[0].double(), FB[1]]), ValueError,
+         r"feedback\[0\] must be a finite torch.float32 matrix, got torch.float64"),
+    Case("papers_lib.gradest.feedback.dfa_loss",
+         lambda: dfa_loss(MLP, X, Y, FB, loss_fn="ce"), TypeError,
+         r"loss_fn must be callable .*got str"),
+    Case("papers_lib.gradest.feedback.dfa_loss",
+         lambda: dfa_loss(MLP, X, Y, FB, loss_fn=ce), ValueError,
+         r"loss_fn must return a scalar, got shape \(6,\)"),
+    Case("papers_lib.gradest.feedback.dfa_gradients",
+         lambda: dfa_gradients(3, X, Y, FB),
+         TypeError, r"model must be an nn.Sequential, got int"),
+    Case("papers_lib.gradest.feedback.dfa_gradients",
+         lambda: dfa_gradients(MLP, X.double(), Y, FB), ValueError,
+         r"x must be a torch.float32 tensor"),
+    Case("papers_lib.gradest.feedback.dfa_gradients",
+         lambda: dfa_gradients(MLP, X, Y, [FB[0], FB[1] * INF]), ValueError,
+         r"feedback\[1\] must be a finite"),
+    Case("papers_lib.gradest.feedback.alignment",
+         lambda: alignment(torch.ones(3), G), TypeError,
+         r"update must be a dict \{name: tensor\}, got Tensor"),
+    Case("papers_lib.gradest.feedback.alignment", lambda: alignment(G, [1.0]),
+         TypeError, r"exact must be a dict \{name: tensor\}, got list"),
+    Case("papers_lib.gradest.feedback.alignment",
+         lambda: alignment({"0.weight": G["0.weight"]}, G), ValueError,
+         r"update and exact must have the same names"),
+    Case("papers_lib.gradest.feedback.alignment",
+         lambda: alignment(G, {**G, "0.bias": torch.ones(3)}), ValueError,
+         r"shapes differ at '0.bias': \(5,\) and \(3,\)"),
+    Case("papers_lib.gradest.feedback.alignment",
+         lambda: alignment({**G, "0.weight": G["0.weight"] * NAN}, G), ValueError,
+         r"update and exact must be finite, got non-finite entries in layer '0'"),
+
+    # papers_lib.gradest.forward_forward
+    Case("papers_lib.gradest.forward_forward.embed_label",
+         lambda: embed_label(XF.tolist(), YF, 4), TypeError,
+         r"x must be a torch.Tensor, got list"),
+    Case("papers_lib.gradest.forward_forward.embed_label",
+         lambda: embed_label(XF[0], YF, 4), ValueError, r"x must have shape \(n, d\)"),
+    Case("papers_lib.gradest.forward_forward.embed_label",
+         lambda: embed_label(XF, YF, 2.5), TypeError,
+         r"n_classes must be an int, got 2.5"),
+    Case("papers_lib.gradest.forward_forward.embed_label",
+         lambda: embed_label(XF, YF, 0), ValueError, r"n_classes must be an int >= 1"),
+    Case("papers_lib.gradest.forward_forward.embed_label",
+         lambda: embed_label(XF, YF[:3], 4), ValueError,
+         r"y must have shape \(5,\), got \(3,\)"),
+    Case("papers_lib.gradest.forward_forward.embed_label",
+         lambda: embed_label(XF, YF.float(), 4), TypeError,
+         r"y must be a tensor of int64 labels, got torch.float32"),
+    Case("papers_lib.gradest.forward_forward.embed_label",
+         lambda: embed_label(XF, torch.tensor([0, 1, 2, 3, 4]), 4), ValueError,
+         r"y must hold labels in 0\.\.3, got 0\.\.4"),
+    Case("papers_lib.gradest.forward_forward.wrong_labels",
+         lambda: wrong_labels(YF, 1), ValueError,
+         r"n_classes must be an int >= 2, got 1"),
+    Case("papers_lib.gradest.forward_forward.wrong_labels",
+         lambda: wrong_labels([1, 2], 4), TypeError,
+         r"y must be a torch.Tensor, got list"),
+    Case("papers_lib.gradest.forward_forward.wrong_labels",
+         lambda: wrong_labels(YF.float(), 4), TypeError,
+         r"y must be a tensor of integer labels, got torch.float32"),
+    Case("papers_lib.gradest.forward_forward.wrong_labels",
+         lambda: wrong_labels(torch.tensor([7]), 4), ValueError,
+         r"y must hold labels in 0\.\.3, got 7\.\.7"),
+    Case("papers_lib.gradest.forward_forward.wrong_labels",
+         lambda: wrong_labels(YF, 4, generator=1), TypeError, r"generator"),
+    Case("papers_lib.gradest.forward_forward.FFNet", lambda: FFNet(5), ValueError,
+         r"sizes must list the input size and at least one layer, got 5"),
+    Case("papers_lib.gradest.forward_forward.FFNet", lambda: FFNet([7]), ValueError,
+         r"sizes must list the input size and at least one layer, got \[7\]"),
+    Case("papers_lib.gradest.forward_forward.FFNet", lambda: FFNet([7, -2]), ValueError,
+         r"sizes\[1\] must be an int >= 1, got -2"),
+    Case("papers_lib.gradest.forward_forward.FFNet", lambda: FFNet([7.5, 2]), TypeError,
+         r"sizes\[0\] must be an int, got 7.5"),
+    Case("papers_lib.gradest.forward_forward.FFNet", lambda: FFNet([7, 2], eps=-1.0),
+         ValueError, r"eps must be a real number >= 0, got -1.0"),
+    Case("papers_lib.gradest.forward_forward.FFNet", lambda: FFNet([7, 2], eps=NAN),
+         ValueError, r"eps must be a real number >= 0, got nan"),
+    Case("papers_lib.gradest.forward_forward.FFNet", lambda: FF(XE.double()),
+         ValueError, r"x must be a torch.float32 tensor of shape \(n, 7\), got "
+                     r"torch.float64"),
+    Case("papers_lib.gradest.forward_forward.FFNet", lambda: FF.goodness(XE[:, :6]),
+         ValueError, r"x must be .* shape \(n, 7\), got .* shape \(5, 6\)"),
+    Case("papers_lib.gradest.forward_forward.ff_loss", lambda: ff_loss(3, XE, XE),
+         TypeError, r"net must be an FFNet, got int"),
+    Case("papers_lib.gradest.forward_forward.ff_loss", lambda: ff_loss(FF, [1.0], XE),
+         TypeError, r"x_pos must be a torch.Tensor, got list"),
+    Case("papers_lib.gradest.forward_forward.ff_loss",
+         lambda: ff_loss(FF, XE, XE[:, :6]), ValueError,
+         r"x_pos and x_neg must have the same row shape"),
+    Case("papers_lib.gradest.forward_forward.ff_loss",
+         lambda: ff_loss(FF, XE.double(), XE.double()), ValueError,
+         r"x must be a torch.float32 tensor .*got torch.float64"),
+    Case("papers_lib.gradest.forward_forward.ff_loss", lambda: ff_loss(FF, XE, XE, NAN),
+         ValueError, r"theta must be a real number, got nan"),
+    Case("papers_lib.gradest.forward_forward.ff_loss", lambda: ff_loss(FF, XE, XE, INF),
+         ValueError, r"theta must be a finite real number, got inf"),
+    Case("papers_lib.gradest.forward_forward.ff_loss", lambda: ff_loss(FF, XE, XE, "2"),
+         TypeError, r"theta must be a real number, got '2'"),
+    Case("papers_lib.gradest.forward_forward.ff_loss",
+         lambda: ff_loss(FF, XE, XE, torch.tensor([2.0, NAN])), ValueError,
+         r"theta must be finite, got tensor\(\[2., nan\]\)"),
+    Case("papers_lib.gradest.forward_forward.ff_scores", lambda: ff_scores(None, XF, 4),
+         TypeError, r"net must be an FFNet, got NoneType"),
+    Case("papers_lib.gradest.forward_forward.ff_scores", lambda: ff_scores(FF, XF, 0),
+         ValueError, r"n_classes must be an int >= 1, got 0"),
+    Case("papers_lib.gradest.forward_forward.ff_scores", lambda: ff_scores(FF, XF, 3),
+         ValueError, r"x must have shape \(n, 4\) \(the net's input size less "
+                     r"n_classes = 3\), got \(5, 3\)"),
+    Case("papers_lib.gradest.forward_forward.ff_scores",
+         lambda: ff_scores(FF, XF.double(), 4), ValueError,
+         r"x must be a torch.float32 tensor .*got torch.float64"),
+    Case("papers_lib.gradest.forward_forward.ff_predict",
+         lambda: ff_predict(FF, XF, 4, layers=[2]), ValueError,
+         r"layers\[0\] must be an int >= -2, <= 1, got 2"),
+    Case("papers_lib.gradest.forward_forward.ff_predict",
+         lambda: ff_predict(FF, XF, 4, layers=1), ValueError,
+         r"layers must name at least one layer, got 1"),
+    Case("papers_lib.gradest.forward_forward.ff_predict",
+         lambda: ff_predict(FF, XF, 4, layers=[]), ValueError,
+         r"layers must name at least one layer, got \[\]"),
+    Case("papers_lib.gradest.forward_forward.ff_predict", lambda: ff_predict(FF, XF, 5),
+         ValueError, r"x must have shape \(n, 2\)"),
+
+    # papers_lib.gradest.noprop
+    Case("papers_lib.gradest.noprop.NoPropDT", lambda: NoPropDT(0, 4), ValueError,
+         r"d_in must be an int >= 1, got 0"),
+    Case("papers_lib.gradest.noprop.NoPropDT", lambda: NoPropDT(3, 2.5), TypeError,
+         r"n_classes must be an int, got 2.5"),
+    Case("papers_lib.gradest.noprop.NoPropDT", lambda: NoPropDT(3, 4, T=0), ValueError,
+         r"T must be an int >= 1, got 0"),
+    Case("papers_lib.gradest.noprop.NoPropDT", lambda: NoPropDT(3, 4, T=2, hidden=0),
+         ValueError, r"hidden must be an int >= 1, got 0"),
+    Case("papers_lib.gradest.noprop.NoPropDT", lambda: NoPropDT(3, 4, T=2, eta=INF),
+         ValueError, r"eta must be a finite real number > 0, got inf"),
+    Case("papers_lib.gradest.noprop.NoPropDT", lambda: NoPropDT(3, 4, T=2, eta=-1.0),
+         ValueError, r"eta must be a real number > 0, got -1.0"),
+    Case("papers_lib.gradest.noprop.NoPropDT",
+         lambda: NoPropDT(3, 2, T=2, embedding=torch.tensor([[1.0, NAN], [0.0, 1.0]])),
+         ValueError, r"embedding must be finite"),
+    Case("papers_lib.gradest.noprop.NoPropDT",
+         lambda: NoPropDT(3, 4, T=2, embedding=torch.eye(3)), ValueError,
+         r"embedding must have shape \(n_classes, d\) = \(4, d\), got \(3, 3\)"),
+    Case("papers_lib.gradest.noprop.NoPropDT",
+         lambda: NoPropDT(3, 4, T=2, schedule="cosine"), ValueError,
+         r"schedule must be a DiscreteSchedule with T \+ 1 = 3 steps, got 'cosine'"),
+    Case("papers_lib.gradest.noprop.NoPropDT", lambda: NP.level(5), ValueError,
+         r"t must be an int >= 0, <= 4, got 5"),
+    Case("papers_lib.gradest.noprop.NoPropDT",
+         lambda: NP.denoise(0, XN, ZN), ValueError,
+         r"t must be an int >= 1, <= 4, got 0"),
+    Case("papers_lib.gradest.noprop.noisy_label", lambda: noisy_label(3, YN, 1),
+         TypeError, r"model must be a NoPropDT, got int"),
+    Case("papers_lib.gradest.noprop.noisy_label", lambda: noisy_label(NP, [1, 2], 1),
+         TypeError, r"y must be a torch.Tensor, got list"),
+    Case("papers_lib.gradest.noprop.noisy_label",
+         lambda: noisy_label(NP, YN.float(), 1),
+         TypeError, r"y must be a tensor of int64 labels, got torch.float32"),
+    Case("papers_lib.gradest.noprop.noisy_label", lambda: noisy_label(NP, YN + 4, 1),
+         ValueError, r"y must hold labels in \[0, 4\)"),
+    Case("papers_lib.gradest.noprop.noisy_label", lambda: noisy_label(NP, YN, 9),
+         ValueError, r"t must be an int >= 0, <= 4, got 9"),
+    Case("papers_lib.gradest.noprop.noisy_label",
+         lambda: noisy_label(NP, YN, 1, generator=1), TypeError, r"generator"),
+    Case("papers_lib.gradest.noprop.noprop_loss",
+         lambda: noprop_loss(NP, XN.double(), YN, 1), ValueError,
+         r"x must have shape \(n, d_in\) = \(n, 3\) and the model's dtype "
+         r"torch.float32, got shape \(5, 3\) and torch.float64"),
+    Case("papers_lib.gradest.noprop.noprop_loss",
+         lambda: noprop_loss(NP, XN[:, :2], YN, 1), ValueError,
+         r"x must have shape \(n, d_in\) = \(n, 3\)"),
+    Case("papers_lib.gradest.noprop.noprop_loss",
+         lambda: noprop_loss(NP, XN, YN[:3], 1),
+         ValueError, r"y must have shape \(n,\), one label per row of x"),
+    Case("papers_lib.gradest.noprop.noprop_loss", lambda: noprop_loss(NP, XN, YN, 5),
+         ValueError, r"t_block must be an int >= 1, <= 4, got 5"),
+    Case("papers_lib.gradest.noprop.classifier_loss", lambda: classifier_loss(3, YN),
+         TypeError, r"model must be a NoPropDT, got int"),
+    Case("papers_lib.gradest.noprop.classifier_loss",
+         lambda: classifier_loss(NP, YN - 1 - YN.max()), ValueError,
+         r"y must hold labels in \[0, 4\)"),
+    Case("papers_lib.gradest.noprop.noprop_step", lambda: noprop_step(NP, XN, [1.0], 1),
+         TypeError, r"z must be a torch.Tensor, got list"),
+    Case("papers_lib.gradest.noprop.noprop_step",
+         lambda: noprop_step(NP, XN, ZN.double(), 1), ValueError,
+         r"z must have shape \(5, 4\) and dtype torch.float32, got \(5, 4\) and "
+         r"torch.float64"),
+    Case("papers_lib.gradest.noprop.noprop_step",
+         lambda: noprop_step(NP, XN, ZN[:, :3], 1), ValueError,
+         r"z must have shape \(5, 4\)"),
+    Case("papers_lib.gradest.noprop.noprop_step", lambda: noprop_step(NP, XN, ZN, 0),
+         ValueError, r"t must be an int >= 1, <= 4, got 0"),
+    Case("papers_lib.gradest.noprop.noprop_step",
+         lambda: noprop_step(NP, XN.double(), ZN, 1), ValueError,
+         r"x must have shape .* and the model's dtype torch.float32"),
+    Case("papers_lib.gradest.noprop.noprop_predict", lambda: noprop_predict(3, XN),
+         TypeError, r"model must be a NoPropDT, got int"),
+    Case("papers_lib.gradest.noprop.noprop_predict",
+         lambda: noprop_predict(NP, XN.double()), ValueError,
+         r"x must have shape .* and the model's dtype torch.float32, .*torch.float64"),
+    Case("papers_lib.gradest.noprop.noprop_predict",
+         lambda: noprop_predict(NP, XN.tolist()), TypeError,
+         r"x must be a torch.Tensor, got list"),
+    Case("papers_lib.gradest.noprop.nearest_label", lambda: nearest_label(3, ZN),
+         TypeError, r"model must be a NoPropDT, got int"),
+    Case("papers_lib.gradest.noprop.nearest_label",
+         lambda: nearest_label(NP, ZN[:, :3]), ValueError,
+         r"u_hat must be a torch.float32 tensor of shape \(\.\.\., 4\), got "
+         r"torch.float32 of shape \(5, 3\)"),
+    Case("papers_lib.gradest.noprop.nearest_label",
+         lambda: nearest_label(NP, ZN.double()), ValueError,
+         r"u_hat must be a torch.float32 tensor .*got torch.float64"),
+    Case("papers_lib.gradest.noprop.nearest_label", lambda: nearest_label(NP, [1.0]),
+         TypeError, r"u_hat must be a torch.Tensor, got list"),
+
+    # papers_lib.gradest.discrete
+    Case("papers_lib.gradest.discrete.sample_one_hot",
+         lambda: sample_one_hot([[0.5, 0.5]]), TypeError,
+         r"probs must be a torch.Tensor, got list"),
+    Case("papers_lib.gradest.discrete.sample_one_hot",
+         lambda: sample_one_hot(torch.tensor(1.0)), ValueError,
+         r"probs must have at least 1 dimensions, got shape \(\)"),
+    Case("papers_lib.gradest.discrete.sample_one_hot",
+         lambda: sample_one_hot(torch.tensor([[-1.0, 2.0]])), ValueError,
+         r"probs must be finite and >= 0, with a positive sum .*got tensor"),
+    Case("papers_lib.gradest.discrete.sample_one_hot",
+         lambda: sample_one_hot(torch.tensor([[NAN, 1.0]])), ValueError,
+         r"probs must be finite and >= 0"),
+    Case("papers_lib.gradest.discrete.sample_one_hot",
+         lambda: sample_one_hot(torch.zeros(2, 3)), ValueError,
+         r"probs must be .* with a positive sum along the last dimension"),
+    Case("papers_lib.gradest.discrete.sample_one_hot",
+         lambda: sample_one_hot(torch.ones(2, 3), generator=1), TypeError,
+         r"generator"),
+    Case("papers_lib.gradest.discrete.straight_through",
+         lambda: straight_through(torch.tensor([[NAN, 1.0]])), ValueError,
+         r"logits must not be NaN or \+inf, got \[nan\]"),
+    Case("papers_lib.gradest.discrete.straight_through",
+         lambda: straight_through(torch.tensor([[INF, 1.0]])), ValueError,
+         r"logits must not be NaN or \+inf, got \[inf\]"),
+    Case("papers_lib.gradest.discrete.straight_through",
+         lambda: straight_through(torch.ones(3, 4, dtype=torch.long)), TypeError,
+         r"logits must be a floating-point tensor, got torch.int64"),
+    Case("papers_lib.gradest.discrete.straight_through",
+         lambda: straight_through(torch.ones(3, 1)), ValueError,
+         r"logits must have a last dimension .* of size >= 2, got shape \(3, 1\)"),
+    Case("papers_lib.gradest.discrete.straight_through",
+         lambda: straight_through(LG, tau=0.0), ValueError,
+         r"tau must be a real number > 0, got 0.0"),
+    Case("papers_lib.gradest.discrete.straight_through",
+         lambda: straight_through(LG, tau=INF), ValueError,
+         r"tau must be a finite real number > 0, got inf"),
+    Case("papers_lib.gradest.discrete.straight_through",
+         lambda: straight_through(LG, sample=torch.full((3, 4), 0.25)), ValueError,
+         r"sample must be one-hot along the last dimension, got tensor"),
+    Case("papers_lib.gradest.discrete.straight_through",
+         lambda: straight_through(LG, sample=torch.eye(4)), ValueError,
+         r"sample must have the shape of logits \(3, 4\), got \(4, 4\)"),
+    Case("papers_lib.gradest.discrete.straight_through",
+         lambda: straight_through(LG, 1), TypeError, r"generator"),
+    Case("papers_lib.gradest.discrete.gumbel_softmax_st",
+         lambda: gumbel_softmax_st(torch.tensor([[NAN, 1.0]])), ValueError,
+         r"logits must not be NaN or \+inf"),
+    Case("papers_lib.gradest.discrete.gumbel_softmax_st",
+         lambda: gumbel_softmax_st(LG, -1.0), ValueError,
+         r"tau must be a real number > 0, got -1.0"),
+    Case("papers_lib.gradest.discrete.gumbel_softmax_st",
+         lambda: gumbel_softmax_st(LG.tolist()), TypeError,
+         r"logits must be a torch.Tensor, got list"),
+    Case("papers_lib.gradest.discrete.gumbel_softmax_st",
+         lambda: gumbel_softmax_st(LG, 1.0, 1), TypeError, r"generator"),
+    Case("papers_lib.gradest.discrete.reinmax",
+         lambda: reinmax(torch.tensor([[NAN, 1.0]])), ValueError,
+         r"logits must not be NaN or \+inf"),
+    Case("papers_lib.gradest.discrete.reinmax", lambda: reinmax(LG, "1"), TypeError,
+         r"tau must be a real number, got '1'"),
+    Case("papers_lib.gradest.discrete.reinmax",
+         lambda: reinmax(LG, sample=torch.zeros(3, 3)), ValueError,
+         r"sample must have the shape of logits \(3, 4\), got \(3, 3\)"),
+    Case("papers_lib.gradest.discrete.reinmax",
+         lambda: reinmax(LG, sample=2 * torch.eye(4)[:3]), ValueError,
+         r"sample must be one-hot"),
+    Case("papers_lib.gradest.discrete.one_hot_outcomes", lambda: one_hot_outcomes(()),
+         TypeError, r"shape must be a non-empty tuple of ints, got \(\)"),
+    Case("papers_lib.gradest.discrete.one_hot_outcomes", lambda: one_hot_outcomes(3),
+         TypeError, r"shape must be a non-empty tuple of ints, got 3"),
+    Case("papers_lib.gradest.discrete.one_hot_outcomes",
+         lambda: one_hot_outcomes((-2, 3)), ValueError,
+         r"shape\[0\] must be an int >= 1, got -2"),
+    Case("papers_lib.gradest.discrete.one_hot_outcomes",
+         lambda: one_hot_outcomes((2, 3.5)), TypeError,
+         r"shape\[1\] must be an int, got 3.5"),
+    Case("papers_lib.gradest.discrete.one_hot_outcomes",
+         lambda: one_hot_outcomes((2, 1)), ValueError,
+         r"shape must give K >= 2 categories .*got shape \(2, 1\): 1\^2"),
+    Case("papers_lib.gradest.discrete.one_hot_outcomes",
+         lambda: one_hot_outcomes((30, 4), max_outcomes=INF), TypeError,
+         r"max_outcomes must be an int, got inf"),
+    Case("papers_lib.gradest.discrete.one_hot_outcomes",
+         lambda: one_hot_outcomes((30, 4)), ValueError,
+         r"K\^n <= max_outcomes=65536 outcomes, got shape \(30, 4\): 4\^30"),
+    Case("papers_lib.gradest.discrete.categorical_expectation",
+         lambda: categorical_expectation(3, LG), TypeError,
+         r"f must be callable as f\(D\) -> 0-d tensor"),
+    Case("papers_lib.gradest.discrete.categorical_expectation",
+         lambda: categorical_expectation(lambda D: D.sum(-1), LG), ValueError,
+         r"f must return a 0-d tensor, got shape \(3,\)"),
+    Case("papers_lib.gradest.discrete.categorical_expectation",
+         lambda: categorical_expectation(f, LG * NAN), ValueError,
+         r"logits must not be NaN or \+inf"),
+    Case("papers_lib.gradest.discrete.categorical_expectation",
+         lambda: categorical_expectation(f, LG, max_outcomes=0), ValueError,
+         r"max_outcomes must be an int >= 1, got 0"),
+    Case("papers_lib.gradest.discrete.exact_gradient_enumeration",
+         lambda: exact_gradient_enumeration(3, LG), TypeError, r"f must be callable"),
+    Case("papers_lib.gradest.discrete.exact_gradient_enumeration",
+         lambda: exact_gradient_enumeration(f, LG.tolist()), TypeError,
+         r"logits must be a torch.Tensor, got list"),
+    Case("papers_lib.gradest.discrete.exact_gradient_enumeration",
+         lambda: exact_gradient_enumeration(f, LG * NAN), ValueError,
+         r"logits must not be NaN or \+inf"),
+    Case("papers_lib.gradest.discrete.exact_gradient_enumeration",
+         lambda: exact_gradient_enumeration(f, torch.zeros(9, 4)), ValueError,
+         r"K\^n <= max_outcomes=65536 outcomes, got shape \(9, 4\): 4\^9"),
+    Case("papers_lib.gradest.discrete.expected_estimate",
+         lambda: expected_estimate(3, f, LG), TypeError,
+         r"estimator must be callable, got int"),
+    Case("papers_lib.gradest.discrete.expected_estimate",
+         lambda: expected_estimate(ST, None, LG), TypeError,
+         r"f must be callable, got NoneType"),
+    Case("papers_lib.gradest.discrete.expected_estimate",
+         lambda: expected_estimate(ST, f, torch.ones(3, 1)), ValueError,
+         r"logits must have a last dimension"),
+    Case("papers_lib.gradest.discrete.expected_estimate",
+         lambda: expected_estimate(ST, f, LG, max_outcomes=1.5), TypeError,
+         r"max_outcomes must be an int, got 1.5"),
+    Case("papers_lib.gradest.discrete.gradient_draws",
+         lambda: gradient_draws(3, f, LG, 4), TypeError,
+         r"sampler must be callable, got int"),
+    Case("papers_lib.gradest.discrete.gradient_draws",
+         lambda: gradient_draws(gumbel_softmax_st, 3, LG, 4), TypeError,
+         r"f must be callable, got int"),
+    Case("papers_lib.gradest.discrete.gradient_draws",
+         lambda: gradient_draws(gumbel_softmax_st, f, LG, 0), ValueError,
+         r"samples must be an int >= 1, got 0"),
+    Case("papers_lib.gradest.discrete.gradient_draws",
+         lambda: gradient_draws(gumbel_softmax_st, f, LG * INF, 4), ValueError,
+         r"logits must not be NaN or \+inf"),
+
+    # papers_lib.gradest.likelihood_ratio
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient", lambda: lr(model=NET2[0]),
+         TypeError, r"model must be an nn.Sequential, got Linear"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient",
+         lambda: lr(model=nn.Sequential(nn.Tanh())), ValueError,
+         r"model has no nn.Linear layer"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient",
+         lambda: lr(model=nn.Sequential(nn.Linear(4, 2), nn.LayerNorm(2))), ValueError,
+         r"layer 1 \(LayerNorm\) has parameters: only nn.Linear layers may"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient", lambda: lr(loss_fn=3),
+         TypeError, r"loss_fn must be callable .*got int"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient",
+         lambda: lr(loss_fn=F.cross_entropy), ValueError,
+         r"loss_fn must return one loss per example"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient", lambda: lr(sigma=0.0),
+         ValueError, r"sigma must be a real number > 0, got 0.0"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient", lambda: lr(sigma=INF),
+         ValueError, r"sigma must be a finite real number > 0, got inf"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient", lambda: lr(sigma=NAN),
+         ValueError, r"sigma must be a real number > 0, got nan"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient", lambda: lr(n_samples=0),
+         ValueError, r"n_samples must be an int >= 1, got 0"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient", lambda: lr(n_samples=3),
+         ValueError, r"antithetic sampling needs an even n_samples, got 3"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient", lambda: lr(x=X.tolist()),
+         TypeError, r"x must be a torch.Tensor, got list"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient", lambda: lr(y=[0] * 6),
+         TypeError, r"y must be a torch.Tensor, got list"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient", lambda: lr(y=Y[:4]),
+         ValueError, r"x and y must have the same leading size, got x: 6, y: 4"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient", lambda: lr(x=X.double()),
+         ValueError, r"x must be a torch.float32 tensor of shape \(batch, 4\), got "
+                     r"torch.float64 of shape \(6, 4\)"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient", lambda: lr(x=X[:, :3]),
+         ValueError, r"x must be a torch.float32 tensor of shape \(batch, 4\), got "
+                     r"torch.float32 of shape \(6, 3\)"),
+    Case("papers_lib.gradest.likelihood_ratio.lr_gradient", lambda: lr(generator=1),
+         TypeError, r"generator"),
+    Case("papers_lib.gradest.likelihood_ratio.smoothed_gradient",
+         lambda: smooth(model="net"), TypeError, r"model must be an nn.Sequential"),
+    Case("papers_lib.gradest.likelihood_ratio.smoothed_gradient",
+         lambda: smooth(sigma=INF), ValueError,
+         r"sigma must be a finite real number > 0, got inf"),
+    Case("papers_lib.gradest.likelihood_ratio.smoothed_gradient",
+         lambda: smooth(n_samples=2.5), TypeError,
+         r"n_samples must be an int, got 2.5"),
+    Case("papers_lib.gradest.likelihood_ratio.smoothed_gradient",
+         lambda: smooth(x=X.double()), ValueError, r"x must be a torch.float32 tensor"),
+    Case("papers_lib.gradest.likelihood_ratio.smoothed_gradient",
+         lambda: smooth(loss_fn=None), TypeError, r"loss_fn must be callable"),
+    Case("papers_lib.gradest.likelihood_ratio.Step", lambda: Step()([1.0]), TypeError,
+         r"z must be a torch.Tensor, got list"),
+]
+
+EXEMPT = {
+    "papers_lib.gradest.EstimatorStats":
+        "a frozen result record built by estimator_stats: no arguments to check",
+}
+
+
+@parametrize(CASES)
+def test_bad_input(case):
+    check(case)
+
+
+def test_the_checks_leave_good_input_alone():
+    """The refusals above do not reject valid calls (their lambdas differ in one
+    argument each)."""
+    assert torch.isfinite(lr()["0.weight"]).all()
+    assert dfa_loss(MLP, X, Y, FB).ndim == 0
+    assert ff_loss(FF, XE, XE, torch.tensor(2.0)).shape == (2,)
+    assert ff_predict(FF, XF, 4, layers=[-1]).shape == (5,)
+    assert noprop_step(NP, XN, ZN, 1).shape == ZN.shape
+    assert straight_through(torch.tensor([[-math.inf, 0.0]])).tolist() == [[0.0, 1.0]]
+    assert one_hot_outcomes([2, 3]).shape == (9, 2, 3)
+    assert forward_gradient(L, P, guess=P)["w"].shape == (3,)

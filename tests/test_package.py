@@ -1,0 +1,69 @@
+"""The front door: `import papers_lib` loads no part, each part loads on first use, and the
+package ships `py.typed`."""
+import pkgutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import papers_lib
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_import_loads_no_part_and_a_part_loads_on_first_use():
+    out = _run("import sys, papers_lib\n"
+               "print(sorted(m for m in sys.modules if m.startswith('papers_lib.')))\n"
+               "papers_lib.ode.odeint\n"
+               "print('papers_lib.ode.solvers' in sys.modules, 'papers_lib.optim' in sys.modules)")
+    assert out.splitlines() == ["[]", "True False"]
+
+
+def test_every_subpackage_and_module_is_a_part():
+    found = {m.name for m in pkgutil.iter_modules(papers_lib.__path__)
+             if not m.name.startswith("_")}
+    assert found == set(papers_lib.PARTS), "list a new part in PARTS (00_package.ipynb)"
+    assert set(papers_lib.PARTS) <= set(dir(papers_lib))
+    for name in papers_lib.PARTS:
+        assert getattr(papers_lib, name).__name__ == f"papers_lib.{name}"
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="has no attribute 'optimizers'"):
+        papers_lib.optimizers
+    assert not hasattr(papers_lib, "lion")
+
+
+def test_wheel_ships_py_typed(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                    "--no-build-isolation", str(ROOT), "-w", str(tmp_path)],
+                   check=True, capture_output=True, cwd=tmp_path)
+    (wheel,) = tmp_path.glob("papers_lib-*.whl")
+    assert "papers_lib/py.typed" in zipfile.ZipFile(wheel).namelist()
+
+
+PEERS = ("ot", "torchdiffeq", "pytorch_optimizer", "dog")
+
+
+def test_peers_are_imported_by_tests_and_benchmarks_only():
+    """requirements-peers.txt holds test-only peers: neither the library nor a notebook may
+    import one (a reader's environment has none of them)."""
+    import json
+    import re
+    pat = re.compile(r"^\s*(?:from|import)\s+(%s)\b" % "|".join(PEERS), re.M)
+    sources = {str(f.relative_to(ROOT)): f.read_text(encoding="utf-8")
+               for f in ROOT.glob("papers_lib/**/*.py")}
+    for f in ROOT.glob("nbs/**/*.ipynb"):
+        cells = json.loads(f.read_text(encoding="utf-8"))["cells"]
+        sources[str(f.relative_to(ROOT))] = "\n".join(
+            "".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert pat.search("x = 1\nimport ot\n") and not pat.search("import torch")
+    hits = sorted(name for name, src in sources.items() if pat.search(src))
+    assert not hits, f"a test-only peer imported by: {hits}"
