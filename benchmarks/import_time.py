@@ -25,7 +25,7 @@ from typing import Optional
 PARTS = ["papers_lib", "papers_lib.optim", "papers_lib.analysis", "papers_lib.flows",
          "papers_lib.diffusion", "papers_lib.gan", "papers_lib.gradest", "papers_lib.ode",
          "papers_lib.core", "papers_lib.data", "papers_lib.claims", "papers_lib.metrics",
-         "papers_lib.bfn", "papers_lib.implicit"]
+         "papers_lib.diffusion.bfn", "papers_lib.optim.implicit"]
 HEAVY = ["scipy", "matplotlib", "numpy", "pandas", "sklearn", "torchvision", "tqdm",
          "IPython", "PIL"]
 

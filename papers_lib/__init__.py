@@ -3,34 +3,61 @@
 # %% ../nbs/foundations/00_package.ipynb #c003
 """papers_lib: the library of the book *papers*, one subpackage per part of the book.
 
-`import papers_lib` imports no part; `papers_lib.optim` (or any other part below) is imported
-on first use (PEP 562), so a script pays only for the parts it touches. Written by the page
-*The package: import papers_lib* (`nbs/foundations/00_package.ipynb`).
+`import papers_lib` imports no part; `papers_lib.optim` (or another part in `PARTS`)
+is imported on first use (PEP 562), so a script pays only for the parts it touches.
+Written by the page *The package* (`nbs/foundations/00_package.ipynb`).
 """
 from __future__ import annotations
 
 import importlib as _importlib
+import importlib.util  # noqa: F401 (spec_from_loader)
+import sys as _sys
 
 # %% auto #0
-__all__ = ['PARTS']
+__all__ = ['PARTS', 'MOVED']
 
 # %% ../nbs/foundations/00_package.ipynb #c003a
 # nbdev_export keeps the version equal to settings.ini
 __version__ = "0.1.0"
 
 PARTS = ("core", "data", "claims", "checks", "run",          # Foundations
-         "optim", "implicit",                                  # Optimizers
+         "optim",                                              # Optimizers
          "analysis",                                           # Theory
-         "flows", "diffusion", "gan", "metrics", "bfn",        # Generative models
+         "flows", "diffusion", "gan", "metrics",               # Generative models
          "gradest",                                            # Gradient estimation
          "ode")                                                # Neural ODEs
 
 
+# modules that moved into their part; the old names still import (their new homes)
+MOVED = {"implicit": "optim.implicit", "bfn": "diffusion.bfn"}
+
+
 def __getattr__(name: str):
-    if name in PARTS:  # imported on first use; the import binds it on the package
+    if name in PARTS or name in MOVED:  # imported on first use, then bound
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list:
-    return sorted(set(globals()) | set(PARTS))
+    return sorted(set(globals()) | set(PARTS) | set(MOVED))
+
+# %% ../nbs/foundations/00_package.ipynb #c010b
+class _MovedModules:
+    """A finder (PEP 451) that answers `import papers_lib.<old>` with the moved module
+    itself, so that the old path and the new are the same module object."""
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        package, _, old = fullname.rpartition(".")
+        if package == __name__ and old in MOVED:
+            return _importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        new = MOVED[spec.name.rpartition(".")[2]]
+        return _importlib.import_module(f"{__name__}.{new}")
+
+    def exec_module(self, module):  # the moved module is already executed
+        pass
+
+
+if not any(isinstance(f, _MovedModules) for f in _sys.meta_path):
+    _sys.meta_path.append(_MovedModules())

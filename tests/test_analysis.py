@@ -219,7 +219,7 @@ def test_loss_surface_of_a_quadratic_is_closed_form():
 
 def test_tree_operators_are_the_ones_the_implicit_chapter_reexports():
     import papers_lib.analysis as A
-    import papers_lib.implicit as I
+    import papers_lib.optim.implicit as I
     assert I.hessian_operator is A.tree_hessian_operator and I.hvp is A.tree_hvp
     assert I.tree_dot is A.tree_dot and I.dense_matrix is A.dense_matrix
     assert I.top_eigenvalue is A.top_eigenvalue

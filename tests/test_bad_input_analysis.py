@@ -1,12 +1,12 @@
 """Bad input to the theory part (papers_lib.analysis and its chapters) and to
-papers_lib.implicit."""
+papers_lib.optim.implicit."""
 import math
 
 import torch
 from torch import nn
 
 from papers_lib import analysis as A
-from papers_lib import implicit as I
+from papers_lib.optim import implicit as I
 from papers_lib.analysis import icl, intrinsic, landscape, linear_dynamics as ld, ntk
 from papers_lib.analysis import rebasin, sharpness as sh, subspace
 from tests.bad_input import Case, check, parametrize
@@ -57,7 +57,7 @@ def _pb(out=1):  # an MLP parameter dict with `out` outputs
 
 
 N = "papers_lib.analysis."
-M = "papers_lib.implicit."
+M = "papers_lib.optim.implicit."
 
 CASES = [
     # the toolkit

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from papers_lib import bfn as B
+from papers_lib.diffusion import bfn as B
 from papers_lib import gan as G
 from papers_lib import metrics as M
 from papers_lib.diffusion import dae as D
@@ -62,7 +62,7 @@ gu = "papers_lib.diffusion.guidance."
 ne = "papers_lib.diffusion.nonequilibrium."
 gn = "papers_lib.gan."
 ws = "papers_lib.gan.wasserstein."
-bf = "papers_lib.bfn."
+bf = "papers_lib.diffusion.bfn."
 
 CASES = [
     # metrics

@@ -7,7 +7,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from papers_lib.gradest import directional_derivative, estimator_stats, exact_gradient
+from papers_lib.gradest import (check_loss_params, directional_derivative, estimator_stats,
+                                exact_gradient)
 from papers_lib.gradest.discrete import (categorical_expectation,
                                          exact_gradient_enumeration, expected_estimate,
                                          gradient_draws, gumbel_softmax_st,
@@ -88,6 +89,13 @@ def ST(logits, sample):
 
 CASES = [
     # papers_lib.gradest: the harness
+    Case("papers_lib.gradest.check_loss_params", lambda: check_loss_params(None, P),
+         TypeError, r"L must be callable .*got NoneType"),
+    Case("papers_lib.gradest.check_loss_params", lambda: check_loss_params(L, (1,)),
+         TypeError, r"params must be a dict .*got tuple"),
+    Case("papers_lib.gradest.check_loss_params",
+         lambda: check_loss_params(L, {"w": [1.0]}), TypeError,
+         r"params\['w'\] must be a torch\.Tensor, got list"),
     Case("papers_lib.gradest.exact_gradient", lambda: exact_gradient(3, P),
          TypeError, r"L must be callable .*got int"),
     Case("papers_lib.gradest.exact_gradient", lambda: exact_gradient(L, [P["w"]]),

@@ -1,4 +1,4 @@
-"""papers_lib.bfn: Bayesian updates against conjugate posteriors, additivity and flow
+"""papers_lib.diffusion.bfn: Bayesian updates against conjugate posteriors, additivity and flow
 distributions against sequential updates (moments within standard errors), the
 continuous-time losses against exact and quadrature KL divergences, samplers with
 oracle networks, and bad input."""
@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from papers_lib.bfn import (BFNMLP, ContinuousBFN, DiscreteBFN, categorical_update,
+from papers_lib.diffusion.bfn import (BFNMLP, ContinuousBFN, DiscreteBFN, categorical_update,
                             continuous_flow, continuous_gamma, continuous_loss,
                             discrete_flow, discrete_loss, discrete_sender,
                             gaussian_update)
@@ -226,6 +226,6 @@ def test_bad_input():
 
 
 def test_continuous_flow_refuses_a_nan_time():
-    from papers_lib.bfn import continuous_flow
+    from papers_lib.diffusion.bfn import continuous_flow
     with pytest.raises(ValueError, match=r"t must lie in \[0, 1\]"):
         continuous_flow(torch.zeros(2, 3), torch.tensor([0.5, float("nan")]), 0.02)

@@ -1,4 +1,4 @@
-"""Tests of papers_lib.implicit (chapter nbs/optimizers/11_implicit.ipynb)."""
+"""Tests of papers_lib.optim.implicit (chapter nbs/optimizers/11_implicit.ipynb)."""
 import math
 import warnings
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.func import functional_call, hessian, jacrev
 
-from papers_lib.implicit import (cg_ihvp, dense_matrix, exact_ihvp, gd_steps,
+from papers_lib.optim.implicit import (cg_ihvp, dense_matrix, exact_ihvp, gd_steps,
                                  hessian_operator, hvp, hypergradient, mixed_jvp,
                                  mixed_vjp, neumann_ihvp, top_eigenvalue, tree_dot,
                                  unrolled_hypergradient)

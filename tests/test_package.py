@@ -1,5 +1,6 @@
 """The front door: `import papers_lib` loads no part, each part loads on first use, and the
 package ships `py.typed`."""
+import importlib
 import pkgutil
 import subprocess
 import sys
@@ -33,6 +34,26 @@ def test_every_subpackage_and_module_is_a_part():
     assert set(papers_lib.PARTS) <= set(dir(papers_lib))
     for name in papers_lib.PARTS:
         assert getattr(papers_lib, name).__name__ == f"papers_lib.{name}"
+
+
+def test_moved_modules_import_under_their_old_names_as_the_same_module():
+    out = _run("import papers_lib.implicit as a, papers_lib.optim.implicit as b\n"
+               "from papers_lib.bfn import ContinuousBFN\n"
+               "import papers_lib.diffusion.bfn as c\n"
+               "print(a is b, ContinuousBFN is c.ContinuousBFN, a.__name__)")
+    assert out == "True True papers_lib.optim.implicit"
+    assert set(papers_lib.MOVED) <= set(dir(papers_lib))
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("papers_lib.optimizers")  # not a moved name: declined
+
+
+def test_no_notebook_imports_a_moved_module_by_its_old_name():
+    import re
+    pat = re.compile(r"papers_lib\.(%s)\b|from papers_lib import [^\n]*\b(%s)\b"
+                     % ("|".join(papers_lib.MOVED), "|".join(papers_lib.MOVED)))
+    olds = [str(f.relative_to(ROOT)) for f in ROOT.glob("nbs/**/*.ipynb")
+            if f.name != "00_package.ipynb" and pat.search(f.read_text(encoding="utf-8"))]
+    assert not olds, f"import the new path (papers_lib.MOVED): {olds}"
 
 
 def test_unknown_attribute_is_an_attribute_error():

@@ -24,4 +24,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {  # submodule: its names
     "gaussian": ["GaussianScore", "teleport", "empirical_denoise"],
     "guidance": ["NoisyClassifier", "classifier_loss", "classifier_guidance",
                  "LabelledMixture"],
+    "bfn": ["gaussian_update", "continuous_gamma", "continuous_flow", "continuous_loss",
+            "ContinuousBFN", "categorical_update", "discrete_sender", "discrete_flow",
+            "discrete_loss", "DiscreteBFN", "BFNMLP"],
 })

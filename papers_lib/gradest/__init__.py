@@ -25,12 +25,12 @@ from ..checks import check_int, check_tensor
 Estimator = Callable[[torch.Generator], Union[Params, Tensor]]
 
 # %% auto #0
-__all__ = ['Estimator', 'exact_gradient', 'directional_derivative', 'EstimatorStats', 'estimator_stats']
+__all__ = ['Estimator', 'check_loss_params', 'exact_gradient', 'directional_derivative', 'EstimatorStats', 'estimator_stats']
 
 # %% ../../nbs/gradest/00_harness.ipynb #c005
-def exact_gradient(L: LossFn, params: Params) -> Params:
-    """The backpropagated gradient `g = grad_theta L(theta)` at `params`, a dictionary
-    like `params`."""
+def check_loss_params(L: LossFn, params: Params) -> Params:
+    """`params`, if `L` is callable and `params` is a dictionary of floating tensors:
+    the arguments of every estimator of this part."""
     if not callable(L):
         raise TypeError(f"L must be callable as L(params) -> 0-d tensor, got "
                         f"{type(L).__name__}")
@@ -39,21 +39,20 @@ def exact_gradient(L: LossFn, params: Params) -> Params:
                         f"{type(params).__name__}")
     for k, t in params.items():
         check_tensor(t, f"params[{k!r}]", floating=True)
-    return grad(L)(params)
+    return params
+
+
+def exact_gradient(L: LossFn, params: Params) -> Params:
+    """The backpropagated gradient `g = grad_theta L(theta)` at `params`, a dictionary
+    like `params`."""
+    return grad(L)(check_loss_params(L, params))
 
 
 def directional_derivative(L: LossFn, params: Params, v: Params
                            ) -> tuple[Tensor, Tensor]:
     """`(L(params), grad L(params) . v)` by one forward-mode pass (`torch.func.jvp`),
     with no backward pass. `v` has the names and shapes of `params`."""
-    if not callable(L):
-        raise TypeError(f"L must be callable as L(params) -> 0-d tensor, got "
-                        f"{type(L).__name__}")
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict {{name: tensor}}, got "
-                        f"{type(params).__name__}")
-    want = {k: tuple(check_tensor(t, f"params[{k!r}]", floating=True).shape)
-            for k, t in params.items()}
+    want = {k: tuple(t.shape) for k, t in check_loss_params(L, params).items()}
     got = ({k: tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__
             for k, t in v.items()} if isinstance(v, dict) else type(v).__name__)
     if got != want:

@@ -18,7 +18,7 @@ from torch.func import vmap
 
 from ..analysis import LossFn, Params, ravel
 from ..checks import check_int, check_tensor
-from . import directional_derivative
+from . import check_loss_params, directional_derivative
 
 # %% auto #0
 __all__ = ['forward_gradient', 'expected_cosine']
@@ -32,15 +32,8 @@ def forward_gradient(L: LossFn, params: Params, *, n_directions: int = 1,
     (P + 1) |grad L|^2 / n_directions for P parameters). With a `guess` u (a dictionary
     like `params`), the projection (grad L . u) u / |u|^2 of the gradient on u instead,
     from one pass (exact when u is parallel to the gradient, biased otherwise)."""
-    if not callable(L):
-        raise TypeError(f"L must be callable as L(params) -> 0-d tensor, got "
-                        f"{type(L).__name__}")
+    check_loss_params(L, params)
     n_directions = check_int(n_directions, "n_directions")
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict {{name: tensor}}, got "
-                        f"{type(params).__name__}")
-    for k, w in params.items():
-        check_tensor(w, f"params[{k!r}]", floating=True)
     if guess is not None:
         if n_directions != 1:
             raise ValueError(f"n_directions must be 1 with a guess (one direction), "

@@ -24,4 +24,5 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {  # submodule: its names
     "mkor": ["KFAC", "MKOR"],
     "clipping": ["TanhRNN", "vanishing_gradient_regularizer"],
     "compare": ["Contender", "Problem"],
+    "implicit": ["hypergradient", "unrolled_hypergradient"],
 })
