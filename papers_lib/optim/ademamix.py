@@ -118,9 +118,9 @@ class AdEMAMix(AdamBase):
         m_slow.lerp_(g, 1 - beta3_t)                      # m2 = b3 m2 + (1-b3) g
         return m, v
 
-    def _apply(self, group: dict, t: float, p: Tensor, num: Tensor, denom: Tensor,
-               step_size: float, m_slow: Tensor) -> None:
-        super()._apply(group, t, p, num, denom, step_size)      # - lr m1_hat / d
+    def _apply(self, group: dict, t: float, p: Tensor, g: Tensor, num: Tensor,
+               denom: Tensor, step_size: float, m_slow: Tensor) -> None:
+        super()._apply(group, t, p, g, num, denom, step_size)      # - lr m1_hat / d
         alpha_t = alpha_schedule(t, group["alpha"], group["alpha_warmup"])
         if isinstance(alpha_t, Tensor) or alpha_t != 0:
             lr = scalar_value(group["lr"])
@@ -140,10 +140,10 @@ class AdEMAMix(AdamBase):
         return ms, vs
 
     def _foreach_apply(self, group: dict, t: list[float], ps: list[Tensor],
-                       nums: list[Tensor], denoms: list[Tensor],
+                       gs: list[Tensor], nums: list[Tensor], denoms: list[Tensor],
                        step_sizes: list[float],
                        m_slows: list[Tensor]) -> None:
-        super()._foreach_apply(group, t, ps, nums, denoms, step_sizes)
+        super()._foreach_apply(group, t, ps, gs, nums, denoms, step_sizes)
         alphas = [alpha_schedule(k, group["alpha"], group["alpha_warmup"]) for k in t]
         if any(isinstance(a, Tensor) or a != 0 for a in alphas):
             lr = scalar_value(group["lr"])

@@ -236,8 +236,8 @@ class AdamBase(BaseOptimizer):
                    *extra: Tensor) -> tuple[Tensor, Tensor]:
         return m, v                                     # n_t = m_t, q_t = v_t
 
-    def _apply(self, group: dict, t: float, p: Tensor, num: Tensor, denom: Tensor,
-               step_size: float, *extra: Tensor) -> None:
+    def _apply(self, group: dict, t: float, p: Tensor, g: Tensor, num: Tensor,
+               denom: Tensor, step_size: float, *extra: Tensor) -> None:
         p.addcdiv_(num, denom, value=step_size)         # x <- x + s n / d
 
     def _foreach_direction(self, group: dict, t: list[float], gs: list[Tensor],
@@ -246,9 +246,8 @@ class AdamBase(BaseOptimizer):
         return ms, vs
 
     def _foreach_apply(self, group: dict, t: list[float], ps: list[Tensor],
-                       nums: list[Tensor], denoms: list[Tensor],
-                       step_sizes: list[float],
-                       *extra: list[Tensor]) -> None:
+                       gs: list[Tensor], nums: list[Tensor], denoms: list[Tensor],
+                       step_sizes: list[float], *extra: list[Tensor]) -> None:
         foreach_addcdiv_(ps, nums, denoms, step_sizes)
 
     def _update(self, group: dict, params: list[Tensor], grads: list[Tensor],
@@ -271,7 +270,7 @@ class AdamBase(BaseOptimizer):
                 v.mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v = b2 v + (1-b2) g^2
                 num, q = self._direction(group, t, g, m, v, *extra)
                 denom = (q.sqrt() / (1 - beta2**t) ** 0.5).add_(eps)
-                self._apply(group, t, p, num, denom, -(lr / (1 - beta1**t)), *extra)
+                self._apply(group, t, p, g, num, denom, -(lr / (1 - beta1**t)), *extra)
             return
         for ps, gs, *lists in group_tensors(params, grads, *states):
             ts = lists.pop()
@@ -298,5 +297,5 @@ class AdamBase(BaseOptimizer):
             denoms = torch._foreach_sqrt(qs)
             torch._foreach_div_(denoms, [(1 - beta2**k) ** 0.5 for k in t])
             torch._foreach_add_(denoms, eps)
-            self._foreach_apply(group, t, ps, nums, denoms,
+            self._foreach_apply(group, t, ps, gs, nums, denoms,
                                 [-(lr / (1 - beta1**k)) for k in t], *extra)

@@ -29,16 +29,26 @@ class DiffGrad(AdamBase):
 
     def _direction(self, group: dict, t: float, g: Tensor, m: Tensor, v: Tensor,
                    g_prev: Tensor) -> tuple[Tensor, Tensor]:
-        xi = (g_prev - g).abs_().sigmoid_()               # sigmoid(|g_{t-1} - g_t|)
-        g_prev.copy_(g)                                   # a copy, not an alias
-        return m * xi, v
+        # xi = sigmoid(|g_{t-1} - g_t|), and the numerator xi m, in g_prev's memory
+        return g_prev.sub_(g).abs_().sigmoid_().mul_(m), v
+
+    def _apply(self, group: dict, t: float, p: Tensor, g: Tensor, num: Tensor,
+               denom: Tensor, step_size: float, g_prev: Tensor) -> None:
+        super()._apply(group, t, p, g, num, denom, step_size)
+        g_prev.copy_(g)                                   # keep g_t for the next step
 
     def _foreach_direction(self, group: dict, t: list[float], gs: list[Tensor],
                            ms: list[Tensor], vs: list[Tensor], g_prevs: list[Tensor]
                            ) -> tuple[list[Tensor], list[Tensor]]:
-        xis = torch._foreach_sub(g_prevs, gs)             # g_{t-1} - g_t
-        torch._foreach_abs_(xis)
-        torch._foreach_sigmoid_(xis)                      # xi
+        torch._foreach_sub_(g_prevs, gs)                  # g_{t-1} - g_t, in place:
+        torch._foreach_abs_(g_prevs)                      # no new memory per step
+        torch._foreach_sigmoid_(g_prevs)                  # xi
+        torch._foreach_mul_(g_prevs, ms)                  # xi m
+        return g_prevs, vs
+
+    def _foreach_apply(self, group: dict, t: list[float], ps: list[Tensor],
+                       gs: list[Tensor], nums: list[Tensor], denoms: list[Tensor],
+                       step_sizes: list[float], g_prevs: list[Tensor]) -> None:
+        super()._foreach_apply(group, t, ps, gs, nums, denoms, step_sizes)
         torch._foreach_copy_(g_prevs, gs)                 # keep g_t for the next step
-        torch._foreach_mul_(xis, ms)                      # xi m
-        return xis, vs
+

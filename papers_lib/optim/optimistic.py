@@ -42,23 +42,23 @@ class OptimisticAMSGrad(AdamBase):
         super()._check(group)
         check_choice(group["predictor"], "predictor", PREDICTORS)
 
-    def _apply(self, group: dict, t: float, p: Tensor, num: Tensor, denom: Tensor,
-               step_size: float, v_max: Tensor, o: Tensor) -> None:
+    def _apply(self, group: dict, t: float, p: Tensor, g: Tensor, num: Tensor,
+               denom: Tensor, step_size: float, v_max: Tensor, o: Tensor) -> None:
         if group["predictor"] is None:
-            return super()._apply(group, t, p, num, denom, step_size)
+            return super()._apply(group, t, p, g, num, denom, step_size)
         p.sub_(o)                                          # theta_t -> w_t
-        super()._apply(group, t, p, num, denom, step_size)  # w_{t+1} = w_t - s_t
+        super()._apply(group, t, p, g, num, denom, step_size)  # w_{t+1} = w_t - s_t
         torch.div(num, denom, out=o).mul_(step_size)       # o = -s_t, h = m_t ("last")
         p.add_(o)                                          # theta_{t+1}
 
     def _foreach_apply(self, group: dict, t: list[float], ps: list[Tensor],
-                       nums: list[Tensor], denoms: list[Tensor],
+                       gs: list[Tensor], nums: list[Tensor], denoms: list[Tensor],
                        step_sizes: list[float],
                        v_maxs: list[Tensor], os_: list[Tensor]) -> None:
         if group["predictor"] is None:
-            return super()._foreach_apply(group, t, ps, nums, denoms, step_sizes)
+            return super()._foreach_apply(group, t, ps, gs, nums, denoms, step_sizes)
         torch._foreach_sub_(ps, os_)
-        super()._foreach_apply(group, t, ps, nums, denoms, step_sizes)
+        super()._foreach_apply(group, t, ps, gs, nums, denoms, step_sizes)
         torch._foreach_copy_(os_, nums)                 # o = -s_t, computed in place
         torch._foreach_div_(os_, denoms)
         torch._foreach_mul_(os_, step_sizes)
