@@ -88,3 +88,19 @@ def test_peers_are_imported_by_tests_and_benchmarks_only():
     assert pat.search("x = 1\nimport ot\n") and not pat.search("import torch")
     hits = sorted(name for name, src in sources.items() if pat.search(src))
     assert not hits, f"a test-only peer imported by: {hits}"
+
+
+def test_generated_imports_keep_their_continuation_lines_aligned():
+    """nbdev rewrites `from papers_lib.x import (a,` to `from .x import (a,` and leaves the
+    next line where it was: notebooks write a multi-line import with a hanging indent."""
+    import re
+    bad = []
+    for f in sorted(ROOT.glob("papers_lib/**/*.py")):
+        lines = f.read_text(encoding="utf-8").split("\n")
+        for i, line in enumerate(lines[:-1]):
+            m = re.match(r"^(from \S+ import \()\S", line)
+            if m and not line.rstrip().endswith(")"):
+                nxt = lines[i + 1]
+                if len(nxt) - len(nxt.lstrip()) != len(m.group(1)):
+                    bad.append(f"{f.relative_to(ROOT)}:{i + 1}")
+    assert not bad, f"misaligned import continuation (use a hanging indent): {bad}"

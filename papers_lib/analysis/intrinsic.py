@@ -19,10 +19,10 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from . import (Params, _check_batch, _require, functional_loss,
-                                 params_of, ravel)
-from ..checks import (check_choice, check_int, check_positive, check_real,
-                               check_same_batch)
+from . import (
+    Params, _check_batch, _require, functional_loss, params_of, ravel)
+from ..checks import (
+    check_choice, check_int, check_positive, check_real, check_same_batch)
 from ..core import train
 
 # %% auto #0

@@ -17,8 +17,8 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from ..checks import (check_choice, check_int, check_nonnegative, check_positive,
-                               check_tensor)
+from ..checks import (
+    check_choice, check_int, check_nonnegative, check_positive, check_tensor)
 
 ACTIVATIONS = ("relu", "erf", "identity")
 

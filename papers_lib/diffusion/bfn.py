@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import (check_dtype, check_int, check_open01, check_real,
-                               check_tensor, is_real)
+from ..checks import (
+    check_dtype, check_int, check_open01, check_real, check_tensor, is_real)
 from ..core import mlp
 
 

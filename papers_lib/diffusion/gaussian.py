@@ -19,10 +19,10 @@ from typing import Callable, Optional, Union
 
 import torch
 
-from ..checks import (check_choice, check_finite, check_int, check_nonnegative,
-                               check_real, check_tensor)
-from .toolkit import (check_schedule, convert, KINDS, NoiseSchedule,
-                                          _time)
+from ..checks import (
+    check_choice, check_finite, check_int, check_nonnegative, check_real, check_tensor)
+from .toolkit import (
+    check_schedule, convert, KINDS, NoiseSchedule, _time)
 
 _Time = Union[float, torch.Tensor]
 _Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

@@ -22,9 +22,8 @@ from torch import nn
 
 from ..checks import check_dtype, check_int, check_real, check_tensor
 from ..core import mlp
-from .toolkit import (check_schedule, GaussianMixture,
-                                          NoiseSchedule, q_sample, _time,
-                                          training_times)
+from .toolkit import (
+    check_schedule, GaussianMixture, NoiseSchedule, q_sample, _time, training_times)
 
 # %% auto #0
 __all__ = ['NoisyClassifier', 'classifier_loss', 'classifier_guidance', 'LabelledMixture']

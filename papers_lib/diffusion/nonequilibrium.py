@@ -19,8 +19,8 @@ from typing import Callable, Optional, Union
 import torch
 from torch import nn
 
-from ..checks import (check_choice, check_dtype, check_finite, check_int,
-                               check_real, check_tensor)
+from ..checks import (
+    check_choice, check_dtype, check_finite, check_int, check_real, check_tensor)
 from .toolkit import DiscreteSchedule, q_sample
 
 # %% auto #0

@@ -19,9 +19,9 @@ from typing import Callable, Optional, Union
 
 import torch
 
-from ..checks import (check_choice, check_dtype, check_finite, check_int,
-                               check_open01, check_positive, check_real, check_tensor,
-                               is_real)
+from ..checks import (
+    check_choice, check_dtype, check_finite, check_int, check_open01, check_positive,
+    check_real, check_tensor, is_real)
 from ..ode import Field, NFECounter, odeint
 
 # %% auto #0

@@ -17,8 +17,8 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from ..checks import (check_choice, check_dtype, check_finite, check_int,
-                               check_real, check_tensor)
+from ..checks import (
+    check_choice, check_dtype, check_finite, check_int, check_real, check_tensor)
 from ..ode import Field, odeint, odeint_adjoint
 
 # %% auto #0

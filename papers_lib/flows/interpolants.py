@@ -17,8 +17,8 @@ from typing import Callable, Optional, Union
 
 import torch
 
-from ..checks import (check_choice, check_dtype, check_finite, check_int,
-                               check_real, check_tensor)
+from ..checks import (
+    check_choice, check_dtype, check_finite, check_int, check_real, check_tensor)
 from .base import as_time, check_batch, check_time, log_weights
 from .matching import sample
 from ..ode import Field

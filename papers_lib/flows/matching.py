@@ -16,8 +16,9 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import nn
 
-from ..checks import (check_dtype, check_finite, check_int, check_open01,
-                               check_positive, check_real, check_tensor)
+from papers_lib.checks import (
+    check_dtype, check_finite, check_int, check_open01, check_positive, check_real,
+    check_tensor)
 from ..core import mlp
 from .base import as_time, check_same_shape, check_time, log_weights
 from ..ode import Field, odeint

@@ -18,8 +18,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..checks import (check_choice, check_dtype, check_finite, check_int,
-                               check_open01, check_positive, check_real, check_tensor)
+from ..checks import (
+    check_choice, check_dtype, check_finite, check_int, check_open01, check_positive,
+    check_real, check_tensor)
 
 # %% auto #0
 __all__ = ['spectral_norm_power', 'SpectralLinear', 'LipSwish', 'ResidualBlock', 'block_jacobian', 'logdet_exact',

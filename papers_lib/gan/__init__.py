@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import (check_dtype, check_int, check_nonnegative, check_positive,
-                               check_real, check_tensor)
+from ..checks import (
+    check_dtype, check_int, check_nonnegative, check_positive, check_real, check_tensor)
 from ..core import mlp, progress, set_seed
 
 # %% auto #0

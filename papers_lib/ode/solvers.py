@@ -16,8 +16,8 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from ..checks import (check_choice, check_int, check_positive, check_real,
-                               check_tensor)
+from ..checks import (
+    check_choice, check_int, check_positive, check_real, check_tensor)
 
 # %% auto #0
 __all__ = ['METHODS', 'Field', 'NFECounter', 'odeint', 'odeint_adjoint']

@@ -16,8 +16,8 @@ import torch
 from torch import Tensor
 from torch.func import grad, hessian, vmap
 
-from ..checks import (check_choice, check_int, check_open01, check_real,
-                               check_tensor)
+from ..checks import (
+    check_choice, check_int, check_open01, check_real, check_tensor)
 from .base import BaseOptimizer, check_lr, scalar_value
 
 LossSpec = Union[str, Callable[[Tensor, Tensor], Tensor]]

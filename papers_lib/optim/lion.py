@@ -16,8 +16,8 @@ import torch
 from torch import Tensor
 
 from ..checks import check_real
-from .base import (BaseOptimizer, as_real, check_betas, check_lr,
-                                   group_tensors, scalar_value)
+from .base import (
+    BaseOptimizer, as_real, check_betas, check_lr, group_tensors, scalar_value)
 
 # %% auto #0
 __all__ = ['Lion']
