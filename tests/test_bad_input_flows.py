@@ -96,6 +96,13 @@ CASES = [
     _c("base.ConstantField", lambda: base.ConstantField(2)(0.5, torch.zeros(4, 3)),
        ValueError, r"x must have shape \(n, 2\), got \(4, 3\)"),
 
+    _c("base.with_time", lambda: base.with_time(torch.zeros(4, 3), 0.5, 2), ValueError,
+       r"x must have shape \(n, 2\), got \(4, 3\)"),
+    _c("base.with_time", lambda: base.with_time([[0.0]], 0.5, 1), TypeError,
+       r"x must be a torch\.Tensor, got list"),
+    _c("base.with_time", lambda: base.with_time(X, torch.rand(3), 2, "alpha"), ValueError,
+       r"alpha must be a number or have shape \(n,\) = \(4,\), got 3 values"),
+
     # --- matching: paths, the CFM loss, the sampler, exact fields, the MLP field
     _c("matching.GaussianPath", lambda: OT.sample_xt(X, X, NAN), ValueError,
        r"t must lie in \[0, 1\] .*got nan"),
@@ -202,7 +209,7 @@ CASES = [
     _c("matching.VectorFieldMLP", lambda: MLP(0.5, torch.zeros(4, 3)), ValueError,
        r"x must have shape \(n, 2\), got \(4, 3\)"),
     _c("matching.VectorFieldMLP", lambda: MLP(torch.rand(3), X), ValueError,
-       r"t must be a scalar or have shape \(n,\) = \(4,\), got 3 times"),
+       r"t must be a number or have shape \(n,\) = \(4,\), got 3 values"),
     _c("matching.VectorFieldMLP", lambda: MLP(0.5, X64), TypeError,
        r"x must have the network's dtype torch\.float32, "
        r"got torch\.float64"),

@@ -22,7 +22,7 @@ from torch import nn
 from ..checks import check_int, check_tensor
 
 # %% auto #0
-__all__ = ['check_time', 'as_time', 'check_same_shape', 'check_batch', 'log_weights', 'ConstantField']
+__all__ = ['check_time', 'as_time', 'check_same_shape', 'check_batch', 'log_weights', 'ConstantField', 'with_time']
 
 # %% ../../nbs/generative/00_flows_toolkit.ipynb #c004
 def check_time(t: torch.Tensor) -> torch.Tensor:
@@ -116,3 +116,15 @@ class ConstantField(nn.Module):
             raise ValueError(f"x must have shape (n, {self.b.shape[0]}), "
                              f"got {tuple(x.shape)}")
         return self.b.expand_as(x)
+
+# %% ../../nbs/generative/00_flows_toolkit.ipynb #c016a
+def with_time(x: torch.Tensor, t, dim: int, name: str = "t") -> torch.Tensor:
+    """The input [x, t] (n, dim + 1) of a time-conditioned MLP, for a batch `x` (n, dim)
+    and a time `t`: a number, or one per row (shape (n,) or (n, 1))."""
+    if check_tensor(x, "x").ndim != 2 or x.shape[1] != dim:
+        raise ValueError(f"x must have shape (n, {dim}), got {tuple(x.shape)}")
+    t = torch.as_tensor(t, dtype=x.dtype, device=x.device).reshape(-1, 1)
+    if t.shape[0] not in (1, x.shape[0]):
+        raise ValueError(f"{name} must be a number or have shape (n,) = ({x.shape[0]},), "
+                         f"got {t.shape[0]} values")
+    return torch.cat([x, t.expand(x.shape[0], 1)], 1)

@@ -24,7 +24,7 @@ from torch import nn
 from ..checks import (
     check_choice, check_dtype, check_finite, check_int, check_real, check_tensor)
 from ..core import mlp
-from .base import check_batch, log_weights
+from .base import check_batch, log_weights, with_time
 
 # %% auto #0
 __all__ = ['VARIANTS', 'SCHEDULES', 'alpha_schedule', 'deblend_step', 'iadb_sample', 'means_loss', 'MeansMLP', 'gmm_blend_means']
@@ -142,14 +142,7 @@ class MeansMLP(nn.Module):
         self.net, self.dim = mlp(dim + 1, 2 * dim, hidden, depth), dim
 
     def forward(self, alpha: torch.Tensor, x: torch.Tensor):
-        if check_dtype(x, "x", self).ndim != 2 or x.shape[1] != self.dim:
-            raise ValueError(f"x must have shape (n, {self.dim}), "
-                             f"got {tuple(x.shape)}")
-        a = torch.as_tensor(alpha, dtype=x.dtype, device=x.device).reshape(-1, 1)
-        if a.shape[0] not in (1, x.shape[0]):
-            raise ValueError(f"alpha must be a number or have shape (n,) = "
-                             f"({x.shape[0]},), got {a.shape[0]} values")
-        out = self.net(torch.cat([x, a.expand(x.shape[0], 1)], 1))
+        out = self.net(with_time(check_dtype(x, "x", self), alpha, self.dim, "alpha"))
         return out[:, :self.dim], out[:, self.dim:]
 
 # %% ../../nbs/generative/12_iadb.ipynb #c015

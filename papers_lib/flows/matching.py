@@ -20,7 +20,8 @@ from papers_lib.checks import (
     check_dtype, check_finite, check_int, check_open01, check_positive, check_real,
     check_tensor)
 from ..core import mlp
-from .base import as_time, check_same_shape, check_time, log_weights
+from .base import (
+    as_time, check_same_shape, check_time, log_weights, with_time)
 from ..ode import Field, odeint
 
 # %% auto #0
@@ -256,11 +257,4 @@ class VectorFieldMLP(nn.Module):
         self.net, self.dim = mlp(dim + 1, dim, hidden, check_int(depth, "depth")), dim
 
     def forward(self, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        if check_dtype(x, "x", self).ndim != 2 or x.shape[1] != self.dim:
-            raise ValueError(f"x must have shape (n, {self.dim}), "
-                             f"got {tuple(x.shape)}")
-        t = torch.as_tensor(t, dtype=x.dtype, device=x.device).reshape(-1, 1)
-        if t.shape[0] not in (1, x.shape[0]):
-            raise ValueError(f"t must be a scalar or have shape (n,) = "
-                             f"({x.shape[0]},), got {t.shape[0]} times")
-        return self.net(torch.cat([x, t.expand(x.shape[0], 1)], 1))
+        return self.net(with_time(check_dtype(x, "x", self), t, self.dim))
