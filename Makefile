@@ -54,11 +54,13 @@ nbval-all: $(STAMP)  ## run every chapter's CPU cells and compare with the store
 
 book: $(STAMP)  ## build the book (HTML) from the stored outputs into _build/html
 	$(BIN)/jupyter-book build . --path-output . -W -n --keep-going
+	$(BIN)/python tools/check_offline.py _build/html
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html  (or: make serve)"
 
 book-check: $(STAMP)  ## build the book into a scratch folder, warnings as errors
 	rm -rf _build/check
 	$(BIN)/jupyter-book build . --path-output _build/check -W -n --keep-going -q
+	$(BIN)/python tools/check_offline.py _build/check/_build/html
 
 serve: book  ## build the book and serve it on http://localhost:8000
 	$(BIN)/python -m http.server 8000 -d _build/html

@@ -105,3 +105,26 @@ def test_no_chapter_writes_a_directive_with_a_space():
             if cell.cell_type == "code" and re.search(r"^#\s+\|", cell.source, re.M):
                 bad.append(path.name)
     assert not bad, f"'# |' directives in {sorted(set(bad))}"
+
+
+def test_offline_check_refuses_network_resources_and_untypeset_math(tmp_path):
+    """tools/check_offline.py: the built book must load only its own files, and pages with
+    equations must load the bundled MathJax."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    tool = Path(__file__).resolve().parents[1] / "tools" / "check_offline.py"
+    (tmp_path / "_static" / "mathjax").mkdir(parents=True)
+    (tmp_path / "_static" / "mathjax" / "tex-chtml.js").write_text("")
+    page = tmp_path / "a.html"
+    page.write_text('<span class="math notranslate">x</span>'
+                    '<script defer="defer" src="_static/mathjax/tex-chtml.js"></script>')
+    ok = subprocess.run([sys.executable, str(tool), str(tmp_path)], capture_output=True,
+                        text=True)
+    assert ok.returncode == 0, ok.stderr
+    page.write_text('<span class="math notranslate">x</span><script '
+                    'src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>')
+    bad = subprocess.run([sys.executable, str(tool), str(tmp_path)], capture_output=True,
+                         text=True)
+    assert bad.returncode == 1
+    assert "from the network" in bad.stderr and "bundled MathJax" in bad.stderr
