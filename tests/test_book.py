@@ -128,3 +128,23 @@ def test_offline_check_refuses_network_resources_and_untypeset_math(tmp_path):
                          text=True)
     assert bad.returncode == 1
     assert "from the network" in bad.stderr and "bundled MathJax" in bad.stderr
+
+
+def test_citation_file_agrees_with_settings_and_the_preface():
+    """CITATION.cff (what GitHub's "Cite this repository" reads) has the version and author of
+    settings.ini and the title of the preface's BibTeX entry."""
+    import configparser
+    import json
+    from pathlib import Path
+    import yaml
+    root = Path(__file__).resolve().parents[1]
+    cff = yaml.safe_load((root / "CITATION.cff").read_text(encoding="utf-8"))
+    cfg = configparser.ConfigParser(delimiters=["="])
+    cfg.read(root / "settings.ini", encoding="utf-8")
+    assert cff["cff-version"] == "1.2.0"
+    assert str(cff["version"]) == cfg["DEFAULT"]["version"]
+    assert cff["authors"] == [{"name": cfg["DEFAULT"]["author"]}]
+    cells = json.loads((root / "nbs" / "index.ipynb").read_text(encoding="utf-8"))["cells"]
+    preface = "".join("".join(c["source"]) for c in cells)
+    assert f"title  = {{{cff['title']}}}" in preface
+    assert "CITATION.cff" in preface
