@@ -38,11 +38,15 @@ def _expected(v: float, low: float, high: float, low_open: bool, high_open: bool
 
 
 def check_real(value, name: str, low: float = -math.inf, high: float = math.inf, *,
-               low_open: bool = False, high_open: bool = False) -> float:
+               low_open: bool = False, high_open: bool = False,
+               finite: bool = False) -> float:
     """`value` as a float, if it is a real number in the interval from `low` to `high`
-    (open or closed at each end); NaN is never accepted."""
+    (open or closed at each end); NaN is never accepted, and neither is an infinity
+    when `finite` (an infinite end is then open)."""
     if not is_real(value):
         raise TypeError(f"{name} must be a real number, got {value!r}")
+    if finite:
+        low_open, high_open = low_open or low == -math.inf, high_open or high == math.inf
     v = float(value)
     inside = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
     if not inside:  # NaN lands here: every comparison with it is False
@@ -51,14 +55,16 @@ def check_real(value, name: str, low: float = -math.inf, high: float = math.inf,
     return v
 
 # %% ../nbs/foundations/05_checks.ipynb #c006
-def check_positive(value, name: str) -> float:
-    """A real number > 0 (a scale, a temperature, a step size that must move)."""
-    return check_real(value, name, 0.0, low_open=True)
+def check_positive(value, name: str, *, finite: bool = False) -> float:
+    """A real number > 0 (a scale, a temperature, a step size that must move); not
+    infinite when `finite`."""
+    return check_real(value, name, 0.0, low_open=True, finite=finite)
 
 
-def check_nonnegative(value, name: str) -> float:
-    """A real number >= 0 (a learning rate, a weight decay, an epsilon)."""
-    return check_real(value, name, 0.0)
+def check_nonnegative(value, name: str, *, finite: bool = False) -> float:
+    """A real number >= 0 (a learning rate, a weight decay, an epsilon); not infinite
+    when `finite`."""
+    return check_real(value, name, 0.0, finite=finite)
 
 
 def check_open01(value, name: str) -> float:

@@ -12,7 +12,7 @@ from typing import Callable, Optional
 
 import torch
 
-from .checks import check_choice, check_int, check_open01, check_real
+from .checks import check_choice, check_int, check_nonnegative, check_open01
 
 # %% auto #0
 __all__ = ['TOY_2D', 'eight_gaussians', 'two_moons', 'spirals', 'circles', 'checkerboard', 'sample_2d', 'digits']
@@ -28,8 +28,8 @@ def eight_gaussians(n: int, *, seed: Optional[int] = None, radius: float = 3.0,
                     std: float = 0.25) -> torch.Tensor:
     """`n` points from eight Gaussians (std `std`) centred on a circle of radius `radius`."""
     n, g = check_int(n, "n"), _gen(seed)
-    radius = check_real(radius, "radius", 0.0, math.inf, high_open=True)
-    std = check_real(std, "std", 0.0, math.inf, high_open=True)
+    radius = check_nonnegative(radius, "radius", finite=True)
+    std = check_nonnegative(std, "std", finite=True)
     k = torch.randint(0, 8, (n,), generator=g)
     angle = 2 * math.pi * k / 8
     centres = radius * torch.stack([angle.cos(), angle.sin()], 1)
@@ -39,7 +39,7 @@ def eight_gaussians(n: int, *, seed: Optional[int] = None, radius: float = 3.0,
 def two_moons(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torch.Tensor:
     """`n` points from two interleaved half circles with Gaussian `noise`."""
     n, g = check_int(n, "n"), _gen(seed)
-    noise = check_real(noise, "noise", 0.0, math.inf, high_open=True)
+    noise = check_nonnegative(noise, "noise", finite=True)
     theta = math.pi * torch.rand(n, generator=g)
     upper = torch.rand(n, generator=g) < 0.5
     x = torch.where(upper, theta.cos(), 1 - theta.cos())
@@ -51,7 +51,7 @@ def two_moons(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torc
 def spirals(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torch.Tensor:
     """`n` points from two interleaved spiral arms with Gaussian `noise`."""
     n, g = check_int(n, "n"), _gen(seed)
-    noise = check_real(noise, "noise", 0.0, math.inf, high_open=True)
+    noise = check_nonnegative(noise, "noise", finite=True)
     u = torch.rand(n, generator=g).sqrt()
     theta = 3 * math.pi * u + math.pi * (torch.rand(n, generator=g) < 0.5)
     r = 3.5 * u
@@ -62,7 +62,7 @@ def spirals(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torch.
 def circles(n: int, *, seed: Optional[int] = None, noise: float = 0.08) -> torch.Tensor:
     """`n` points on two concentric circles (radii 1.5 and 3) with Gaussian `noise`."""
     n, g = check_int(n, "n"), _gen(seed)
-    noise = check_real(noise, "noise", 0.0, math.inf, high_open=True)
+    noise = check_nonnegative(noise, "noise", finite=True)
     theta = 2 * math.pi * torch.rand(n, generator=g)
     r = torch.where(torch.rand(n, generator=g) < 0.5, 1.5, 3.0)
     pts = r[:, None] * torch.stack([theta.cos(), theta.sin()], 1)

@@ -16,7 +16,8 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import torch
 
-from .checks import check_finite, check_int, check_real, check_tensor
+from .checks import (
+    check_finite, check_int, check_nonnegative, check_real, check_tensor)
 
 # %% auto #0
 __all__ = ['wasserstein_1d', 'sliced_wasserstein', 'sliced_w2_gaussians', 'median_distance', 'mmd2', 'mmd', 'mmd2_gaussians',
@@ -45,7 +46,7 @@ def wasserstein_1d(a: torch.Tensor, b: torch.Tensor, p: float = 2.0) -> torch.Te
     """Exact W_p^p = int_0^1 |F^-1(u) - G^-1(u)|^p du between the empirical
     distributions (quantile functions F^-1, G^-1) of the columns of `a` (n, k) and
     `b` (m, k): one value per column (a 1-D tensor of length k)."""
-    check_real(p, "p", 1.0, math.inf, high_open=True)  # W_p is a metric for p >= 1
+    check_real(p, "p", 1.0, finite=True)  # W_p is a metric for p >= 1
     check_tensor(a, "a", min_ndim=1), check_tensor(b, "b", min_ndim=1)
     if a.ndim == 1:
         a, b = a[:, None], b[:, None]
@@ -78,7 +79,7 @@ def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, n_projections: int = 25
     directions drawn with `seed`."""
     _check_samples(x, y)
     n_projections = check_int(n_projections, "n_projections")
-    check_real(p, "p", 1.0, math.inf, high_open=True)
+    check_real(p, "p", 1.0, finite=True)
     g = torch.Generator().manual_seed(check_int(seed, "seed", 0))
     theta = torch.randn(x.shape[1], int(n_projections), generator=g,
                         dtype=torch.float64)
@@ -98,7 +99,7 @@ def _means(m1, m2) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _stds(s1, s2) -> tuple[float, float]:
     """s1 and s2, standard deviations: finite numbers >= 0."""
-    return tuple(check_real(s, name, 0.0, math.inf, high_open=True)
+    return tuple(check_nonnegative(s, name, finite=True)
                  for s, name in ((s1, "s1"), (s2, "s2")))
 
 

@@ -41,6 +41,31 @@ def test_named_intervals():
             check_open01(bad, "beta")
 
 
+@pytest.mark.parametrize("check, value, want", [
+    (check_positive, math.inf, "a finite real number > 0"),
+    (check_nonnegative, math.inf, "a finite real number >= 0"),
+    (check_real, -math.inf, "a finite real number"),
+])
+def test_finite_refuses_an_infinity_with_the_same_wording(check, value, want):
+    assert check(value, "x") == value  # without finite=True an infinity is in range
+    assert check(2.0, "x", finite=True) == 2.0
+    with pytest.raises(ValueError, match=rf"^x must be {want}, got -?inf$"):
+        check(value, "x", finite=True)
+    with pytest.raises(ValueError, match=r"^x must be a real number > 0, got 0$"):
+        check_positive(0, "x", finite=True)
+
+
+def test_the_library_spells_finite_one_way():
+    """A finite bound is `finite=True`, not an open infinite end spelled out by hand."""
+    import pathlib
+    import re
+    spelled = re.compile(r"check_real\([^)]*math\.inf[^)]*high_open=True", re.S)
+    root = pathlib.Path(__file__).parents[1] / "papers_lib"
+    hits = [str(p.relative_to(root)) for p in sorted(root.rglob("*.py"))
+            if p.name != "checks.py" and spelled.search(p.read_text())]
+    assert hits == []
+
+
 def test_check_int():
     assert check_int(np.int64(4), "k") == 4 and type(check_int(2.0, "k")) is int
     assert check_int(-3, "k", low=-3) == -3

@@ -356,8 +356,7 @@ def interpolate(a: Params, b: Params, alpha: float) -> Params:
                         f"{type(a).__name__} and {type(b).__name__}")
     if set(a) != set(b) or any(a[k].shape != b[k].shape for k in a):
         raise ValueError("a and b must have the same names and shapes")
-    alpha = check_real(alpha, "alpha", -math.inf, math.inf, low_open=True,
-                       high_open=True)
+    alpha = check_real(alpha, "alpha", finite=True)
     return {k: torch.lerp(a[k], b[k], alpha) for k in a}
 
 

@@ -161,8 +161,7 @@ def intrinsic_dimension(ds: Sequence[int], scores: Sequence[float],
     if any(b <= a for a, b in zip(ds, ds[1:])) or ds[0] <= 0:
         raise ValueError(f"ds must be positive and strictly increasing, got {ds}")
     check_real(threshold, "threshold", 0.0, 1.0, low_open=True)
-    check_real(full_score, "full_score", -math.inf, math.inf, low_open=True,
-               high_open=True)
+    check_real(full_score, "full_score", finite=True)
     target = threshold * float(full_score)
     for i, (d, s) in enumerate(zip(ds, scores)):
         if s >= target:

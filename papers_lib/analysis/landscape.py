@@ -11,13 +11,12 @@ Derived in the chapter *Visualizing the loss landscape: filter normalisation*
 """
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import torch
 
 from . import LossFn, Params, loss_surface
-from ..checks import check_real
+from ..checks import check_positive
 
 # %% auto #0
 __all__ = ['rescale_equivalent', 'sharpness_along']
@@ -31,7 +30,7 @@ def rescale_equivalent(params: Params, layer: str, next_layer: str,
     normalisation) lie between the two layers, the network computes the same function.
     `next_layer`'s weight must take `layer`'s outputs as its inputs (dimension 1 of a
     linear or convolution weight)."""
-    c = check_real(c, "c", 0.0, math.inf, low_open=True, high_open=True)
+    c = check_positive(c, "c", finite=True)
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict {{name: tensor}}, got "
                         f"{type(params).__name__}")
@@ -56,7 +55,7 @@ def sharpness_along(L: LossFn, params: Params, directions: Sequence[Params],
     """The mean over `directions` of (L(params + radius d) + L(params - radius d)) / 2
     - L(params): the loss increase at distance `radius` along each direction, both
     sides averaged (for a quadratic L, (radius^2 / 2) d^T H d exactly)."""
-    radius = check_real(radius, "radius", 0.0, math.inf, low_open=True, high_open=True)
+    radius = check_positive(radius, "radius", finite=True)
     if not callable(L):
         raise TypeError(f"L must be callable as L(params) -> 0-d tensor, got "
                         f"{type(L).__name__}")

@@ -17,8 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import (
-    check_dtype, check_int, check_open01, check_real, check_tensor, is_real)
+from papers_lib.checks import (
+    check_dtype, check_int, check_open01, check_positive, check_real, check_tensor,
+    is_real)
 from ..core import mlp
 
 
@@ -46,7 +47,7 @@ def _unit(t: torch.Tensor) -> torch.Tensor:
 
 def _positive(v, name: str) -> float:
     """v, a positive finite number."""
-    return check_real(v, name, 0.0, math.inf, low_open=True, high_open=True)
+    return check_positive(v, name, finite=True)
 
 
 def _net_input(x, name: str, net, min_ndim: int = 1) -> torch.Tensor:

@@ -17,8 +17,9 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from ..checks import (
-    check_dtype, check_finite, check_int, check_nonnegative, check_real, check_tensor)
+from papers_lib.checks import (
+    check_dtype, check_finite, check_int, check_nonnegative, check_positive,
+    check_tensor)
 from .toolkit import GaussianMixture
 
 # %% auto #0
@@ -27,7 +28,7 @@ __all__ = ['Reconstruction', 'DAE', 'dae_loss', 'dae_score', 'optimal_denoiser']
 # %% ../../nbs/generative/05_dae_score.ipynb #c006
 def _sigma(sigma) -> float:
     """sigma as a positive finite float."""
-    return check_real(sigma, "sigma", 0.0, math.inf, low_open=True, high_open=True)
+    return check_positive(sigma, "sigma", finite=True)
 
 
 def _check_x(x: torch.Tensor) -> torch.Tensor:

@@ -116,8 +116,7 @@ def classifier_guidance(classifier: _Classifier, y, scale: float = 1.0
     it is added to the score, eps -> eps - sigma_t * guidance."""
     if not callable(classifier):
         raise TypeError("classifier must be callable as classifier(x, t) -> logits")
-    scale = check_real(scale, "scale", -math.inf, math.inf, low_open=True,
-                       high_open=True)
+    scale = check_real(scale, "scale", finite=True)
     if not isinstance(y, bool):  # labels checked now, their number at each call
         y0 = torch.as_tensor(y)
         _in_range(_labels(y0, y0.numel() if y0.ndim else 1, None), math.inf)

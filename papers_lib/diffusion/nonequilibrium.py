@@ -20,7 +20,8 @@ import torch
 from torch import nn
 
 from ..checks import (
-    check_choice, check_dtype, check_finite, check_int, check_real, check_tensor)
+    check_choice, check_dtype, check_finite, check_int, check_nonnegative,
+    check_positive, check_tensor)
 from .toolkit import DiscreteSchedule, q_sample
 
 # %% auto #0
@@ -299,7 +300,7 @@ def swiss_roll(n: int, *, seed: Optional[int] = None, noise: float = 0.05
                ) -> torch.Tensor:
     """`n` points of the 2-D swiss roll, the paper's toy: (u cos u, u sin u) / 5 for
     u uniform on [1.5 pi, 4.5 pi], plus Gaussian `noise`."""
-    check_int(n, "n"), check_real(noise, "noise", 0.0, math.inf, high_open=True)
+    check_int(n, "n"), check_nonnegative(noise, "noise", finite=True)
     g = None if seed is None else torch.Generator().manual_seed(
         check_int(seed, "seed", 0))
     u = 1.5 * math.pi * (1 + 2 * torch.rand(int(n), generator=g))
@@ -315,7 +316,7 @@ def swiss_roll_log_prob(x: torch.Tensor, noise: float = 0.05, grid: int = 8000
     much less than `noise` between points: 4.5 pi / 5 * 3 pi / grid << noise)."""
     if check_tensor(x, "x", floating=True).ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"x must have shape (n, 2), got {tuple(x.shape)}")
-    check_real(noise, "noise", 0.0, math.inf, low_open=True, high_open=True)
+    check_positive(noise, "noise", finite=True)
     check_int(grid, "grid", 2)
     u = 1.5 * math.pi * (1 + 2 * (torch.arange(int(grid), dtype=x.dtype) + 0.5)
                          / int(grid)).to(x.device)

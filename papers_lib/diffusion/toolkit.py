@@ -20,8 +20,8 @@ from typing import Callable, Optional, Union
 import torch
 
 from ..checks import (
-    check_choice, check_dtype, check_finite, check_int, check_open01, check_positive,
-    check_real, check_tensor, is_real)
+    check_choice, check_dtype, check_finite, check_int, check_open01,
+    check_positive, check_real, check_tensor, is_real)
 from ..ode import Field, NFECounter, odeint
 
 # %% auto #0
@@ -112,8 +112,7 @@ class NoiseSchedule:
 def _increasing(low, high, low_name: str, high_name: str) -> tuple[float, float]:
     """(low, high) as floats, checked to satisfy 0 < low < high."""
     low = check_positive(low, low_name)
-    return low, check_real(high, high_name, low, math.inf, low_open=True,
-                           high_open=True)
+    return low, check_real(high, high_name, low, low_open=True, finite=True)
 
 
 class VPLinear(NoiseSchedule):
@@ -144,7 +143,7 @@ class VPCosine(NoiseSchedule):
     t_min, t_max = 1e-3, 1 - 1e-3
 
     def __init__(self, s: float = 0.008):
-        self.s = check_real(s, "s", 0.0, math.inf, low_open=True, high_open=True)
+        self.s = check_positive(s, "s", finite=True)
 
     def __repr__(self) -> str:
         return f"VPCosine(s={self.s})"

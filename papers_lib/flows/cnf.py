@@ -138,8 +138,8 @@ class CNF(nn.Module):
 # %% ../../nbs/generative/13_ffjord.ipynb #c017
 def _check_span(t0, t1) -> tuple:
     """(t0, t1), finite numbers with t1 > t0."""
-    t0 = check_real(t0, "t0", -math.inf, math.inf, low_open=True, high_open=True)
-    return t0, check_real(t1, "t1", t0, math.inf, low_open=True, high_open=True)
+    t0 = check_real(t0, "t0", finite=True)
+    return t0, check_real(t1, "t1", t0, low_open=True, finite=True)
 
 
 def normal_log_prob(z: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,8 @@ from typing import Callable, Optional, Union
 import torch
 
 from ..checks import (
-    check_choice, check_dtype, check_finite, check_int, check_real, check_tensor)
+    check_choice, check_dtype, check_finite, check_int, check_nonnegative,
+    check_real, check_tensor)
 from .base import as_time, check_batch, check_time, log_weights
 from .matching import sample
 from ..ode import Field
@@ -37,7 +38,7 @@ class Interpolant:
 
     def __init__(self, path: str = "linear", a: float = 1.0):
         self.path = check_choice(path, "path", ("linear", "trig"))
-        self.a = check_real(a, "a", 0.0, math.inf, high_open=True)
+        self.a = check_nonnegative(a, "a", finite=True)
 
     def __repr__(self) -> str:
         return f"Interpolant(path={self.path!r}, a={self.a})"
@@ -277,7 +278,7 @@ def sde_sample(b: Field, eta: Field, interp: Interpolant, x0: torch.Tensor,
     if not 0 <= t0 < t1 <= 1:
         raise ValueError(f"t_span must satisfy 0 <= t0 < t1 <= 1, got {t_span}")
     if not callable(eps):
-        eps = check_real(eps, "eps", 0.0, math.inf, high_open=True)
+        eps = check_nonnegative(eps, "eps", finite=True)
     eps_fn = eps if callable(eps) else (lambda t, e=eps: e)
     n, h = x0.shape[0], (t1 - t0) / int(steps)
     ts = torch.linspace(t0, t1, int(steps) + 1, dtype=x0.dtype, device=x0.device)

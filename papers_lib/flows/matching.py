@@ -94,8 +94,8 @@ class VPDiffusionPath(GaussianPath):
     def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0,
                  eps: float = 1e-3):
         self.beta_min = check_positive(beta_min, "beta_min")
-        self.beta_max = check_real(beta_max, "beta_max", self.beta_min, math.inf,
-                                   low_open=True, high_open=True)
+        self.beta_max = check_real(beta_max, "beta_max", self.beta_min, low_open=True,
+                                   finite=True)
         self.eps = check_open01(eps, "eps")
         self.t_max = 1.0 - self.eps
 

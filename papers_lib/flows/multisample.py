@@ -17,7 +17,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from ..checks import check_int, check_real
+from ..checks import check_int, check_positive
 from .base import check_batch
 from .rectified import Coupling, rectified_loss
 
@@ -79,7 +79,7 @@ def sinkhorn_plan(x0: torch.Tensor, x1: torch.Tensor, eps: float = 0.1,
     (F = f / eps, G = g / eps, K = -C / eps, as POT's `sinkhorn_log`), with K and its
     transpose both contiguous, so that each half-step reduces along rows, in place."""
     _check_batches(x0, x1)
-    eps = check_real(eps, "eps", 0.0, math.inf, low_open=True, high_open=True)
+    eps = check_positive(eps, "eps", finite=True)
     iters = check_int(iters, "iters")
     c = _sq_cost(x0, x1)
     n = c.shape[0]

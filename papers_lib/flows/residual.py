@@ -19,8 +19,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..checks import (
-    check_choice, check_dtype, check_finite, check_int, check_open01, check_positive,
-    check_real, check_tensor)
+    check_choice, check_dtype, check_finite, check_int, check_open01,
+    check_positive, check_tensor)
 
 # %% auto #0
 __all__ = ['spectral_norm_power', 'SpectralLinear', 'LipSwish', 'ResidualBlock', 'block_jacobian', 'logdet_exact',
@@ -82,7 +82,7 @@ class LipSwish(nn.Module):
 
     def __init__(self, beta: float = 1.0, learn_beta: bool = True):
         super().__init__()
-        b = check_real(beta, "beta", 0.0, math.inf, low_open=True, high_open=True)
+        b = check_positive(beta, "beta", finite=True)
         # softplus^-1(b) = log(e^b - 1), which is b to double precision for b >= 40
         raw = torch.tensor(math.log(math.expm1(b)) if b < 40 else b)
         self.raw_beta = nn.Parameter(raw, requires_grad=learn_beta)

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..checks import (
-    check_dtype, check_int, check_nonnegative, check_positive, check_real, check_tensor)
+    check_dtype, check_int, check_nonnegative, check_positive, check_tensor)
 from ..core import mlp, progress, set_seed
 
 # %% auto #0
@@ -273,7 +273,7 @@ def ring_centres(k: int = 8, radius: float = 3.0) -> torch.Tensor:
     """The `k` centres radius * (cos 2 pi i / k, sin 2 pi i / k), as (k, 2): those of
     `papers_lib.data.eight_gaussians` for k = 8."""
     check_int(k, "k")
-    radius = check_real(radius, "radius", 0.0, math.inf, low_open=True, high_open=True)
+    radius = check_positive(radius, "radius", finite=True)
     ang = 2 * math.pi * torch.arange(int(k), dtype=torch.float64) / k
     return (radius * torch.stack([ang.cos(), ang.sin()], 1)).float()
 

@@ -17,7 +17,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from ..checks import check_dtype, check_int, check_real
+from ..checks import check_dtype, check_int, check_positive, check_real
 from . import GANLoss, _check_logits
 
 # %% auto #0
@@ -40,7 +40,7 @@ def wasserstein_g_loss(fake_out: torch.Tensor) -> torch.Tensor:
 
 def _check_clip(clip) -> float:
     """clip, a positive finite number."""
-    return check_real(clip, "clip", 0.0, math.inf, low_open=True, high_open=True)
+    return check_positive(clip, "clip", finite=True)
 
 
 def clip_weights(module: nn.Module, clip: float = 0.01) -> None:
@@ -63,8 +63,7 @@ def wasserstein_loss(clip: float = 0.01) -> GANLoss:
 # %% ../../nbs/generative/04_wgan.ipynb #c009
 def _check_theta(theta) -> float:
     """theta, a finite real number."""
-    return check_real(theta, "theta", -math.inf, math.inf, low_open=True,
-                      high_open=True)
+    return check_real(theta, "theta", finite=True)
 
 
 def parallel_lines(n: int, theta: float, seed: Optional[int] = None) -> torch.Tensor:
@@ -149,6 +148,6 @@ def wgan_gp_loss(weight: float = 10.0) -> GANLoss:
     """WGAN-GP (the follow-up paper): WGAN's losses, no clipping, plus `weight` times
     the gradient penalty on the critic: the critic minimises
     mean f(G(z)) - mean f(x) + weight * mean (|grad f(x_hat)| - 1)^2."""
-    w = check_real(weight, "weight", 0.0, math.inf, low_open=True, high_open=True)
+    w = check_positive(weight, "weight", finite=True)
     return GANLoss(critic_loss, wasserstein_g_loss, "wgan-gp",
                    penalty=lambda D, real, fake: w * gradient_penalty(D, real, fake))

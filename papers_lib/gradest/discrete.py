@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 from torch.func import vmap
 
-from ..checks import check_int, check_real, check_tensor
+from ..checks import check_int, check_positive, check_tensor
 
 Objective = Callable[[Tensor], Tensor]   # f(D) -> 0-d tensor, D shaped like the logits
 
@@ -71,7 +71,7 @@ def straight_through(logits: Tensor, generator: Optional[torch.Generator] = None
     softmax(logits / tau): D + p - sg(p) (straight-through). `sample` replaces the
     draw by a given one-hot tensor shaped like `logits`."""
     _check_logits(logits)
-    check_real(tau, "tau", 0.0, math.inf, low_open=True, high_open=True)
+    check_positive(tau, "tau", finite=True)
     D = _draw(logits, generator, sample)
     soft = (logits / tau).softmax(-1)
     return D + (soft - soft.detach())   # exactly D in the forward pass
@@ -83,7 +83,7 @@ def gumbel_softmax_st(logits: Tensor, tau: float = 1.0,
     Gumbel (a draw from Cat(softmax(logits))), backpropagated through
     softmax((logits + G) / tau)."""
     _check_logits(logits)
-    check_real(tau, "tau", 0.0, math.inf, low_open=True, high_open=True)
+    check_positive(tau, "tau", finite=True)
     gumbel = -torch.empty_like(logits).exponential_(generator=generator).log()
     soft = ((logits + gumbel) / tau).softmax(-1)
     D = torch.zeros_like(soft).scatter_(-1, soft.argmax(-1, keepdim=True), 1.0)
@@ -119,7 +119,7 @@ def reinmax(logits: Tensor, tau: float = 1.0,
     softmax(logits / tau)) / 2, J(p) = diag(p) - p p^T. At tau = 1 this is Heun's
     second-order approximation of the gradient of E[f(D)] (Liu et al., 2023)."""
     _check_logits(logits)
-    check_real(tau, "tau", 0.0, math.inf, low_open=True, high_open=True)
+    check_positive(tau, "tau", finite=True)
     return _ReinMax.apply(logits, float(tau), generator, sample)
 
 # %% ../../nbs/gradest/05_reinmax.ipynb #c014

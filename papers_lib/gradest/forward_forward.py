@@ -11,14 +11,13 @@ Derived on the page *Forward-forward and layer collaboration*
 """
 from __future__ import annotations
 
-import math
 from typing import Optional, Sequence, Union
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ..checks import check_int, check_real, check_tensor
+from ..checks import check_int, check_nonnegative, check_real, check_tensor
 
 # %% auto #0
 __all__ = ['embed_label', 'wrong_labels', 'FFNet', 'ff_loss', 'ff_scores', 'ff_predict']
@@ -67,7 +66,7 @@ class FFNet(nn.Module):
                              f"got {sizes!r}")
         sizes = [check_int(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
-        self.eps = check_real(eps, "eps", 0.0, math.inf, high_open=True)
+        self.eps = check_nonnegative(eps, "eps", finite=True)
 
     def normalise(self, h: Tensor) -> Tensor:
         """Rescale each row of `h` to a root-mean-square of one."""
@@ -103,8 +102,7 @@ def ff_loss(net: FFNet, x_pos: Tensor, x_neg: Tensor,
         raise ValueError(f"x_pos and x_neg must have the same row shape, got "
                          f"{tuple(x_pos.shape)} and {tuple(x_neg.shape)}")
     if not isinstance(theta, Tensor):
-        theta = check_real(theta, "theta", -math.inf, math.inf, low_open=True,
-                           high_open=True)
+        theta = check_real(theta, "theta", finite=True)
     elif not theta.isfinite().all():
         raise ValueError(f"theta must be finite, got {theta}")
 

@@ -13,7 +13,6 @@ Derived on the page *One forward is enough: likelihood-ratio gradients*
 """
 from __future__ import annotations
 
-import math
 from typing import Callable, Optional
 
 import torch
@@ -21,7 +20,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from ..analysis import Params, params_of
-from ..checks import check_int, check_real, check_same_batch, check_tensor
+from ..checks import check_int, check_positive, check_same_batch, check_tensor
 from . import exact_gradient
 
 PerExampleLoss = Callable[[Tensor, Tensor], Tensor]
@@ -80,7 +79,7 @@ def _check(model: nn.Sequential, loss_fn: PerExampleLoss, sigma: float,
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable as loss_fn(output, target), got "
                         f"{type(loss_fn).__name__}")
-    check_real(sigma, "sigma", 0.0, math.inf, low_open=True, high_open=True)
+    check_positive(sigma, "sigma", finite=True)
     n_samples = check_int(n_samples, "n_samples")
     check_same_batch(x=x, y=y)
     w = model[lin[0]].weight

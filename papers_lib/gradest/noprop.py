@@ -11,13 +11,12 @@ Derived on the page *NoProp: learning without forward or backward passes*
 """
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 import torch
 from torch import Tensor, nn
 
-from ..checks import check_int, check_real, check_tensor
+from ..checks import check_int, check_positive, check_tensor
 from ..core import mlp
 from ..diffusion import DiscreteSchedule, VPCosine, ddpm_sample, q_sample
 
@@ -52,7 +51,7 @@ class NoPropDT(nn.Module):
             raise ValueError(f"schedule must be a DiscreteSchedule with T + 1 = "
                              f"{T + 1} steps, got {schedule!r}")
         self.T, self.n_classes = T, n_classes
-        self.eta = check_real(eta, "eta", 0.0, math.inf, low_open=True, high_open=True)
+        self.eta = check_positive(eta, "eta", finite=True)
         self.d_in = d_in
         self.schedule = schedule
         self.register_buffer("u", embedding)

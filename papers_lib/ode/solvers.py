@@ -17,7 +17,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from ..checks import (
-    check_choice, check_int, check_real, check_tensor)
+    check_choice, check_int, check_positive, check_real, check_tensor)
 
 # %% auto #0
 __all__ = ['METHODS', 'Field', 'NFECounter', 'odeint', 'odeint_adjoint']
@@ -72,7 +72,7 @@ def _check_args(func, y0, t, method, rtol, atol, options) -> dict:
                              "(all increasing or all decreasing)")
     check_choice(method, "method", METHODS)
     for name, tol in (("rtol", rtol), ("atol", atol)):  # finite: inf accepts every step
-        check_real(tol, name, 0.0, math.inf, low_open=True, high_open=True)
+        check_positive(tol, name, finite=True)
     if options is not None and not isinstance(options, dict):
         raise TypeError("options must be a dict or None, got "
                         f"{type(options).__name__}")
@@ -84,8 +84,7 @@ def _check_args(func, y0, t, method, rtol, atol, options) -> dict:
                          f"allowed: {sorted(allowed)}")
     for key in ("step_size", "first_step"):
         if key in options:
-            check_real(options[key], f"options[{key!r}]", 0.0, math.inf,
-                       low_open=True, high_open=True)
+            check_positive(options[key], f"options[{key!r}]", finite=True)
     if "max_steps" in options:
         options["max_steps"] = check_int(options["max_steps"], "options['max_steps']")
     for key, low, high in (("safety", 0, 1), ("dfactor", 0, 1), ("ifactor", 1, math.inf)):

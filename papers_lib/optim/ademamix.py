@@ -16,7 +16,7 @@ from typing import Iterable, Optional, Union
 import torch
 from torch import Tensor
 
-from ..checks import check_int, check_real
+from ..checks import check_int, check_nonnegative, check_real
 from .base import AdamBase, foreach_addcdiv_, scalar_value
 
 # %% auto #0
@@ -38,7 +38,7 @@ def alpha_schedule(step: int, alpha: float, warmup: Optional[int]) -> float:
     if warmup is None:
         return alpha
     check_int(warmup, "warmup")
-    check_real(alpha, "alpha", 0.0, math.inf, high_open=True)
+    check_nonnegative(alpha, "alpha", finite=True)
     if isinstance(step, Tensor):
         return torch.where(step >= warmup, alpha, alpha * step / warmup)
     if step >= warmup:
@@ -106,7 +106,7 @@ class AdEMAMix(AdamBase):
 
     def _check(self, group: dict) -> None:
         super()._check(group)
-        check_real(group["alpha"], "alpha", 0.0, math.inf, high_open=True)
+        check_nonnegative(group["alpha"], "alpha", finite=True)
         for name in ("beta3_warmup", "alpha_warmup"):
             if group[name] is not None:                   # None, or steps >= 1
                 check_int(group[name], name)

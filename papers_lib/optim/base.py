@@ -10,13 +10,12 @@ Explained in the chapter *Anatomy of a torch optimizer* (`nbs/optimizers/00_anat
 """
 from __future__ import annotations
 
-import math
 from typing import Callable, Iterable, Optional, Sequence, Union
 
 import torch
 from torch import Tensor
 
-from ..checks import check_real
+from ..checks import check_nonnegative, check_real
 
 # %% auto #0
 __all__ = ['check_lr', 'check_betas', 'check_adam_hparams', 'check_foreach', 'group_tensors', 'scalar_value', 'foreach_addcdiv_',
@@ -35,9 +34,9 @@ def check_lr(lr, *, positive: bool = False) -> Union[float, Tensor]:
                              f"got a tensor of shape {tuple(lr.shape)}")
         if not lr.is_floating_point():
             raise TypeError(f"lr must be a floating-point tensor, got {lr.dtype}")
-        check_real(lr.item(), "lr", 0.0, math.inf, low_open=positive, high_open=True)
+        check_real(lr.item(), "lr", 0.0, low_open=positive, finite=True)
         return lr
-    return check_real(lr, "lr", 0.0, math.inf, low_open=positive, high_open=True)
+    return check_real(lr, "lr", 0.0, low_open=positive, finite=True)
 
 
 def check_betas(betas, n: int = 2) -> tuple[float, ...]:
@@ -55,7 +54,7 @@ def check_adam_hparams(group: dict, n_betas: int = 2) -> None:
     check_lr(group["lr"])
     check_betas(group["betas"], n=n_betas)
     for name in ("eps", "weight_decay"):
-        check_real(group[name], name, 0.0, math.inf, high_open=True)
+        check_nonnegative(group[name], name, finite=True)
 
 
 def check_foreach(foreach) -> Optional[bool]:

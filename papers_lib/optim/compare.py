@@ -15,7 +15,8 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
-from ..checks import check_int, check_real, check_tensor
+from ..checks import (
+    check_int, check_nonnegative, check_positive, check_real, check_tensor)
 from ..core import train
 
 # %% auto #0
@@ -35,7 +36,7 @@ class Contender:
         if not callable(self.make):
             raise TypeError(f"make must be a callable, got {self.make!r}")
         if self.lr is not None:
-            check_real(self.lr, "lr", 0.0, math.inf, low_open=True, high_open=True)
+            check_positive(self.lr, "lr", finite=True)
 
 
 def lr_grid(lr: Optional[float], points: int = 7, decades: float = 3.0) -> list:
@@ -43,9 +44,9 @@ def lr_grid(lr: Optional[float], points: int = 7, decades: float = 3.0) -> list:
     centred on `lr`; `[None]` for a parameter-free method."""
     if lr is None:
         return [None]
-    check_real(lr, "lr", 0.0, math.inf, low_open=True, high_open=True)
+    check_positive(lr, "lr", finite=True)
     check_int(points, "points")
-    check_real(decades, "decades", 0.0, math.inf, high_open=True)
+    check_nonnegative(decades, "decades", finite=True)
     if points == 1:
         return [float(lr)]
     return [lr * 10 ** (decades * (k / (points - 1) - 0.5)) for k in range(points)]

@@ -10,13 +10,12 @@ Schedule* (`nbs/optimizers/07_dog.ipynb`).
 from __future__ import annotations
 
 import contextlib
-import math
 from typing import Callable, Iterable, Iterator, Optional, Union
 
 import torch
 from torch import Tensor
 
-from ..checks import check_real
+from ..checks import check_nonnegative, check_positive
 from .base import BaseOptimizer, as_real, check_lr, scalar_value
 
 # %% auto #0
@@ -25,12 +24,11 @@ __all__ = ['DoG', 'LDoG', 'PolynomialAverage', 'UDoG']
 # %% ../../nbs/optimizers/07_dog.ipynb #c005
 def _check_dog(group: dict) -> None:
     """Raise an error naming the first invalid DoG hyperparameter."""
-    check_real(group["reps_rel"], "reps_rel", 0.0, math.inf, low_open=True,
-               high_open=True)
+    check_positive(group["reps_rel"], "reps_rel", finite=True)
     check_lr(group["lr"], positive=True)
     for name in ("eps", "weight_decay"):
         if name in group:
-            check_real(group[name], name, 0.0, math.inf, high_open=True)
+            check_nonnegative(group[name], name, finite=True)
     if not isinstance(group.get("layerwise", False), bool):
         raise ValueError("layerwise must be one of True, False, "
                          f"got {group['layerwise']!r}")
@@ -152,7 +150,7 @@ class PolynomialAverage:
     iterates carry the weight."""
 
     def __init__(self, params: Iterable[Tensor], gamma: float = 8.0) -> None:
-        check_real(gamma, "gamma", 0.0, math.inf, high_open=True)
+        check_nonnegative(gamma, "gamma", finite=True)
         self.params = list(params)
         for p in self.params:
             if not isinstance(p, Tensor):

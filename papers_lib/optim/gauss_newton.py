@@ -9,7 +9,6 @@ Networks* (`nbs/optimizers/10_gauss_newton.ipynb`).
 """
 from __future__ import annotations
 
-import math
 from typing import Callable, Iterable, Optional, Sequence, Union
 
 import torch
@@ -17,7 +16,8 @@ from torch import Tensor
 from torch.func import grad, hessian, vmap
 
 from ..checks import (
-    check_choice, check_int, check_open01, check_real, check_tensor)
+    check_choice, check_int, check_nonnegative, check_open01, check_positive,
+    check_real, check_tensor)
 from .base import BaseOptimizer, check_lr, scalar_value
 
 LossSpec = Union[str, Callable[[Tensor, Tensor], Tensor]]
@@ -136,7 +136,7 @@ def gauss_newton_direction(J: Tensor, r: Tensor, damping: Union[float, Tensor],
         J64, lam = J64 * scale, 1.0                  # J D^{-1/2}, then unit damping
     else:
         lam = float(damping)
-        check_real(lam, "damping", 0.0, math.inf, high_open=True)
+        check_nonnegative(lam, "damping", finite=True)
     K = J64 @ J64.T                                  # (bc, bc): the batch's kernel
     shift = b * lam * torch.eye(m, dtype=K.dtype, device=K.device)
     rv = r.reshape(m).to(K.dtype)
@@ -208,9 +208,8 @@ class ExactGaussNewton(BaseOptimizer):
             raise error("damping_bounds must be a pair (low, high), "
                         f"got {damping_bounds!r}")
         low, high = damping_bounds
-        check_real(low, "damping_bounds[0]", 0.0, math.inf, low_open=True,
-                   high_open=True)
-        check_real(high, "damping_bounds[1]", low, math.inf, high_open=True)
+        check_positive(low, "damping_bounds[0]", finite=True)
+        check_real(high, "damping_bounds[1]", low, finite=True)
         check_choice(solver, "solver", ("lu", "cholesky"))
         if not (loss in ("squared", "cross_entropy") if isinstance(loss, str)
                 else callable(loss)):
@@ -226,7 +225,7 @@ class ExactGaussNewton(BaseOptimizer):
 
     def _check(self, group: dict) -> None:
         check_lr(group["lr"])
-        check_real(group["damping"], "damping", 0.0, math.inf, high_open=True)
+        check_nonnegative(group["damping"], "damping", finite=True)
 
     def _evaluate(self, closure: Closure) -> tuple[Tensor, Tensor]:
         outputs, targets = closure()

@@ -30,7 +30,7 @@ from ..analysis import (  # noqa: F401 (re-exported)
     Tree, TreeLoss as Loss, TreeOperator as Operator, _axpy, _callable, _check_like,
     _norm, _ravel, _require, _scalar, dense_matrix, top_eigenvalue, tree_dot,
     tree_hessian_operator as hessian_operator, tree_hvp as hvp)
-from ..checks import check_choice, check_int, check_real
+from ..checks import check_choice, check_int, check_nonnegative, check_positive
 
 # %% auto #0
 __all__ = ['SOLVERS', 'mixed_vjp', 'mixed_jvp', 'neumann_ihvp', 'cg_ihvp', 'exact_ihvp', 'hypergradient', 'gd_steps',
@@ -67,7 +67,7 @@ def neumann_ihvp(H: Operator, v: Tree, *, alpha: float, terms: int,
     converges. If a term grows longer than `v`, `alpha` is too large (or `H` has
     negative curvature) and the series diverges: `on_divergence` is "warn" (a
     `RuntimeWarning`), "raise" (a `ValueError`) or "ignore"."""
-    check_real(alpha, "alpha", 0.0, math.inf, low_open=True, high_open=True)
+    check_positive(alpha, "alpha", finite=True)
     terms = check_int(terms, "terms")
     check_choice(on_divergence, "on_divergence", ("warn", "raise", "ignore"))
     _callable(H, "H", "H(v) -> H v")
@@ -96,8 +96,8 @@ def cg_ihvp(H: Operator, v: Tree, *, iters: int = 100, tol: float = 1e-10,
     `H`, stopping when the residual is below `tol * |v|`. A `ValueError` if a search
     direction has non-positive curvature (`H + damping I` is not positive definite)."""
     iters = check_int(iters, "iters")
-    check_real(tol, "tol", 0.0, math.inf, high_open=True)
-    check_real(damping, "damping", 0.0, math.inf, high_open=True)
+    check_nonnegative(tol, "tol", finite=True)
+    check_nonnegative(damping, "damping", finite=True)
     _callable(H, "H", "H(v) -> H v")
     _require(v=v)
     x = pytree.tree_map(torch.zeros_like, v)
@@ -127,7 +127,7 @@ def cg_ihvp(H: Operator, v: Tree, *, iters: int = 100, tol: float = 1e-10,
 def exact_ihvp(H: Operator, v: Tree, *, damping: float = 0.0) -> Tree:
     """`(H + damping I)^{-1} v` by a dense solve: `n` Hessian-vector products and an
     `n x n` matrix, for small problems and references only."""
-    check_real(damping, "damping", 0.0, math.inf, high_open=True)
+    check_nonnegative(damping, "damping", finite=True)
     _callable(H, "H", "H(v) -> H v")
     flat, unravel = _ravel(v, "v")
     M = dense_matrix(H, v)
@@ -176,7 +176,7 @@ def gd_steps(inner: Loss, w: Tree, lam: Tree, *, steps: int, lr: float) -> Tree:
     loss, differentiable in `lam` (and `w`) when called under a `torch.func` transform.
     """
     steps = check_int(steps, "steps", low=0)
-    check_real(lr, "lr", 0.0, math.inf, low_open=True, high_open=True)
+    check_positive(lr, "lr", finite=True)
     _callable(inner, "inner", "inner(w, lam) -> 0-d tensor")
     g = grad(_scalar(inner, "inner"))
     for _ in range(steps):

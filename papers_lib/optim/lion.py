@@ -9,13 +9,12 @@ chapter *Lion Secretly Solves Constrained Optimization: As Lyapunov Predicts*
 """
 from __future__ import annotations
 
-import math
 from typing import Iterable, Optional, Union
 
 import torch
 from torch import Tensor
 
-from ..checks import check_real
+from ..checks import check_nonnegative
 from .base import (
     BaseOptimizer, as_real, check_betas, check_lr, group_tensors, scalar_value)
 
@@ -27,7 +26,7 @@ def _check_lion_hparams(lr, betas, weight_decay) -> None:
     """Raise an error naming the first invalid Lion hyperparameter."""
     check_lr(lr, positive=True)      # a zero step size would never move
     check_betas(betas)
-    check_real(weight_decay, "weight_decay", 0.0, math.inf, high_open=True)
+    check_nonnegative(weight_decay, "weight_decay", finite=True)
 
 # %% ../../nbs/optimizers/02_lion.ipynb #c008
 def _single_tensor_lion(params: list[Tensor], grads: list[Tensor],

@@ -16,7 +16,9 @@ import torch
 from torch import Tensor, nn
 
 from .base import BaseOptimizer, group_tensors
-from ..checks import check_int, check_open01, check_real, check_tensor
+from papers_lib.checks import (
+    check_int, check_nonnegative, check_open01, check_positive, check_real,
+    check_tensor)
 from .base import check_lr, scalar_value
 
 # %% auto #0
@@ -41,7 +43,7 @@ def stabilize_inverse(inv: Tensor, threshold: float,
     """MKOR's norm-based stabilizer: if an entry of `inv` exceeds `threshold` in
     absolute value, return `zeta * inv + (1 - zeta) * I` (and True), else `inv` (and
     False)."""
-    check_real(threshold, "threshold", 0.0, math.inf, low_open=True, high_open=True)
+    check_positive(threshold, "threshold", finite=True)
     check_real(zeta, "zeta", 0.0, 1.0)
     if inv.abs().max().item() <= threshold:
         return inv, False
@@ -223,7 +225,7 @@ class _KroneckerOptimizer(BaseOptimizer):
 def _check_backend(group: dict) -> None:
     check_lr(group["lr"])
     check_real(group["momentum"], "momentum", 0.0, 1.0, high_open=True)
-    check_real(group["weight_decay"], "weight_decay", 0.0, math.inf, high_open=True)
+    check_nonnegative(group["weight_decay"], "weight_decay", finite=True)
     check_open01(group["stat_decay"], "stat_decay")
     check_int(group["inv_freq"], "inv_freq")
     if not isinstance(group["rescale"], bool):
@@ -267,7 +269,7 @@ class MKOR(_KroneckerOptimizer):
                  foreach: Optional[bool] = None) -> None:
         if switch_window is not None:
             check_int(switch_window, "switch_window")
-        check_real(switch_threshold, "switch_threshold", high=math.inf, high_open=True)
+        check_real(switch_threshold, "switch_threshold", finite=True)
         defaults = dict(lr=lr, momentum=momentum, stat_decay=stat_decay,
                         inv_freq=inv_freq, stabilizer_threshold=stabilizer_threshold,
                         stabilizer_zeta=stabilizer_zeta, rescale=rescale,
@@ -279,8 +281,7 @@ class MKOR(_KroneckerOptimizer):
 
     def _check(self, group: dict) -> None:
         _check_backend(group)
-        check_real(group["stabilizer_threshold"], "stabilizer_threshold", 0.0, math.inf,
-                   low_open=True, high_open=True)
+        check_positive(group["stabilizer_threshold"], "stabilizer_threshold", finite=True)
         check_real(group["stabilizer_zeta"], "stabilizer_zeta", 0.0, 1.0)
 
     @property
@@ -365,8 +366,7 @@ class KFAC(_KroneckerOptimizer):
 
     def _check(self, group: dict) -> None:
         _check_backend(group)
-        check_real(group["damping"], "damping", 0.0, math.inf, low_open=True,
-                   high_open=True)
+        check_positive(group["damping"], "damping", finite=True)
 
     def _input_stat(self, x: Tensor) -> Tensor:
         return x.T @ x / x.shape[0]                     # E[a a^T]

@@ -9,13 +9,12 @@ Derived in the chapter *Careful with that Scalpel: Improving Gradient Surgery wi
 """
 from __future__ import annotations
 
-import math
 from typing import Iterable, Optional
 
 import torch
 from torch import Tensor
 
-from ..checks import check_real, check_tensor
+from ..checks import check_nonnegative, check_real, check_tensor
 from .jacobian import jacobian, orthogonal_part, write_grad
 
 # %% auto #0
@@ -35,7 +34,7 @@ class Bloop:
             raise ValueError("params must hold at least one tensor, got none")
         if any(not isinstance(p, Tensor) or not p.requires_grad for p in self.params):
             raise ValueError("params must be tensors that require grad")
-        check_real(lam, "lam", 0.0, math.inf, high_open=True)
+        check_nonnegative(lam, "lam", finite=True)
         check_real(beta, "beta", 0.0, 1.0, high_open=True)
         self.lam, self.beta = float(lam), float(beta)
         self.ema: Optional[Tensor] = None
@@ -64,7 +63,7 @@ class Bloop:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what `state_dict` returned (checking the hyperparameters and size)."""
-        check_real(state["lam"], "lam", 0.0, math.inf, high_open=True)
+        check_nonnegative(state["lam"], "lam", finite=True)
         check_real(state["beta"], "beta", 0.0, 1.0, high_open=True)
         ema = state["ema"]
         n = sum(p.numel() for p in self.params)
