@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed-stamp
 JOBS    ?= auto
 PYTEST  := $(BIN)/python -m pytest
 
-.PHONY: help venv export check-sync pytest nbval nbval-all book book-check serve test test-full budget run \
+.PHONY: help venv export check-sync pytest nbval nbval-all book book-check chromium wheel-check serve test test-full budget run \
         fresh-seeds bench clean
 
 help:  ## list the targets
@@ -29,12 +29,12 @@ export: $(STAMP)  ## notebooks -> papers_lib, the API page and the Reproductions
 	$(BIN)/python tools/api_page.py
 	$(BIN)/python tools/ledger.py
 
-check-sync: $(STAMP)  ## fail unless papers_lib, nbs/api.md, nbs/reproductions.md and the notebooks are in sync and clean
+check-sync: $(STAMP)  ## fail unless papers_lib, nbs/api/, nbs/reproductions.md and the notebooks are in sync and clean
 	BIN=$(BIN) tools/check_sync.sh
 
 # one torch thread per xdist worker: two workers of two threads each on two cores wait on
 # each other at every parallel op (a 100x100 eigh: 0.6 ms alone, up to 400 ms contended)
-pytest: $(STAMP)  ## library tests (tests/)
+pytest: $(STAMP) chromium  ## library tests (tests/)
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PYTEST) tests -q -n $(JOBS) --durations=5 -p tests.cost_report --cost-json _build/cost-tests.json
 
 NBVAL   := $(PYTEST) -p tests.nbval_gpu --nbval --nbval-current-env \
@@ -52,23 +52,35 @@ nbval: $(STAMP)  ## run the notebooks not verified in tests/nbval-record.json, a
 nbval-all: $(STAMP)  ## run every chapter's CPU cells and compare with the stored outputs (NB="..." for some)
 	$(NBVAL) --cost-json _build/cost-nbval-all.json $(or $(NB),nbs)
 
-book: $(STAMP)  ## build the book (HTML) from the stored outputs into _build/html
+book: $(STAMP) chromium  ## build the book (HTML) from the stored outputs into _build/html
 	$(BIN)/jupyter-book build . --path-output . -W -n --keep-going
 	$(BIN)/python tools/check_offline.py _build/html
+	$(BIN)/python tools/check_browser.py _build/html
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html  (or: make serve)"
 
-book-check: $(STAMP)  ## build the book into a scratch folder, warnings as errors
+book-check: $(STAMP) chromium  ## build the book into a scratch folder, warnings as errors; check it in Chromium
 	rm -rf _build/check
 	$(BIN)/jupyter-book build . --path-output _build/check -W -n --keep-going -q
 	$(BIN)/python tools/check_offline.py _build/check/_build/html
+	$(BIN)/python tools/check_browser.py _build/check/_build/html
+
+chromium:  ## Debian's chromium for the browser check (installed with apt-get where missing, as root)
+	@[ -n "$$CHROMIUM" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    { apt-get install -y -qq chromium >/dev/null || \
+	      { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; }; } || \
+	  { echo "The browser check needs Chromium: apt-get install chromium (or set CHROMIUM)"; exit 1; }
 
 serve: book  ## build the book and serve it on http://localhost:8000
 	$(BIN)/python -m http.server 8000 -d _build/html
 
-test: check-sync pytest nbval book-check  ## every test: sync, library tests, the notebooks that changed (and a sample), book
+wheel-check: $(STAMP)  ## build the wheel, install it in a fresh venv (runtime dependencies only), import every part
+	$(BIN)/python tools/check_wheel.py
+
+test: check-sync pytest nbval book-check wheel-check  ## every test: sync, library tests, the notebooks that changed (and a sample), book, wheel
 	@echo "make test: all checks passed"
 
-test-full: check-sync pytest nbval-all book-check  ## every test, every notebook
+test-full: check-sync pytest nbval-all book-check wheel-check  ## every test, every notebook
 	@echo "make test-full: all checks passed"
 
 budget: $(STAMP)  ## extrapolate make test and make test-full to 500 notebooks (a benchmark, not a test)

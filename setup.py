@@ -21,7 +21,8 @@ setuptools.setup(
     package_data={cfg["lib_path"]: ["py.typed"]},  # PEP 561: the package is typed
     python_requires=">=" + cfg["min_python"],
     install_requires=cfg["requirements"].split(),
-    extras_require={"run": cfg["run_requirements"].split()},
+    extras_require={"run": cfg["run_requirements"].split(),
+                    "slurm": cfg["run_requirements"].split() + cfg["slurm_requirements"].split()},
     entry_points={
         "console_scripts": cfg["console_scripts"].split(),
         "nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"],

@@ -26,10 +26,15 @@ PARTS = ("core", "data", "claims", "checks", "run",          # Foundations
          "flows", "diffusion", "gan", "metrics",               # Generative models
          "gradest",                                            # Gradient estimation
          "ode")                                                # Neural ODEs
+"""The modules and subpackages of `papers_lib`, grouped by the book's parts
+(Foundations to Neural ODEs); each is imported on first use (`papers_lib.flows`, say)
+by the module's `__getattr__`."""
 
 
 # modules that moved into their part; the old names still import (their new homes)
 MOVED = {"implicit": "optim.implicit", "bfn": "diffusion.bfn"}
+"""Modules that moved into a part, `{old name: new home}`: `papers_lib.implicit` and
+`import papers_lib.implicit` still work and give the moved module itself."""
 
 
 def __getattr__(name: str):

@@ -40,9 +40,18 @@ def _expected(v: float, low: float, high: float, low_open: bool, high_open: bool
 def check_real(value, name: str, low: float = -math.inf, high: float = math.inf, *,
                low_open: bool = False, high_open: bool = False,
                finite: bool = False) -> float:
-    """`value` as a float, if it is a real number in the interval from `low` to `high`
-    (open or closed at each end); NaN is never accepted, and neither is an infinity
-    when `finite` (an infinite end is then open)."""
+    r"""`value` as a float, if it is a real number in the interval from `low` to `high`.
+
+    With $\ell$ = `low` and $h$ = `high`, open or closed at each end (`low_open`,
+    `high_open`):
+
+    $$
+    x \in (\ell, h) \iff \ell < x < h, \qquad x \in [\ell, h] \iff \ell \le x \le h .
+    $$
+
+    NaN is never accepted, and neither is an infinity when `finite` (an infinite end
+    is then open).
+    """
     if not is_real(value):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     if finite:
@@ -56,25 +65,35 @@ def check_real(value, name: str, low: float = -math.inf, high: float = math.inf,
 
 # %% ../nbs/foundations/05_checks.ipynb #c006
 def check_positive(value, name: str, *, finite: bool = False) -> float:
-    """A real number > 0 (a scale, a temperature, a step size that must move); not
-    infinite when `finite`."""
+    r"""A real number $x > 0$ (a scale, a temperature, a step size that must move).
+
+    $x \in (0, \infty]$; not infinite when `finite`: $x \in (0, \infty)$.
+    """
     return check_real(value, name, 0.0, low_open=True, finite=finite)
 
 
 def check_nonnegative(value, name: str, *, finite: bool = False) -> float:
-    """A real number >= 0 (a learning rate, a weight decay, an epsilon); not infinite
-    when `finite`."""
+    r"""A real number $x \ge 0$ (a learning rate, a weight decay, an epsilon).
+
+    $x \in [0, \infty]$; not infinite when `finite`: $x \in [0, \infty)$.
+    """
     return check_real(value, name, 0.0, finite=finite)
 
 
 def check_open01(value, name: str) -> float:
-    """A real number in (0, 1) (a probability that must not be certain, a decay rate)."""
+    r"""A real number in $(0, 1)$: a probability that must not be certain, a decay rate.
+
+    $0 < x < 1$.
+    """
     return check_real(value, name, 0.0, 1.0, low_open=True, high_open=True)
 
 # %% ../nbs/foundations/05_checks.ipynb #c009
 def check_int(value, name: str, low: int = 1, high: Optional[int] = None) -> int:
-    """`value` as an int, if it is an integer (or an integral float) with
-    `low <= value` (and `value <= high` when `high` is given)."""
+    r"""`value` as an int, if it is an integer (or an integral float) in range.
+
+    $x \in \mathbb{Z}$ with $\ell \le x$ (and $x \le h$ when `high` is given), where
+    $\ell$ = `low` and $h$ = `high`: `low <= value` (and `value <= high`).
+    """
     if not is_real(value) or not math.isfinite(value) or int(value) != value:
         raise TypeError(f"{name} must be an int, got {value!r}")
     v = int(value)

@@ -25,6 +25,8 @@ __all__ = ['SEED_OFFSET_ENV', 'VERDICTS', 'RULES', 'SOURCES', 'Values', 'CLAIM_L
 
 # %% ../nbs/foundations/04_claims.ipynb #c004
 SEED_OFFSET_ENV = "PAPERS_SEED_OFFSET"
+"""The environment variable that holds the global seed offset $o$ (0 when unset):
+`seed(k)` returns $k + o$, and `papers-run CHAPTER --seed-offset K` sets it."""
 
 
 def seed_offset() -> int:
@@ -40,19 +42,35 @@ def seed_offset() -> int:
 
 
 def seed(k: int = 0) -> int:
-    """The seed that a chapter's seed number `k` stands for: `k + seed_offset()`."""
+    r"""The seed that a chapter's seed number `k` stands for: `k + seed_offset()`.
+
+    $\mathrm{seed}(k) = k + o$, with $o$ the global offset in `$PAPERS_SEED_OFFSET`.
+    """
     return check_int(k, "seed number k", low=0) + seed_offset()
 
 
 def seeds(n: int = 3, start: int = 0) -> list[int]:
-    """`n` consecutive seeds from seed number `start`: `[seed(start), ...]`."""
+    r"""`n` consecutive seeds from seed number `start`: `[seed(start), ...]`.
+
+    $\big(\mathrm{seed}(s), \mathrm{seed}(s + 1), \dots, \mathrm{seed}(s + n - 1)\big)$
+    with $s$ = `start`.
+    """
     n, start = check_int(n, "n"), check_int(start, "start", low=0)
     return [seed(start + i) for i in range(n)]
 
 # %% ../nbs/foundations/04_claims.ipynb #c007
 VERDICTS = ("reproduced", "partly", "not reproduced")
+"""The verdicts a claim may carry: `reproduced` (its threshold holds under its rule),
+`partly` (a stated, weaker part holds) or `not reproduced` (recorded, nothing
+asserted)."""
 RULES = ("all", "majority", "mean")
+r"""How the per-seed values $v_1, \dots, v_n$ must meet the threshold $\tau$ under the
+claim's comparison $\diamond$: `all` ($\forall i\ v_i \diamond \tau$), `majority` (more
+than $n/2$ of them) or `mean` ($\bar v \diamond \tau$)."""
 SOURCES = ("paper", "theorem", "effect size")
+r"""Where a claim's threshold $\tau$ comes from, the prefix its `source` begins with:
+`paper` (the paper's own number), `theorem`, or `effect size` (fixed before the
+experiment)."""
 _OPS = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
@@ -61,6 +79,8 @@ _OPS = {
 }
 _ID = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 Values = Union[float, int, Sequence[float], torch.Tensor]
+r"""What a claim measured: one number (a deterministic result), or the per-seed values
+$v_1, \dots, v_n$ as a sequence or a tensor, which `claim` compares with $\tau$."""
 
 
 def _check_id(id) -> None:
@@ -94,11 +114,18 @@ def _number(x: float, digits: int) -> str:
 # %% ../nbs/foundations/04_claims.ipynb #c009
 @dataclass(frozen=True)
 class Claim:
-    """One claim of a paper, measured on seeds and compared with a sourced threshold.
+    r"""One claim of a paper, measured on seeds and compared with a sourced threshold.
 
-    A claim *holds* when, with per-seed values v_i, threshold tau and comparison op:
-    `all`: every v_i op tau; `majority`: more than half do; `mean`: mean(v) op tau.
-    `source` begins with where tau comes from: 'paper: ...', 'theorem: ...' or
+    A claim *holds* when, with per-seed values $v_1, \dots, v_n$, threshold $\tau$ and
+    comparison $\diamond$ (`op`), the `rule` holds:
+
+    $$
+    \text{all:}\ \ \forall i\ v_i \diamond \tau, \qquad
+    \text{majority:}\ \ \#\{i : v_i \diamond \tau\} > n/2, \qquad
+    \text{mean:}\ \ \bar v \diamond \tau,\ \ \bar v = \tfrac1n \textstyle\sum_i v_i .
+    $$
+
+    `source` begins with where $\tau$ comes from: 'paper: ...', 'theorem: ...' or
     'effect size: ...' (fixed before the run). `deterministic` claims (closed forms,
     exact computations) take one value; every other claim needs at least 3 seeds.
     """
@@ -171,11 +198,17 @@ class Claim:
 
     @property
     def mean(self) -> float:
+        r"""Mean over seeds, $\bar v = \tfrac1n \sum_i v_i$."""
         return sum(self.values) / len(self.values)
 
     @property
     def std(self) -> float:
-        """Sample standard deviation over seeds (0 for a deterministic claim)."""
+        r"""Sample standard deviation over seeds (0 for a deterministic claim).
+
+        $$
+        s = \sqrt{\tfrac{1}{n-1} \textstyle\sum_i (v_i - \bar v)^2}
+        $$
+        """
         n = len(self.values)
         if n < 2:
             return 0.0
@@ -235,10 +268,12 @@ def claim(
     digits: int = 3,
     deterministic: bool = False,
 ) -> None:
-    """Print a claim's line and enforce its verdict (see `Claim` for the arguments).
+    r"""Print a claim's line and enforce its verdict (see `Claim` for the arguments).
 
     `reproduced` and `partly` raise `ClaimFailed` unless the threshold holds under
-    `rule` (all seeds, a majority, or the mean); `not reproduced` only records.
+    `rule`: on all seeds ($\forall i\ v_i \diamond \tau$), on a majority
+    ($\#\{i : v_i \diamond \tau\} > n/2$), or in the mean ($\bar v \diamond \tau$);
+    `not reproduced` only records.
     """
     c = Claim(
         id,
@@ -276,9 +311,14 @@ CLAIM_LINE = re.compile(
     r"(?P<statement>[^|]*?) \| (?P<measured>[^|]*?) \| (?P<test>[^|]*?) "
     r"\| (?P<source>.*)$"
 )
+"""The pattern of a claim line as `Claim.line` prints it,
+`Claim ID [VERDICT]: statement | measured | test | source`, with those six fields as
+named groups (read by `parse_line`)."""
 UNTESTED_LINE = re.compile(
     r"^Not tested (?P<id>\S+): (?P<statement>[^|]*?) \| (?P<reason>.*)$"
 )
+"""The pattern of a line printed by `not_tested`, `Not tested ID: statement | reason`,
+with the named groups `id`, `statement` and `reason` (read by `parse_line`)."""
 
 
 def parse_line(line: str) -> Optional[dict]:

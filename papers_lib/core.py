@@ -59,8 +59,15 @@ def progress(iterable: Iterable, total: Optional[int] = None, desc: str = "",
 def train(loss_fn: Callable[[], torch.Tensor], optimizer: torch.optim.Optimizer,
           steps: int, *, scheduler=None, clip_norm: Optional[float] = None,
           desc: str = "train", disable: Optional[bool] = None) -> torch.Tensor:
-    """Run `steps` optimisation steps and return the per-step losses as a 1-D tensor.
+    r"""Run `steps` optimisation steps and return the per-step losses as a 1-D tensor.
 
+    $$
+    \theta_{k+1} = \mathrm{step}\big(\theta_k,
+    \nabla_\theta \mathcal{L}_k(\theta_k)\big), \qquad k = 0, \dots, K-1,
+    $$
+
+    with $K$ = `steps`, $\mathrm{step}$ the update of `optimizer` and $\mathcal{L}_k$
+    the loss of step $k$; the result holds $\mathcal{L}_k(\theta_k)$ for every $k$.
     `loss_fn()` draws its own batch and returns a scalar loss; `clip_norm` clips the
     gradient norm of the optimizer's parameters before each step.
     """
@@ -99,8 +106,18 @@ def train(loss_fn: Callable[[], torch.Tensor], optimizer: torch.optim.Optimizer,
 # %% ../nbs/foundations/01_core.ipynb #4bbc47ce
 def mlp(d_in: int, d_out: int, hidden: int = 128, depth: int = 2,
         act: Callable[[], nn.Module] = nn.SiLU) -> nn.Sequential:
-    """Linear(d_in, hidden), act, ... (`depth` hidden layers), Linear(hidden, d_out),
-    as an `nn.Sequential`. `depth=0` is a single linear layer."""
+    r"""A plain MLP: `depth` hidden layers of width `hidden`, then a linear layer.
+
+    With $D$ = `depth` and $\sigma$ = `act`,
+
+    $$
+    h_0 = x, \qquad h_\ell = \sigma(W_\ell h_{\ell-1} + b_\ell)\ \ (\ell = 1, \dots, D),
+    \qquad y = W_{D+1} h_D + b_{D+1} .
+    $$
+
+    Linear(d_in, hidden), act, ... (`depth` hidden layers), Linear(hidden, d_out),
+    as an `nn.Sequential`. `depth=0` is a single linear layer.
+    """
     d_in, d_out = check_int(d_in, "d_in"), check_int(d_out, "d_out")
     hidden, depth = check_int(hidden, "hidden"), check_int(depth, "depth", low=0)
     if not callable(act):
@@ -158,6 +175,8 @@ STYLE = {
     "axes.titlesize": 10, "legend.fontsize": 9, "legend.frameon": False,
     "image.cmap": "viridis", "lines.linewidth": 1.6,
 }
+"""The book's matplotlib style as `rcParams` (white background, light grids, a modest
+resolution, small fonts): what `use_style` applies, and `figure` through it."""
 
 
 def use_style() -> None:
@@ -184,7 +203,10 @@ def figure(ncols: int = 1, nrows: int = 1, size: float = 3.2, **kw):
 
 
 def scatter2d(ax, x: torch.Tensor, title: str = "", lim: float = 4.5, **kw) -> None:
-    """Scatter an (n, 2) tensor of points on `ax` with equal axes in [-lim, lim]^2."""
+    r"""Scatter an (n, 2) tensor of points on `ax` with equal axes in $[-\ell, \ell]^2$.
+
+    $\ell$ = `lim`.
+    """
     x = torch.as_tensor(x).detach().cpu()
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"x must have shape (n, 2), got {tuple(x.shape)}")

@@ -26,7 +26,15 @@ def _gen(seed: Optional[int]) -> Optional[torch.Generator]:
 # %% ../nbs/foundations/02_data.ipynb #c006
 def eight_gaussians(n: int, *, seed: Optional[int] = None, radius: float = 3.0,
                     std: float = 0.25) -> torch.Tensor:
-    """`n` points from eight Gaussians (std `std`) centred on a circle of radius `radius`."""
+    r"""`n` points from eight Gaussians of std `std` on a circle of radius `radius`.
+
+    $$
+    p(x) = \frac{1}{8}\sum_{k=0}^{7} \mathcal{N}\!\left(x;\; r\,(\cos\tfrac{2\pi k}{8},
+    \sin\tfrac{2\pi k}{8}),\; \sigma^2 I\right),
+    $$
+
+    with $r$ = `radius` and $\sigma$ = `std`.
+    """
     n, g = check_int(n, "n"), _gen(seed)
     radius = check_nonnegative(radius, "radius", finite=True)
     std = check_nonnegative(std, "std", finite=True)
@@ -37,7 +45,14 @@ def eight_gaussians(n: int, *, seed: Optional[int] = None, radius: float = 3.0,
 
 # %% ../nbs/foundations/02_data.ipynb #c008
 def two_moons(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torch.Tensor:
-    """`n` points from two interleaved half circles with Gaussian `noise`."""
+    r"""`n` points from two interleaved half circles with Gaussian `noise`.
+
+    With $\theta \sim U[0, \pi]$, a point is $(\cos\theta, \sin\theta)$ or
+    $(1-\cos\theta, \tfrac12-\sin\theta)$ (probability $\tfrac12$ each), plus
+    $\sigma\varepsilon$ with $\varepsilon \sim \mathcal{N}(0, I)$ and
+    $\sigma$ = `noise`, then centred and scaled by 2:
+    $x \mapsto 2\big(x - (\tfrac12, \tfrac14)\big)$.
+    """
     n, g = check_int(n, "n"), _gen(seed)
     noise = check_nonnegative(noise, "noise", finite=True)
     theta = math.pi * torch.rand(n, generator=g)
@@ -49,7 +64,17 @@ def two_moons(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torc
 
 
 def spirals(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torch.Tensor:
-    """`n` points from two interleaved spiral arms with Gaussian `noise`."""
+    r"""`n` points from two interleaved spiral arms with Gaussian `noise`.
+
+    With $u \sim U[0, 1]$ and the arm $b \in \{0, 1\}$ (probability $\tfrac12$ each),
+
+    $$
+    x = r\,(\cos\theta, \sin\theta) + \sigma\varepsilon, \qquad r = 3.5\sqrt{u}, \qquad
+    \theta = 3\pi\sqrt{u} + \pi b,
+    $$
+
+    with $\varepsilon \sim \mathcal{N}(0, I)$ and $\sigma$ = `noise`.
+    """
     n, g = check_int(n, "n"), _gen(seed)
     noise = check_nonnegative(noise, "noise", finite=True)
     u = torch.rand(n, generator=g).sqrt()
@@ -60,7 +85,12 @@ def spirals(n: int, *, seed: Optional[int] = None, noise: float = 0.1) -> torch.
 
 
 def circles(n: int, *, seed: Optional[int] = None, noise: float = 0.08) -> torch.Tensor:
-    """`n` points on two concentric circles (radii 1.5 and 3) with Gaussian `noise`."""
+    r"""`n` points on two concentric circles (radii 1.5 and 3) with Gaussian `noise`.
+
+    $x = r\,(\cos\theta, \sin\theta) + \sigma\varepsilon$ with $\theta \sim U[0, 2\pi]$,
+    $r \in \{1.5, 3\}$ (probability $\tfrac12$ each),
+    $\varepsilon \sim \mathcal{N}(0, I)$ and $\sigma$ = `noise`.
+    """
     n, g = check_int(n, "n"), _gen(seed)
     noise = check_nonnegative(noise, "noise", finite=True)
     theta = 2 * math.pi * torch.rand(n, generator=g)
@@ -70,7 +100,14 @@ def circles(n: int, *, seed: Optional[int] = None, noise: float = 0.08) -> torch
 
 
 def checkerboard(n: int, *, seed: Optional[int] = None) -> torch.Tensor:
-    """`n` points uniform on the black squares of a 4 x 4 checkerboard on [-4, 4]^2."""
+    r"""`n` points uniform on the black squares of a $4 \times 4$ board on $[-4, 4]^2$.
+
+    A square is black when its indices in the two coordinates have an even sum:
+
+    $$
+    \lfloor (x_1 + 4)/2 \rfloor + \lfloor (x_2 + 4)/2 \rfloor \equiv 0 \pmod 2 .
+    $$
+    """
     n, g = check_int(n, "n"), _gen(seed)
     i = torch.randint(0, 4, (n,), generator=g)                   # column of the square
     j = 2 * torch.randint(0, 2, (n,), generator=g) + i % 2       # a row with i + j even
@@ -82,6 +119,8 @@ TOY_2D: dict[str, Callable[..., torch.Tensor]] = {
     "eight_gaussians": eight_gaussians, "two_moons": two_moons,
     "checkerboard": checkerboard, "spirals": spirals, "circles": circles,
 }
+"""The five 2-D toy distributions by name, each a seeded sampler `f(n, seed=...)` that
+returns an `(n, 2)` float tensor in roughly $[-4, 4]^2$; `sample_2d` draws by name."""
 
 
 def sample_2d(name: str, n: int, *, seed: Optional[int] = None) -> torch.Tensor:
@@ -91,8 +130,13 @@ def sample_2d(name: str, n: int, *, seed: Optional[int] = None) -> torch.Tensor:
 # %% ../nbs/foundations/02_data.ipynb #c015
 def digits(*, binarize: bool = False, threshold: float = 0.5,
            flatten: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """scikit-learn's 8x8 digits as `(X, y)`: X float32 in [0, 1] (or {0, 1} if `binarize`),
-    shape (1797, 64), or (1797, 1, 8, 8) if not `flatten`; y int64 labels 0-9."""
+    r"""scikit-learn's 8x8 digits as `(X, y)`, grey levels scaled to $[0, 1]$.
+
+    A pixel of grey level $g \in \{0, \dots, 16\}$ becomes $x = g / 16$, or, if
+    `binarize`, $\mathbb{1}[g / 16 > \tau]$ with $\tau$ = `threshold`. X is float32 in
+    $[0, 1]$ (or $\{0, 1\}$ if `binarize`), shape (1797, 64), or (1797, 1, 8, 8) if not
+    `flatten`; y int64 labels 0-9.
+    """
     check_open01(threshold, "threshold")
     from sklearn.datasets import load_digits  # shipped with scikit-learn: no download
     raw = load_digits()

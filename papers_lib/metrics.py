@@ -43,9 +43,15 @@ def _sort_rows(a: torch.Tensor) -> torch.Tensor:
 
 
 def wasserstein_1d(a: torch.Tensor, b: torch.Tensor, p: float = 2.0) -> torch.Tensor:
-    """Exact W_p^p = int_0^1 |F^-1(u) - G^-1(u)|^p du between the empirical
-    distributions (quantile functions F^-1, G^-1) of the columns of `a` (n, k) and
-    `b` (m, k): one value per column (a 1-D tensor of length k)."""
+    r"""Exact $W_p^p$ between the empirical distributions of two samples, per column.
+
+    $$
+    W_p^p(\mu, \nu) = \int_0^1 \big| F_\mu^{-1}(u) - F_\nu^{-1}(u) \big|^p \, du ,
+    $$
+
+    with $F_\mu^{-1}$, $F_\nu^{-1}$ the quantile functions of the columns of `a` (n, k)
+    and `b` (m, k): one value per column (a 1-D tensor of length k).
+    """
     check_real(p, "p", 1.0, finite=True)  # W_p is a metric for p >= 1
     check_tensor(a, "a", min_ndim=1), check_tensor(b, "b", min_ndim=1)
     if a.ndim == 1:
@@ -73,10 +79,16 @@ def wasserstein_1d(a: torch.Tensor, b: torch.Tensor, p: float = 2.0) -> torch.Te
 # %% ../nbs/generative/00_sample_metrics.ipynb #c008
 def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, n_projections: int = 256,
                        p: float = 2.0, seed: int = 0) -> float:
-    """Monte-Carlo sliced p-Wasserstein distance
-    SW_p = (E_theta W_p^p(theta . x, theta . y))^(1/p), theta uniform on the sphere,
+    r"""Monte-Carlo sliced $p$-Wasserstein distance between two samples.
+
+    $$
+    \mathrm{SW}_p(\mu, \nu) = \Big(\mathbb{E}_{\theta \sim U(S^{d-1})}
+    \big[ W_p^p(\theta_\# \mu,\, \theta_\# \nu) \big]\Big)^{1/p}
+    $$
+
     between the samples `x` (n, d) and `y` (m, d), over `n_projections` random
-    directions drawn with `seed`."""
+    directions $\theta$, uniform on the sphere $S^{d-1}$, drawn with `seed`.
+    """
     _check_samples(x, y)
     n_projections = check_int(n_projections, "n_projections")
     check_real(p, "p", 1.0, finite=True)
@@ -105,7 +117,15 @@ def _stds(s1, s2) -> tuple[float, float]:
 
 def sliced_w2_gaussians(m1: torch.Tensor, s1: float, m2: torch.Tensor,
                         s2: float) -> float:
-    """Exact SW_2 between N(m1, s1^2 I) and N(m2, s2^2 I) (means as 1-D tensors)."""
+    r"""Exact sliced 2-Wasserstein distance between two isotropic Gaussians.
+
+    $$
+    \mathrm{SW}_2^2\big(\mathcal{N}(m_1, s_1^2 I), \mathcal{N}(m_2, s_2^2 I)\big)
+    = \frac{\lVert m_1 - m_2 \rVert^2}{d} + (s_1 - s_2)^2 ,
+    $$
+
+    with the means `m1`, `m2` as 1-D tensors; returns $\mathrm{SW}_2$.
+    """
     m1, m2 = _means(m1, m2)
     s1, s2 = _stds(s1, s2)
     d = m1.numel()
@@ -113,8 +133,14 @@ def sliced_w2_gaussians(m1: torch.Tensor, s1: float, m2: torch.Tensor,
 
 # %% ../nbs/generative/00_sample_metrics.ipynb #c014
 def median_distance(y: torch.Tensor, max_points: int = 2000) -> float:
-    """Median pairwise Euclidean distance within `y` (n, d) (its first `max_points`
-    rows)."""
+    r"""Median pairwise Euclidean distance within a sample (the median heuristic).
+
+    $$
+    h_{\text{med}} = \operatorname{median}_{i < j} \lVert y_i - y_j \rVert
+    $$
+
+    over the first `max_points` rows of `y` (n, d).
+    """
     if check_tensor(y, "y").ndim != 2 or y.shape[0] < 2:
         raise ValueError(f"y must have shape (n, d) with n >= 2, got {tuple(y.shape)}")
     y = check_finite(y, "y")[:check_int(max_points, "max_points", 2)].double()
@@ -161,12 +187,20 @@ def _kernel_sums(d2: torch.Tensor, h: torch.Tensor) -> tuple[float, float]:
 def mmd2(x: torch.Tensor, y: torch.Tensor,
          bandwidths: Union[float, Sequence[float], None] = None,
          unbiased: bool = True) -> float:
-    """Squared MMD, E k(x, x') + E k(y, y') - 2 E k(x, y), between samples `x` (n, d)
-    and the reference `y` (m, d) with the mean of RBF kernels
-    k(x, y) = mean_h exp(-|x - y|^2 / (2 h^2)); unbiased U-statistic (may be < 0)
-    unless `unbiased=False`.
+    r"""Squared maximum mean discrepancy between two samples, mean-of-RBF kernel.
 
-    `bandwidths=None` uses the median distance within `y` times (1/2, 1, 2).
+    $$
+    \mathrm{MMD}^2 = \mathbb{E}\, k(x, x') + \mathbb{E}\, k(y, y')
+    - 2\, \mathbb{E}\, k(x, y), \qquad
+    k(a, b) = \frac{1}{|H|} \sum_{h \in H}
+    \exp\Big(-\frac{\lVert a - b \rVert^2}{2h^2}\Big),
+    $$
+
+    between samples `x` (n, d) and the reference `y` (m, d); the unbiased U-statistic
+    (sums over pairs $i \ne j$ within a sample; may be $< 0$) unless `unbiased=False`.
+
+    `bandwidths` is $H$; `bandwidths=None` uses the median distance $h_{\text{med}}$
+    within `y` times $(\tfrac12, 1, 2)$.
     """
     _check_samples(x, y)
     h = _bandwidths(bandwidths, y)
@@ -184,13 +218,33 @@ def mmd2(x: torch.Tensor, y: torch.Tensor,
 
 def mmd(x: torch.Tensor, y: torch.Tensor,
         bandwidths: Union[float, Sequence[float], None] = None) -> float:
-    """MMD = sqrt(max(unbiased MMD^2, 0)) between `x` and the reference `y`."""
+    r"""Maximum mean discrepancy between `x` and the reference `y`.
+
+    $$
+    \mathrm{MMD} = \sqrt{\max\big(\widehat{\mathrm{MMD}}{}^2, 0\big)} ,
+    $$
+
+    with $\widehat{\mathrm{MMD}}{}^2$ the unbiased estimate of `mmd2`.
+    """
     return math.sqrt(max(mmd2(x, y, bandwidths), 0.0))
 
 # %% ../nbs/generative/00_sample_metrics.ipynb #c017
 def mmd2_gaussians(m1: torch.Tensor, s1: float, m2: torch.Tensor, s2: float,
                    bandwidths: Union[float, Sequence[float]]) -> float:
-    """Exact MMD^2 between N(m1, s1^2 I) and N(m2, s2^2 I), mean-of-RBF kernel."""
+    r"""Exact squared MMD between two isotropic Gaussians, mean-of-RBF kernel.
+
+    For $\mathcal{N}(m_1, s_1^2 I)$ and $\mathcal{N}(m_2, s_2^2 I)$ (means as 1-D
+    tensors), each term of $\mathrm{MMD}^2$ is, with
+    $X - Y \sim \mathcal{N}(\delta, vI)$,
+
+    $$
+    \mathbb{E}\, k_h(X, Y) = \Big(\frac{h^2}{h^2 + v}\Big)^{d/2}
+    \exp\Big(-\frac{\lVert \delta \rVert^2}{2(h^2 + v)}\Big),
+    $$
+
+    averaged over the `bandwidths` $h$, with $(\delta, v) = (0, 2s_1^2)$, $(0, 2s_2^2)$
+    and $(m_1 - m_2, s_1^2 + s_2^2)$.
+    """
     m1, m2 = _means(m1, m2)
     s1, s2 = _stds(s1, s2)
     h2 = _bandwidths(bandwidths) ** 2
@@ -211,12 +265,19 @@ def _pairwise_mean(a: torch.Tensor, b: torch.Tensor, same: bool) -> float:
 
 
 def energy_distance(x: torch.Tensor, y: torch.Tensor, unbiased: bool = True) -> float:
-    """Szekely's energy distance 2 E|X - Y| - E|X - X'| - E|Y - Y'| between the
-    samples `x` (n, d) and `y` (m, d), Euclidean norm.
+    r"""Szekely's energy distance between two samples, Euclidean norm.
 
-    Unbiased U-statistic (pairs i != j within a sample; may be < 0) by default;
+    $$
+    \mathcal{E}(P, Q) = 2\, \mathbb{E} \lVert X - Y \rVert
+    - \mathbb{E} \lVert X - X' \rVert - \mathbb{E} \lVert Y - Y' \rVert
+    $$
+
+    between the samples `x` (n, d) and `y` (m, d).
+
+    Unbiased U-statistic (pairs $i \ne j$ within a sample; may be $< 0$) by default;
     `unbiased=False` gives the V-statistic, the exact value between the two empirical
-    distributions (>= 0). Either equals `mmd2` with the distance kernel. This is the
+    distributions ($\ge 0$). Either equals `mmd2` with the distance kernel
+    $k(a, b) = \lVert a \rVert + \lVert b \rVert - \lVert a - b \rVert$. This is the
     *square* of a metric, like `mmd2`.
     """
     _check_samples(x, y)
@@ -254,8 +315,21 @@ def _mean_norm(delta2: float, var: float, d: int) -> float:
 
 def energy_distance_gaussians(m1: torch.Tensor, s1: float, m2: torch.Tensor,
                               s2: float) -> float:
-    """Exact energy distance between N(m1, s1^2 I) and N(m2, s2^2 I) (means as 1-D
-    tensors)."""
+    r"""Exact energy distance between two isotropic Gaussians.
+
+    For $\mathcal{N}(m_1, s_1^2 I)$ and $\mathcal{N}(m_2, s_2^2 I)$ (means as 1-D
+    tensors), each term of $\mathcal{E}$ is the mean norm of some
+    $Z \sim \mathcal{N}(\delta, vI)$ in $\mathbb{R}^d$ (a scaled noncentral $\chi$),
+
+    $$
+    \mathbb{E} \lVert Z \rVert = \sqrt{2v}\, \frac{\Gamma\big(\frac{d+1}{2}\big)}
+    {\Gamma\big(\frac d2\big)}\; {}_1F_1\Big(-\tfrac12; \tfrac d2; -\lambda\Big),
+    \qquad \lambda = \frac{\lVert \delta \rVert^2}{2v},
+    $$
+
+    with $(\delta, v) = (m_1 - m_2, s_1^2 + s_2^2)$ for $X - Y$, $(0, 2s_1^2)$ for
+    $X - X'$ and $(0, 2s_2^2)$ for $Y - Y'$.
+    """
     m1, m2 = _means(m1, m2)
     s1, s2 = _stds(s1, s2)
     if s1 == s2 == 0:
@@ -267,8 +341,15 @@ def energy_distance_gaussians(m1: torch.Tensor, s1: float, m2: torch.Tensor,
 
 # %% ../nbs/generative/00_sample_metrics.ipynb #c030
 def transport_cost(x0: torch.Tensor, x1: torch.Tensor) -> float:
-    """Mean squared displacement E|x1 - x0|^2 of the coupling given by the paired
-    rows of `x0` and `x1` (both (n, d))."""
+    r"""Mean squared displacement of the coupling given by two paired samples.
+
+    $$
+    \frac1n \sum_{i=1}^n \lVert x_{1,i} - x_{0,i} \rVert^2 ,
+    $$
+
+    the estimate of $\mathbb{E}\lVert x_1 - x_0 \rVert^2$ from the paired rows of `x0`
+    and `x1` (both (n, d)).
+    """
     check_tensor(x0, "x0"), check_tensor(x1, "x1")
     check_finite(x0, "x0"), check_finite(x1, "x1")
     if x0.ndim != 2 or x0.shape != x1.shape:
@@ -278,13 +359,18 @@ def transport_cost(x0: torch.Tensor, x1: torch.Tensor) -> float:
 
 
 def straightness(trajectory: torch.Tensor, t: Optional[torch.Tensor] = None) -> float:
-    """Straightness S = int_0^1 E|(x_1 - x_0) - dx/ds|^2 ds of sampled ODE paths
-    (Liu et al., Rectified Flow), zero exactly for straight paths at constant speed.
+    r"""Straightness of sampled ODE paths (Liu et al., Rectified Flow).
+
+    $$
+    S = \int_0^1 \mathbb{E}\, \big\lVert (x_1 - x_0) - \dot x_t \big\rVert^2 \, dt ,
+    $$
+
+    zero exactly for straight paths at constant speed.
 
     `trajectory` has shape (steps+1, n, d): the states at the times `t` (steps+1,
     strictly monotone; default uniform), for instance `sample(..., trajectory=True)`.
-    Time is rescaled to s in [0, 1] and the velocity on each interval is the
-    finite difference (x_{k+1} - x_k) / (s_{k+1} - s_k): for Euler paths, exactly the
+    Time is rescaled to $[0, 1]$ and the velocity on each interval is the
+    finite difference $(x_{k+1} - x_k) / \Delta t_k$: for Euler paths, exactly the
     field the solver used.
     """
     check_tensor(trajectory, "trajectory")

@@ -10,23 +10,35 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import hashlib
+import importlib.util
+import json
 import os
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
 # %% auto #0
-__all__ = ['GPU_DIRECTIVE', 'is_gpu_cell', 'device_info', 'kernel_env', 'run_notebook', 'main']
+__all__ = ['GPU_DIRECTIVE', 'is_gpu_cell', 'device_info', 'source_sha256', 'module_file', 'library_hashes', 'gpu_output_status',
+           'kernel_env', 'run_notebook', 'submit', 'main']
 
 # %% ../nbs/foundations/03_running.ipynb #c003
 GPU_DIRECTIVE = re.compile(r"^\s*#\|\s*gpu\s*$")
+"""The `#| gpu` directive as a regular expression: a code cell is a GPU cell when its
+first line matches it (spaces allowed around the parts), as `is_gpu_cell` tests."""
 
 
 def is_gpu_cell(cell) -> bool:
-    """True if `cell` is a code cell whose first line is the `#| gpu` directive."""
+    r"""True if `cell` is a code cell whose first line is the `#| gpu` directive.
+
+    $$
+    \texttt{is\_gpu\_cell}(c) \iff c \text{ is code} \wedge \text{first line of } c
+    \text{ matches } \texttt{\#|\,gpu}
+    $$
+    """
     if not isinstance(cell, Mapping):
         raise TypeError(f"cell must be a notebook cell (a dict), got "
                         f"{type(cell).__name__}")
@@ -44,6 +56,62 @@ def device_info() -> dict:
     if torch.cuda.is_available():
         info["device"] = torch.cuda.get_device_name(torch.cuda.current_device())
     return info
+
+# %% ../nbs/foundations/03_running.ipynb #c007b
+def source_sha256(cell) -> str:
+    """The SHA-256 (hex) of a cell's source, its lines joined: what an output was made from."""
+    if not isinstance(cell, Mapping):
+        raise TypeError(f"cell must be a notebook cell (a dict), got {type(cell).__name__}")
+    src = cell.get("source", "")
+    src = "".join(src) if isinstance(src, list) else src
+    return hashlib.sha256(src.encode()).hexdigest()
+
+
+def module_file(module: str, package_dir: Optional[Path] = None) -> Path:
+    """The source file of a `papers_lib` module (`papers_lib.optim.amsgrad`), found under
+    `package_dir` (default: the installed package's folder) without importing it."""
+    if not (isinstance(module, str) and module.split(".")[0] == "papers_lib"):
+        raise ValueError(f"module must be the name of a papers_lib module, got {module!r}")
+    root = Path(package_dir or Path(importlib.util.find_spec("papers_lib").origin).parent)
+    rel = Path(*module.split(".")[1:])
+    return root / rel / "__init__.py" if (root / rel).is_dir() else root / f"{rel}.py"
+
+
+def library_hashes(modules: Iterable[str],
+                   package_dir: Optional[Path] = None) -> dict[str, str]:
+    r"""`{module: h_m}` for `papers_lib` modules, $h_m$ the first 16 hex digits of the SHA-256
+    of the module's file ('' for a module with no file of its own, such as a moved name)."""
+    if isinstance(modules, str):
+        raise TypeError(f"modules must be an iterable of module names, got the string "
+                        f"{modules!r}")
+    out = {}
+    for m in sorted(set(modules)):
+        f = module_file(m, package_dir)
+        out[m] = hashlib.sha256(f.read_bytes()).hexdigest()[:16] if f.is_file() else ""
+    return out
+
+# %% ../nbs/foundations/03_running.ipynb #c007c
+def gpu_output_status(cell, package_dir: Optional[Path] = None) -> tuple[str, list[str]]:
+    """How a GPU cell's stored output relates to the code now, and the modules that changed.
+
+    "not run" (no output), "unrecorded" (an output without the fingerprints that
+    `papers-run --gpu` records), "source changed" (the cell was edited after its run),
+    "library changed" (a `papers_lib` module the run loaded has changed since), or
+    "current"."""
+    if not is_gpu_cell(cell):
+        raise ValueError("cell must be a GPU cell (first line '#| gpu'), got a cell whose "
+                         f"source starts {str(cell.get('source', ''))[:20]!r}")
+    run = cell.get("metadata", {}).get("gpu_run") or {}
+    if not cell.get("outputs"):
+        return "not run", []
+    if "source_sha256" not in run:
+        return "unrecorded", []
+    if run["source_sha256"] != source_sha256(cell):
+        return "source changed", []
+    recorded = run.get("library", {})
+    now = library_hashes(recorded, package_dir)
+    changed = [m for m, h in recorded.items() if now[m] != h]
+    return ("library changed", changed) if changed else ("current", [])
 
 # %% ../nbs/foundations/03_running.ipynb #c008b
 def kernel_env(gpu: bool = False, seed_offset: int = 0) -> dict:
@@ -65,6 +133,35 @@ def kernel_env(gpu: bool = False, seed_offset: int = 0) -> dict:
             env["ATEN_CPU_CAPABILITY"] = "avx2"  # not AVX-512, where a machine has it
     return env
 
+# %% ../nbs/foundations/03_running.ipynb #c008c
+def _kernel_modules(client, nb) -> list[str]:
+    """The `papers_lib` modules loaded in the running kernel, from a probe cell that is
+    executed after the chapter's cells and then removed again."""
+    import nbformat
+    probe = nbformat.v4.new_code_cell(
+        "import json as _json, sys as _sys\n"
+        "print(_json.dumps(sorted(m for m in _sys.modules\n"
+        "                         if m.split('.')[0] == 'papers_lib')))")
+    nb.cells.append(probe)  # nbclient stores an executed cell at its index
+    try:
+        client.execute_cell(probe, len(nb.cells) - 1)
+    finally:
+        nb.cells.pop()
+    text = "".join(o.get("text", "") for o in probe.outputs if o.get("name") == "stdout")
+    return json.loads(text.strip().splitlines()[-1])
+
+
+def _exported_modules(nb) -> list[str]:
+    """The `papers_lib` modules that the notebook's own export cells write (`#| default_exp`
+    and `#| export <module>`): a chapter's GPU cells use those definitions from the notebook
+    itself, not from an import, so they are part of what an output was made with."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            found += re.findall(r"^#\|\s*(?:default_exp|export)\s+([\w.]+)\s*$",
+                                cell.source, re.M)
+    return [f"papers_lib.{m}".removesuffix(".__init__") for m in found]
+
 # %% ../nbs/foundations/03_running.ipynb #c009
 def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: bool = False,
                  timeout: Optional[int] = None, kernel_name: Optional[str] = None,
@@ -72,7 +169,9 @@ def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: b
     """Execute the notebook at `path` in place; return counts of the cells run and skipped.
 
     GPU cells (`#| gpu`) run only when `gpu` is true, and each gets a `gpu_run` record
-    (device, torch, cuda, date, wall_s) in its metadata. `timeout` is per cell, in seconds.
+    (device, torch, cuda, date, wall_s, and the fingerprints `source_sha256` of the cell and
+    `library` of the `papers_lib` modules the kernel loaded) in its metadata. `timeout` is
+    per cell, in seconds.
     A non-zero `seed_offset` runs the chapter on fresh seeds (`$PAPERS_SEED_OFFSET` in its
     kernel) and writes nothing back; the counts then carry the claim lines it printed.
     """
@@ -96,7 +195,7 @@ def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: b
     kw = {"kernel_name": kernel_name} if kernel_name else {}
     client = NotebookClient(nb, timeout=timeout, coalesce_streams=True,  # one stream a cell
                             resources={"metadata": {"path": str(path.parent)}}, **kw)
-    counts = {"cpu_run": 0, "gpu_run": 0, "gpu_skipped": 0}
+    counts, ran = {"cpu_run": 0, "gpu_run": 0, "gpu_skipped": 0}, []
     env = kernel_env(gpu, seed_offset)  # CPU outputs computed as the tests run them
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits the environment
@@ -117,12 +216,19 @@ def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: b
                 if gpu_cell:
                     cell.metadata["gpu_run"] = {
                         **info, "date": _dt.date.today().isoformat(),
-                        "wall_s": round(time.perf_counter() - t0, 1)}
+                        "wall_s": round(time.perf_counter() - t0, 1),
+                        "source_sha256": source_sha256(cell)}
                     counts["gpu_run"] += 1
+                    ran.append(cell)
                 else:
                     counts["cpu_run"] += 1
                     if keep_cpu_outputs:
                         cell.outputs = stored
+            if ran:  # what the GPU cells were made with: the library the kernel loaded
+                loaded = _kernel_modules(client, nb) + _exported_modules(nb)
+                library = library_hashes(loaded)
+                for cell in ran:
+                    cell.metadata["gpu_run"]["library"] = library
     finally:
         for k, v in old.items():
             if v is None:
@@ -138,6 +244,77 @@ def run_notebook(path: str | os.PathLike, gpu: bool = False, keep_cpu_outputs: b
         nbformat.write(nb, path)
     return counts
 
+# %% ../nbs/foundations/03_running.ipynb #c012a
+def _run_many(notebooks: Sequence[str], jobs: int, gpu: bool, flags: list[str]) -> int:
+    """Run chapters `jobs` at a time on this host, each in its own `papers-run` process;
+    with `gpu`, job slot k sees only GPU k. Returns the largest exit status."""
+    import concurrent.futures
+    import queue
+    slots: queue.Queue = queue.Queue()
+    for k in range(jobs):
+        slots.put(k)
+
+    def one(nb: str) -> int:
+        k = slots.get()
+        env = {**os.environ, **({"CUDA_VISIBLE_DEVICES": str(k)} if gpu else {})}
+        code = "import sys; from papers_lib.run import main; sys.exit(main())"
+        try:
+            done = subprocess.run([sys.executable, "-c", code, nb, *flags], env=env,
+                                  capture_output=True, text=True)
+        finally:
+            slots.put(k)
+        sys.stdout.write(done.stdout)
+        sys.stderr.write(done.stderr)
+        return done.returncode
+
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        return max(pool.map(one, notebooks))
+
+# %% ../nbs/foundations/03_running.ipynb #c012b
+def submit(notebooks: Sequence[str], executor, **run_kw) -> list[dict]:
+    """Run each chapter as one job of a submitit `executor` (Slurm's, or submitit's local
+    executor), wait for all, and return their counts. Each job calls `run_notebook` on the
+    chapter's absolute path, so its outputs are written back as a local run writes them."""
+    if isinstance(notebooks, str):
+        raise TypeError(f"notebooks must be a list of paths, got the string {notebooks!r}")
+    if not callable(getattr(executor, "submit", None)):
+        raise TypeError("executor must be a submitit executor (with a submit method), got "
+                        f"{type(executor).__name__}")
+    jobs = [executor.submit(run_notebook, str(Path(nb).resolve()), **run_kw)
+            for nb in notebooks]
+    return [job.result() for job in jobs]
+
+# %% ../nbs/foundations/03_running.ipynb #c012c
+def _report(nb: str, counts: dict, how: str) -> None:
+    print(f"papers-run: {nb}: {counts['cpu_run']} CPU cells, {counts['gpu_run']} GPU "
+          f"cells run, {counts['gpu_skipped']} GPU cells skipped ({how})")
+    for line in counts.get("claims", []):
+        print(f"  {line}")
+
+
+def _dispatch(args, cluster: str, run_kw: dict) -> int:
+    """`papers-run --slurm` (or `--cluster local`): one submitit job per chapter."""
+    try:
+        import submitit
+    except ImportError:
+        print("papers-run: --slurm needs submitit: pip install 'papers_lib[slurm]'",
+              file=sys.stderr)
+        return 1
+    executor = submitit.AutoExecutor(folder=args.logs, cluster=cluster)
+    params = dict(name="papers-run", timeout_min=args.time_min,
+                  gpus_per_node=1 if args.gpu else 0)
+    if args.partition:
+        params["slurm_partition"] = args.partition
+    executor.update_parameters(**params)
+    try:
+        results = submit(args.notebooks, executor, **run_kw)
+    except Exception as e:  # a failed job: submitit's error carries the job's traceback
+        print(f"papers-run: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    for nb, counts in zip(args.notebooks, results):
+        _report(nb, counts, f"{cluster} job")
+    return 0
+
 # %% ../nbs/foundations/03_running.ipynb #c013
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the `papers-run` command."""
@@ -152,20 +329,38 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--seed-offset", type=int, default=0, metavar="K",
                    help="run on fresh seeds (PAPERS_SEED_OFFSET=K), print the claim lines, "
                         "write nothing back")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="run N chapters at a time on this host; with --gpu, slot k sees GPU k")
+    p.add_argument("--slurm", action="store_true",
+                   help="one Slurm job per chapter through submitit; wait; write outputs back")
+    p.add_argument("--cluster", choices=("slurm", "local"), default=None,
+                   help="submitit's executor (--slurm is --cluster slurm; 'local' runs the "
+                        "same jobs on this machine)")
+    p.add_argument("--partition", default=None, help="Slurm partition")
+    p.add_argument("--time-min", type=int, default=120, help="Slurm time limit per chapter")
+    p.add_argument("--logs", default="papers-run-logs", help="submitit's folder for job logs")
     if isinstance(argv, str):
         raise TypeError(f"argv must be a list of arguments, got the string {argv!r}")
     args = p.parse_args(argv)
+    run_kw = dict(gpu=args.gpu, keep_cpu_outputs=args.keep_cpu_outputs,
+                  timeout=args.timeout, seed_offset=args.seed_offset)
+    cluster = "slurm" if args.slurm else args.cluster
+    if cluster:
+        return _dispatch(args, cluster, run_kw)
+    if args.jobs < 1:
+        p.error(f"--jobs must be an int >= 1, got {args.jobs}")
+    if args.jobs > 1 and len(args.notebooks) > 1:
+        flags = [f for f, on in (("--gpu", args.gpu),
+                                 ("--keep-cpu-outputs", args.keep_cpu_outputs)) if on]
+        flags += [] if args.timeout is None else ["--timeout", str(args.timeout)]
+        flags += ["--seed-offset", str(args.seed_offset)]
+        return _run_many(args.notebooks, args.jobs, args.gpu, flags)
     for nb in args.notebooks:
         t0 = time.perf_counter()
         try:
-            counts = run_notebook(nb, gpu=args.gpu, keep_cpu_outputs=args.keep_cpu_outputs,
-                                  timeout=args.timeout, seed_offset=args.seed_offset)
+            counts = run_notebook(nb, **run_kw)
         except Exception as e:  # report and stop: the notebook on disk is unchanged
             print(f"papers-run: {nb}: {type(e).__name__}: {e}", file=sys.stderr)
             return 1
-        print(f"papers-run: {nb}: {counts['cpu_run']} CPU cells, {counts['gpu_run']} GPU "
-              f"cells run, {counts['gpu_skipped']} GPU cells skipped "
-              f"({time.perf_counter() - t0:.1f} s)")
-        for line in counts.get("claims", []):
-            print(f"  {line}")
+        _report(nb, counts, f"{time.perf_counter() - t0:.1f} s")
     return 0

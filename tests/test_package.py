@@ -104,3 +104,17 @@ def test_generated_imports_keep_their_continuation_lines_aligned():
                 if len(nxt) - len(nxt.lstrip()) != len(m.group(1)):
                     bad.append(f"{f.relative_to(ROOT)}:{i + 1}")
     assert not bad, f"misaligned import continuation (use a hanging indent): {bad}"
+
+
+def test_every_module_has_its_docstring():
+    """`help(papers_lib.optim)` shows the module's docstring: nbdev writes `__all__` above
+    the first exported cell unless that cell ends with `from __future__`, and a docstring
+    below `__all__ = []` is a stray string, not the module's docstring."""
+    import importlib
+    import pkgutil
+    import papers_lib
+    names = [m.name for m in pkgutil.walk_packages(papers_lib.__path__, "papers_lib.")
+             if not m.name.rsplit(".", 1)[-1].startswith("_")]
+    assert len(names) > 40
+    missing = [n for n in ["papers_lib", *names] if not importlib.import_module(n).__doc__]
+    assert not missing

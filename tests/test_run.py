@@ -8,7 +8,9 @@ import nbformat
 import pytest
 import torch
 
-from papers_lib.run import is_gpu_cell, main, run_notebook
+import papers_lib.run as run_module
+from papers_lib.run import (gpu_output_status, is_gpu_cell, library_hashes, main,
+                            run_notebook, source_sha256)
 
 
 @pytest.mark.parametrize("src, expected", [
@@ -75,7 +77,8 @@ def test_gpu_run_records_device(tmp_path):
     assert cell.outputs[0]["text"] == "3.0\n"
     record = cell.metadata["gpu_run"]
     assert record["device"] == torch.cuda.get_device_name() and record["wall_s"] >= 0
-    assert set(record) == {"device", "torch", "cuda", "date", "wall_s"}
+    assert set(record) == {"device", "torch", "cuda", "date", "wall_s", "source_sha256",
+                           "library"}
 
 
 def _stored(path, *outputs):
@@ -163,3 +166,114 @@ def test_cpu_kernels_run_on_avx2_kernels_on_x86(tmp_path):
     path = _notebook(tmp_path, "import torch; print(torch.backends.cpu.get_cpu_capability())")
     run_notebook(path)
     assert nbformat.read(path, as_version=4).cells[0].outputs[0]["text"] == "AVX2\n"
+
+
+def test_a_gpu_run_records_the_fingerprints_of_its_cell_and_library(tmp_path, monkeypatch):
+    """With a stand-in device (the cell needs no CUDA), papers-run --gpu records the cell's
+    SHA-256 and the papers_lib modules the kernel loaded, imports of imports included."""
+    monkeypatch.setattr(run_module, "device_info", lambda: {
+        "device": "Stand-in GPU", "torch": torch.__version__, "cuda": None})
+    path = _notebook(tmp_path, "from papers_lib.checks import check_int",
+                     "#| gpu\nfrom papers_lib.optim import AMSGrad\nprint(check_int(3, 'n'))")
+    assert run_notebook(path, gpu=True)["gpu_run"] == 1
+    nb = nbformat.read(path, as_version=4)
+    assert len(nb.cells) == 2  # the probe cell is not kept
+    cell = nb.cells[1]
+    record = cell.metadata["gpu_run"]
+    assert record["device"] == "Stand-in GPU" and cell.outputs[0]["text"] == "3\n"
+    assert record["source_sha256"] == source_sha256(cell)
+    assert {"papers_lib.checks", "papers_lib.optim.amsgrad",
+            "papers_lib.optim.base"} <= set(record["library"])
+    assert record["library"] == library_hashes(record["library"])
+    assert gpu_output_status(cell) == ("current", [])
+
+
+def test_gpu_output_status_tells_an_edited_cell_from_a_changed_library(tmp_path):
+    pkg = tmp_path / "papers_lib"
+    (pkg / "optim").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "optim" / "__init__.py").write_text("")
+    (pkg / "optim" / "lion.py").write_text("x = 1\n")
+    mods = ["papers_lib", "papers_lib.optim", "papers_lib.optim.lion"]
+    src = "#| gpu\nrun()"
+    cell = nbformat.v4.new_code_cell(src)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="done\n")]
+    cell.metadata["gpu_run"] = {"source_sha256": source_sha256(cell),
+                                "library": library_hashes(mods, pkg)}
+    assert gpu_output_status(cell, pkg) == ("current", [])
+    (pkg / "optim" / "lion.py").write_text("x = 2\n")
+    assert gpu_output_status(cell, pkg) == ("library changed", ["papers_lib.optim.lion"])
+    cell.source = src + "  # edited"
+    assert gpu_output_status(cell, pkg) == ("source changed", [])
+    del cell.metadata["gpu_run"]["source_sha256"]
+    assert gpu_output_status(cell, pkg) == ("unrecorded", [])
+    cell.outputs = []
+    assert gpu_output_status(cell, pkg) == ("not run", [])
+    with pytest.raises(ValueError, match="must be a GPU cell"):
+        gpu_output_status(nbformat.v4.new_code_cell("x = 1"))
+
+
+def _book_notebooks():
+    return sorted((Path(__file__).parents[1] / "nbs").rglob("*.ipynb"))
+
+
+def test_no_stored_gpu_output_belongs_to_an_edited_cell():
+    """A GPU cell edited after its stored output was made must be re-run on a GPU, restored,
+    or cleared; an output with no fingerprints cannot be checked and is refused too."""
+    bad, checked = [], 0
+    for path in _book_notebooks():
+        for cell in nbformat.read(path, as_version=4).cells:
+            if is_gpu_cell(cell) and cell.get("outputs"):
+                checked += 1
+                status, _ = gpu_output_status(cell)
+                if status in ("source changed", "unrecorded"):
+                    bad.append(f"{path.name} {cell.get('id')}: {status}")
+    assert checked >= 1 and not bad, bad
+
+
+def _two_chapters(tmp_path):
+    paths = []
+    for k in (1, 2):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(f"print({k} * 21)"),
+                    nbformat.v4.new_code_cell("#| gpu\nprint('not on a CPU')")]
+        paths.append(tmp_path / f"chapter{k}.ipynb")
+        nbformat.write(nb, paths[-1])
+    return paths
+
+
+def _outputs(path):
+    return [c.outputs for c in nbformat.read(path, as_version=4).cells]
+
+
+def test_slurm_dispatch_through_submitits_local_executor_writes_outputs_back(
+        tmp_path, capsys):
+    """`papers-run --cluster local`: the --slurm code path (one submitit job per chapter,
+    wait, outputs written back) on submitit's local executor."""
+    pytest.importorskip("submitit")
+    paths = _two_chapters(tmp_path)
+    logs = tmp_path / "logs"
+    assert main([*map(str, paths), "--cluster", "local", "--logs", str(logs)]) == 0
+    for k, path in enumerate(paths, 1):
+        cpu, gpu = _outputs(path)
+        assert cpu[0]["text"] == f"{k * 21}\n" and gpu == []
+    out = capsys.readouterr().out
+    assert out.count("1 CPU cells, 0 GPU cells run, 1 GPU cells skipped (local job)") == 2
+    assert any(logs.iterdir())  # submitit kept the jobs' logs
+
+
+def test_slurm_dispatch_reports_a_failing_chapter(tmp_path, capsys):
+    pytest.importorskip("submitit")
+    path = _notebook(tmp_path, "1 / 0")
+    assert main([str(path), "--cluster", "local", "--logs", str(tmp_path / "logs")]) == 1
+    assert "ZeroDivisionError" in capsys.readouterr().err
+
+
+def test_jobs_runs_chapters_side_by_side_and_writes_outputs_back(tmp_path, capfd):
+    paths = _two_chapters(tmp_path)
+    assert main([*map(str, paths), "--jobs", "2"]) == 0
+    for k, path in enumerate(paths, 1):
+        assert _outputs(path)[0][0]["text"] == f"{k * 21}\n"
+    assert capfd.readouterr().out.count("papers-run: ") == 2
+    with pytest.raises(SystemExit):
+        main([*map(str, paths), "--jobs", "0"])

@@ -18,4 +18,4 @@ if [ "$before" != "$after" ]; then
   echo "Commit the regenerated files (papers_lib is generated from the notebooks: edit the notebooks)." >&2
   exit 1
 fi
-echo "check-sync: papers_lib, nbs/api.md, nbs/reproductions.md and the notebooks are in sync"
+echo "check-sync: papers_lib, nbs/api/, nbs/reproductions.md and the notebooks are in sync"

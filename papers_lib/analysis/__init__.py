@@ -22,13 +22,6 @@ from torch.utils import _pytree as pytree
 
 from ..checks import check_choice, check_int, check_real, check_tensor
 
-Tree = Any  # a tensor, or a tuple / list / dict of tensors
-TreeLoss = Callable[[Tree, Tree], Tensor]  # f(w, lam) -> a 0-d tensor
-TreeOperator = Callable[[Tree], Tree]
-Params = dict[str, Tensor]
-LossFn = Callable[[Params], Tensor]
-Operator = Callable[[Tensor], Tensor]
-
 # %% auto #0
 __all__ = ['Tree', 'TreeLoss', 'TreeOperator', 'Params', 'LossFn', 'Operator', 'tree_dot', 'params_of', 'functional_loss',
            'ravel', 'tree_hessian_operator', 'tree_hvp', 'dense_matrix', 'hessian_operator', 'top_eigenvalue',
@@ -36,6 +29,30 @@ __all__ = ['Tree', 'TreeLoss', 'TreeOperator', 'Params', 'LossFn', 'Operator', '
            'loss_surface']
 
 # %% ../../nbs/theory/00_analysis_toolkit.ipynb #c003b
+Tree = Any  # a tensor, or a tuple / list / dict of tensors
+r"""A tree of tensors: a tensor, or a tuple, list or dict of them; two trees of one
+structure are vectors of $\mathbb{R}^P$, with $\langle a, b\rangle$ summed over the
+leaves."""
+TreeLoss = Callable[[Tree, Tree], Tensor]  # f(w, lam) -> a 0-d tensor
+r"""A loss $f(w, \lambda)$ of two trees, the weights $w$ and the hyperparameters
+$\lambda$, returning a 0-d tensor: what `tree_hessian_operator` differentiates twice in
+$w$."""
+TreeOperator = Callable[[Tree], Tree]
+r"""A linear map $v \mapsto Hv$ on trees shaped like $w$, as `tree_hessian_operator`
+returns it: what `dense_matrix` and `top_eigenvalue` take."""
+Params = dict[str, Tensor]
+r"""A model's weights by name: $\theta = \{\text{name}: W\}$, as
+`model.named_parameters()` gives them; what `params_of` returns and a `LossFn`
+takes."""
+LossFn = Callable[[Params], Tensor]
+r"""A loss $L(\theta)$ as a pure function of a weight dictionary (`Params`), returning
+a 0-d tensor: what `functional_loss` builds, so that `torch.func` transforms apply to
+it."""
+Operator = Callable[[Tensor], Tensor]
+r"""A linear map $v \mapsto Hv$ on flat vectors of $\mathbb{R}^P$, as
+`hessian_operator` returns it: the form that `lanczos` and `hutchinson_trace` take."""
+
+
 def _leaves(tree: Tree, name: str) -> tuple[list[Tensor], Any]:
     """The tensors of `tree` and its structure (`TypeError` unless all are tensors)."""
     leaves, spec = pytree.tree_flatten(tree)
@@ -61,8 +78,13 @@ def _check_like(v: Tree, like: Tree, name: str, like_name: str) -> None:
 
 
 def tree_dot(a: Tree, b: Tree) -> Tensor:
-    """The inner product of two trees of the same structure,
-    `<a, b> = sum_leaves sum_i a_i b_i`: the sum over their leaves of `(x * y).sum()`."""
+    r"""The inner product of two trees of the same structure, summed over their leaves.
+
+    $$
+    \langle a, b\rangle = \sum_{\ell} \sum_i a_{\ell, i}\, b_{\ell, i}
+    $$
+
+    That is the sum over the leaves $\ell$ of `(x * y).sum()`."""
     _check_like(b, a, "b", "a")
     pairs = zip(pytree.tree_leaves(a), pytree.tree_leaves(b))
     return sum((x * y).sum() for x, y in pairs)
@@ -101,7 +123,7 @@ def _check_batch(x: Tensor, name: str, params: dict[str, Tensor]) -> Tensor:
 
 # %% ../../nbs/theory/00_analysis_toolkit.ipynb #c005
 def params_of(model: nn.Module) -> Params:
-    """The model's parameters as a dictionary `{name: detached copy}`."""
+    r"""The model's weights $\theta$ as a dictionary `{name: detached copy}`."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     return {k: v.detach().clone() for k, v in model.named_parameters()}
@@ -109,9 +131,15 @@ def params_of(model: nn.Module) -> Params:
 
 def functional_loss(model: nn.Module, loss_fn: Callable[[Tensor, Tensor], Tensor],
                     x: Tensor, y: Tensor) -> LossFn:
-    """`L(params) = loss_fn(model(x; params), y)`: the model evaluated by
-    `torch.func.functional_call` at a parameter dictionary (buffers fixed at the
-    model's own), so that `torch.func` transforms apply to it."""
+    r"""The loss of `model` on `(x, y)` as a pure function of a parameter dictionary.
+
+    $$
+    L(\theta) = \ell\big(f_\theta(x), y\big)
+    $$
+
+    with $\ell$ = `loss_fn` and $f_\theta$ the model evaluated by
+    `torch.func.functional_call` at the parameter dictionary $\theta$ (buffers fixed at
+    the model's own), so that `torch.func` transforms apply to it."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     if not callable(loss_fn):
@@ -132,9 +160,15 @@ def functional_loss(model: nn.Module, loss_fn: Callable[[Tensor, Tensor], Tensor
 
 def ravel(params: Params | Sequence[Tensor] | Tensor
           ) -> tuple[Tensor, Callable[[Tensor], Params]]:
-    """The tensors of `params` (a dict, list or tuple of tensors) concatenated into one
-    flat vector, `theta = [vec(W_1); ...; vec(W_m)]` in R^P, and `unravel`, which maps a
-    vector of that length back to the same structure and shapes."""
+    r"""The tensors of `params` (a dict, list or tuple of tensors) concatenated into one
+    flat vector, and the map back.
+
+    $$
+    \theta = [\mathrm{vec}(W_1); \dots; \mathrm{vec}(W_m)] \in \mathbb{R}^P
+    $$
+
+    Returned with `unravel`, which maps a vector of that length back to the same
+    structure and shapes."""
     flat, unravel = _ravel(params, "params")
 
     def checked(v: Tensor):
@@ -163,9 +197,16 @@ def _scalar(f: TreeLoss, name: str) -> TreeLoss:
 
 
 def tree_hessian_operator(f: TreeLoss, w: Tree, lam: Tree) -> TreeOperator:
-    """The map `v -> H v`, `H = d^2 f / dw dw^T` at `(w, lam)`, for `v` shaped like
-    `w`: `H v = grad_w <grad_w f(w, lam), v>`, the vector-Jacobian product of the
-    gradient map (`H` is symmetric).
+    r"""The map $v \mapsto Hv$ of the Hessian of `f` in `w` at `(w, lam)`, for `v`
+    shaped like `w`.
+
+    $$
+    Hv = \nabla_w \big\langle \nabla_w f(w, \lambda), v \big\rangle, \qquad
+    H = \frac{\partial^2 f}{\partial w\, \partial w^\top}
+    $$
+
+    the vector-Jacobian product of the gradient map ($H$ is symmetric), with `lam`
+    ($\lambda$) held fixed.
 
     The gradient is linearised once (reverse over reverse) and every call reuses that
     graph, so repeated products cost one backward pass each."""
@@ -180,14 +221,23 @@ def tree_hessian_operator(f: TreeLoss, w: Tree, lam: Tree) -> TreeOperator:
 
 
 def tree_hvp(f: TreeLoss, w: Tree, lam: Tree, v: Tree) -> Tree:
-    """The Hessian-vector product `H v = (d^2 f / dw dw^T) v`, shaped like `w`."""
+    r"""The Hessian-vector product of `f` in `w` at `(w, lam)`, shaped like `w`.
+
+    $$
+    Hv = \frac{\partial^2 f}{\partial w\, \partial w^\top}\, v
+    $$"""
     return tree_hessian_operator(f, w, lam)(v)
 
 
 def dense_matrix(op: TreeOperator, like: Tree) -> Tensor:
-    """The matrix `M = [op(e_1), ..., op(e_P)]` of a linear operator on trees shaped
-    like `like`, column by column (all products at once with `vmap`): for a Hessian
-    operator, the dense Hessian."""
+    r"""The matrix of a linear operator on trees shaped like `like`, built column by
+    column.
+
+    $$
+    M = [\mathrm{op}(e_1), \dots, \mathrm{op}(e_P)]
+    $$
+
+    All products at once with `vmap`: for a Hessian operator, the dense Hessian."""
     _callable(op, "op", "op(tree) -> tree")
     flat, unravel = _ravel(like, "like")
     eye = torch.eye(flat.numel(), dtype=flat.dtype, device=flat.device)
@@ -196,8 +246,13 @@ def dense_matrix(op: TreeOperator, like: Tree) -> Tensor:
 
 # %% ../../nbs/theory/00_analysis_toolkit.ipynb #c009
 def hessian_operator(L: LossFn, params: Params) -> Operator:
-    """The Hessian of `L` at `params` as a map on flat vectors, `v -> H v =
-    grad <grad L(theta), v>` (`v` of length P = the number of weights; see `ravel`)."""
+    r"""The Hessian of `L` at `params` as a map on flat vectors.
+
+    $$
+    v \mapsto Hv = \nabla_\theta \big\langle \nabla L(\theta), v \big\rangle
+    $$
+
+    with `v` of length $P$, the number of weights (see `ravel`)."""
     _callable(L, "L", "L(params) -> 0-d tensor")
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict {{name: tensor}}, got "
@@ -210,10 +265,15 @@ def hessian_operator(L: LossFn, params: Params) -> Operator:
 # %% ../../nbs/theory/00_analysis_toolkit.ipynb #c012
 def top_eigenvalue(H: TreeOperator, like: Tree, *, iters: int = 100,
                    generator: torch.Generator | None = None) -> float:
-    """The largest-magnitude eigenvalue of a symmetric operator on trees shaped like
-    `like` by power iteration from a random start, `v <- H v / |H v|`,
-    `lambda = <v, H v>` (for a stable step size, or the Neumann step
-    `alpha < 2 / lambda_max` of the implicit-differentiation chapter)."""
+    r"""The largest-magnitude eigenvalue of a symmetric operator on trees shaped like
+    `like`, by power iteration from a random start.
+
+    $$
+    v \leftarrow \frac{Hv}{\lVert Hv\rVert}, \qquad \lambda = \langle v, Hv\rangle
+    $$
+
+    Used for a stable step size, or the Neumann step $\alpha < 2 / \lambda_{\max}$ of
+    the implicit-differentiation chapter."""
     iters = check_int(iters, "iters")
     _callable(H, "H", "H(v) -> H v")
     _require(like=like)
@@ -232,12 +292,18 @@ def lanczos(H: Operator, dim: int, k: int = 1, iters: Optional[int] = None, *,
             largest: bool = True, dtype: torch.dtype = torch.float64,
             device: torch.device | str | None = None,
             generator: Optional[torch.Generator] = None) -> tuple[Tensor, Tensor]:
-    """The `k` largest (or, with `largest=False`, algebraically smallest)
-    eigenvalues of a symmetric operator `H` on vectors of length `dim`, and
-    their eigenvectors, from the Ritz values of `T_m = Q_m^T H Q_m`, by Lanczos with full re-orthogonalisation (`iters`
-    Krylov steps, default min(dim, max(2k + 20, 40))). Returns `(values (k,),
-    vectors (dim, k))`, values in descending order (ascending for
-    `largest=False`)."""
+    r"""The `k` largest (or, with `largest=False`, algebraically smallest) eigenvalues
+    of a symmetric operator `H` on vectors of length `dim`, and their eigenvectors, by
+    Lanczos.
+
+    $$
+    T_m = Q_m^\top H Q_m = \mathrm{tridiag}(\beta, \alpha, \beta)
+    $$
+
+    The eigenvalues of $T_m$ (the Ritz values) approximate those of $H$, after `iters`
+    $= m$ Krylov steps (default $\min(\mathrm{dim}, \max(2k + 20, 40))$) with full
+    re-orthogonalisation. Returns `(values (k,), vectors (dim, k))`, values in
+    descending order (ascending for `largest=False`)."""
     dim, k = check_int(dim, "dim"), check_int(k, "k")
     _callable(H, "H", "H(v) -> H v")
     if iters is None:
@@ -283,11 +349,16 @@ def hutchinson_trace(H: Operator, dim: int, samples: int = 100, *,
                      device: torch.device | str | None = None, vectorize: bool = True,
                      generator: Optional[torch.Generator] = None
                      ) -> tuple[float, float]:
-    """Hutchinson's unbiased estimate of tr(H) for a linear operator on vectors of
-    length `dim`, `tr H = E[z^T H z]` for `E[z z^T] = I`: the mean of z^T H z over
-    `samples` probes z, Rademacher (default) or Gaussian (`dist="gaussian"`). All
-    products at once with `torch.vmap` unless `vectorize=False` (for operators vmap
-    cannot batch). Returns `(estimate, standard error)`."""
+    r"""Hutchinson's unbiased estimate of $\mathrm{tr}\, H$ for a linear operator on
+    vectors of length `dim`.
+
+    $$
+    \mathrm{tr}\, H = \mathbb{E}[z^\top H z] \quad \text{for } \mathbb{E}[z z^\top] = I
+    $$
+
+    The mean of $z^\top H z$ over `samples` probes $z$, Rademacher (default) or Gaussian
+    (`dist="gaussian"`). All products at once with `torch.vmap` unless `vectorize=False`
+    (for operators vmap cannot batch). Returns `(estimate, standard error)`."""
     dim, samples = check_int(dim, "dim"), check_int(samples, "samples")
     _callable(H, "H", "H(z) -> H z")
     check_choice(dist, "dist", ("rademacher", "gaussian"))
@@ -317,10 +388,17 @@ def _as_params(model: nn.Module, params: Optional[Params]) -> Params:
 
 
 def jacobian(model: nn.Module, x: Tensor, params: Optional[Params] = None) -> Tensor:
-    """The Jacobian `J(x) = d f(x) / d theta` of the model's outputs with respect to
-    its weights, one row block per example: shape (n, k, P) for outputs of shape
-    (n, k) (k = 1 for outputs of shape (n,)), the weights flattened in `ravel`'s
-    order. Evaluated at `params` (default: the model's own)."""
+    r"""The Jacobian of the model's outputs with respect to its weights, one row block
+    per example.
+
+    $$
+    J_\theta(x) = \frac{\partial f_\theta(x)}{\partial \theta}
+    \in \mathbb{R}^{k \times P}
+    $$
+
+    Shape (n, k, P) for outputs of shape (n, k) (k = 1 for outputs of shape (n,)), the
+    weights flattened in `ravel`'s order. Evaluated at `params` (default: the model's
+    own)."""
     params = _as_params(model, params)
     _check_batch(x, "x", params)  # a batch of inputs, shape (n, ...)
     buffers = dict(model.named_buffers())
@@ -335,9 +413,15 @@ def jacobian(model: nn.Module, x: Tensor, params: Optional[Params] = None) -> Te
 
 def empirical_ntk(model: nn.Module, x1: Tensor, x2: Optional[Tensor] = None,
                   params: Optional[Params] = None) -> Tensor:
-    """The empirical neural tangent kernel Theta(x, x') = J(x) J(x')^T at `params`
-    (default: the model's own weights): shape (n1, n2) for a model with one output,
-    (n1, n2, k, k) for k outputs. `x2=None` uses `x1`."""
+    r"""The empirical neural tangent kernel at `params` (default: the model's own
+    weights).
+
+    $$
+    \Theta_\theta(x, x') = J_\theta(x)\, J_\theta(x')^\top
+    $$
+
+    Shape (n1, n2) for a model with one output, (n1, n2, k, k) for k outputs. `x2=None`
+    uses `x1`."""
     p = _as_params(model, params)
     _check_batch(x1, "x1", p)
     if x2 is not None:
@@ -349,8 +433,14 @@ def empirical_ntk(model: nn.Module, x1: Tensor, x2: Optional[Tensor] = None,
 
 # %% ../../nbs/theory/00_analysis_toolkit.ipynb #c025
 def interpolate(a: Params, b: Params, alpha: float) -> Params:
-    """The point (1 - alpha) a + alpha b on the line between two weight dictionaries
-    with the same names and shapes."""
+    r"""The point at `alpha` on the line between two weight dictionaries with the same
+    names and shapes.
+
+    $$
+    \theta(\alpha) = (1 - \alpha)\,\theta_A + \alpha\,\theta_B
+    $$
+
+    with $\theta_A$ = `a` and $\theta_B$ = `b`."""
     if not isinstance(a, dict) or not isinstance(b, dict):
         raise TypeError(f"a and b must be dicts {{name: tensor}}, got "
                         f"{type(a).__name__} and {type(b).__name__}")
@@ -362,12 +452,19 @@ def interpolate(a: Params, b: Params, alpha: float) -> Params:
 
 def random_direction(params: Params, *, normalization: Optional[str] = "filter",
                      generator: Optional[torch.Generator] = None) -> Params:
-    """A Gaussian direction shaped like `params`. `normalization="filter"` scales each
-    filter (the slice along the first dimension: a row of a linear layer's weight, one
-    output channel of a convolution) to the norm of the same filter of `params` and
-    zeroes one-dimensional tensors (biases, norm scales) (Li et al., 2018); "layer"
-    scales each tensor to the norm of the whole tensor; None leaves it unscaled:
-    `d_i <- d_i / |d_i| * |theta_i|` for each filter (or tensor) `i`."""
+    r"""A Gaussian direction $d$ shaped like `params`, filter-normalised by default.
+
+    $$
+    d_{i,j} \leftarrow \frac{d_{i,j}}{\lVert d_{i,j} \rVert}
+    \lVert \theta_{i,j} \rVert
+    $$
+
+    for each filter $j$ of tensor $i$ (or each whole tensor). `normalization="filter"`
+    scales each filter (the slice along the first dimension: a row of a linear layer's
+    weight, one output channel of a convolution) to the norm of the same filter of
+    `params` and zeroes one-dimensional tensors (biases, norm scales) (Li et al.,
+    2018); "layer" scales each tensor to the norm of the whole tensor; None leaves it
+    unscaled."""
     check_choice(normalization, "normalization", ("filter", "layer", None))
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict {{name: tensor}}, got "
@@ -389,9 +486,15 @@ def random_direction(params: Params, *, normalization: Optional[str] = "filter",
 
 def loss_surface(L: LossFn, params: Params, d1: Params, d2: Optional[Params] = None, *,
                  alphas: Tensor, betas: Optional[Tensor] = None) -> Tensor:
-    """L(params + a d1) for each a in `alphas` (shape (len(alphas),)), or, with a
-    second direction, L(params + a d1 + b d2) on the grid (shape (len(alphas),
-    len(betas)))."""
+    r"""The loss along a line or on a plane through `params` in weight space.
+
+    $$
+    L(\theta + a\, d_1) \quad \text{or} \quad L(\theta + a\, d_1 + b\, d_2)
+    $$
+
+    with $\theta$ = `params`: for each $a$ in `alphas` (shape (len(alphas),)), or, with
+    a second direction, on the grid of $a$ in `alphas` and $b$ in `betas` (shape
+    (len(alphas), len(betas)))."""
     _callable(L, "L", "L(params) -> 0-d tensor")
     if (d2 is None) != (betas is None):
         raise ValueError("give both d2 and betas for a plane, or neither for a line")

@@ -38,10 +38,16 @@ def sample_prompts(n_prompts: int, n: int, d: int, cov: Optional[Tensor] = None,
                    noise: float = 0.0,
                    link: Optional[Callable[[Tensor], Tensor]] = None,
                    generator: Optional[torch.Generator] = None) -> Prompts:
-    """Draw `n_prompts` prompts of `n` examples `y_i = link(w . x_i) + noise * eps_i`
-    and one query. Isotropic (`cov=None`): x ~ N(0, I_d), w ~ N(0, I_d). With a
-    covariance `cov` = Sigma (d, d), as in the paper: x ~ N(0, Sigma), w ~ N(0,
-    Sigma^{-1}). `link=None` is the identity (linear targets)."""
+    r"""Draw `n_prompts` in-context regression prompts of `n` examples and one query.
+
+    $$
+    y_i = f(w \cdot x_i) + \sigma \varepsilon_i
+    $$
+
+    with $f$ = `link` (`None`: the identity, linear targets) and $\sigma$ = `noise`.
+    Isotropic (`cov=None`): $x \sim \mathcal{N}(0, I_d)$, $w \sim \mathcal{N}(0, I_d)$.
+    With a covariance `cov` $= \Sigma$ (d, d), as in the paper:
+    $x \sim \mathcal{N}(0, \Sigma)$, $w \sim \mathcal{N}(0, \Sigma^{-1})$."""
     n_prompts, n = check_int(n_prompts, "n_prompts"), check_int(n, "n")
     d, noise = check_int(d, "d"), check_nonnegative(noise, "noise")
     if link is not None and not callable(link):
@@ -71,9 +77,16 @@ def _moment(p: Prompts) -> Tensor:
 
 def one_step_gd(prompts: Prompts, eta: float, precond: Optional[Tensor] = None
                 ) -> Tensor:
-    """Predictions x_q . w_1 after one (preconditioned) GD step from w = 0 on the
-    in-context loss (1/2n) sum_i (y_i - w . x_i)^2: w_1 = eta P (1/n) sum_i y_i x_i,
-    P = `precond` (d, d), the identity by default. Shape (B,)."""
+    r"""Predictions $\hat y = x_q \cdot w_1$ after one (preconditioned) GD step from
+    $w = 0$ on the in-context least-squares loss.
+
+    $$
+    \ell(w) = \frac{1}{2n}\sum_i (y_i - w \cdot x_i)^2, \qquad
+    w_1 = \eta P h, \quad h = -\nabla \ell(0) = \frac1n \sum_i y_i x_i
+    $$
+
+    with $\eta$ = `eta` and $P$ = `precond` (d, d), the identity by default. Shape
+    (B,)."""
     if not isinstance(prompts, Prompts):
         raise TypeError(f"prompts must be Prompts, got {type(prompts).__name__}")
     eta = check_real(eta, "eta")
@@ -88,28 +101,48 @@ def one_step_gd(prompts: Prompts, eta: float, precond: Optional[Tensor] = None
 
 # %% ../../nbs/theory/05_icl_one_step.ipynb #c009
 def optimal_eta(n: int, d: int, noise: float = 0.0) -> float:
-    """The step size minimising the expected squared error of one-step GD on prompts
-    with y = w . x + noise * eps, x, w ~ N(0, I_d): eta* = n / (n + d + 1 + noise^2).
-    (With x ~ N(0, Sigma), w ~ N(0, Sigma^{-1}): the same eta*, times P = Sigma^{-1}.)
-    """
+    r"""The step size minimising the expected squared error of one-step GD on prompts
+    with $y = w \cdot x + \sigma\varepsilon$, $x, w \sim \mathcal{N}(0, I_d)$.
+
+    $$
+    \eta^\star = \frac{n}{n + d + 1 + \sigma^2}
+    $$
+
+    with $\sigma$ = `noise`. (With $x \sim \mathcal{N}(0, \Sigma)$,
+    $w \sim \mathcal{N}(0, \Sigma^{-1})$: the same $\eta^\star$, times
+    $P = \Sigma^{-1}$.)"""
     n, d = check_int(n, "n"), check_int(d, "d")
     noise = check_nonnegative(noise, "noise")
     return n / (n + d + 1 + noise ** 2)
 
 
 def gd_risk(eta: float, n: int, d: int, noise: float = 0.0) -> float:
-    """Exact E[(y_q - one_step_gd)^2] for x, w ~ N(0, I_d) and y = w . x + noise *
-    eps (query included): d (1 - 2 eta + eta^2 (n + d + 1 + noise^2) / n) + noise^2."""
+    r"""The exact expected squared error of `one_step_gd` for
+    $x, w \sim \mathcal{N}(0, I_d)$ and $y = w \cdot x + \sigma\varepsilon$ (query noise
+    included).
+
+    $$
+    R(\eta) = \mathbb{E}\,(y_q - \eta\, x_q \cdot h)^2
+    = d\Big(1 - 2\eta + \eta^2\,\frac{n + d + 1 + \sigma^2}{n}\Big) + \sigma^2
+    $$
+
+    with $\eta$ = `eta` and $\sigma$ = `noise`."""
     n, d = check_int(n, "n"), check_int(d, "d")
     eta, noise = check_real(eta, "eta"), check_nonnegative(noise, "noise")
     return d * (1 - 2 * eta + eta ** 2 * (n + d + 1 + noise ** 2) / n) + noise ** 2
 
 # %% ../../nbs/theory/05_icl_one_step.ipynb #c013
 class LinearSelfAttention(nn.Module):
-    """One layer of linear self-attention on tokens e_i = [x_i; y_i] (i <= n) and the
-    query token e_q = [x_q; 0]: e_q + W_pv (1/n) sum_i e_i e_i^T W_kq e_q, keys and
-    values from the n context tokens. The prediction is the last coordinate of the
-    query's output. `W_kq`, `W_pv` are (d+1, d+1), drawn N(0, init_scale^2)."""
+    r"""One layer of linear self-attention on the tokens $e_i = (x_i, y_i)$, $i \le n$,
+    and the query token $e_q = (x_q, 0)$.
+
+    $$
+    e_q + W^{PV} \Big(\frac1n \sum_{i=1}^n e_i e_i^\top\Big) W^{KQ} e_q
+    $$
+
+    Keys and values come from the $n$ context tokens. The prediction $\hat y$ is the
+    last coordinate of the query's output. `W_kq` $= W^{KQ}$ and `W_pv` $= W^{PV}$ are
+    (d+1, d+1), drawn $\mathcal{N}(0, s^2)$ with $s$ = `init_scale`."""
 
     def __init__(self, d: int, init_scale: float = 0.1,
                  generator: Optional[torch.Generator] = None):
@@ -124,8 +157,14 @@ class LinearSelfAttention(nn.Module):
     @classmethod
     def from_gd(cls, d: int, eta: float, precond: Optional[Tensor] = None
                 ) -> "LinearSelfAttention":
-        """The construction that computes `one_step_gd(., eta, precond)`: W_kq has
-        top-left block eta P^T, W_pv has a single 1 in its bottom-right corner."""
+        r"""The construction that computes `one_step_gd(., eta, precond)`.
+
+        $$
+        \hat y = \eta\, x_q^\top P h
+        $$
+
+        `W_kq` has top-left block $A = \eta P^\top$, `W_pv` has a single 1 in its
+        bottom-right corner ($c = 1$, $p = b = 0$)."""
         m = cls(d, init_scale=0.0)
         eta = check_real(eta, "eta")
         P = torch.eye(d) if precond is None else check_tensor(precond, "precond")
@@ -149,9 +188,18 @@ class LinearSelfAttention(nn.Module):
         return (vals * keys[..., 0]).mean(-1)
 
     def effective_matrix(self) -> Tensor:
-        """Gamma (d, d) of the part of the prediction bilinear in h = (1/n) sum y_i x_i
-        and x_q: y_hat = h^T Gamma x_q + (terms even in y or in x_q); for the GD
-        construction Gamma = eta P^T."""
+        r"""The matrix $\Gamma$ (d, d) of the part of the prediction bilinear in
+        $h = \frac1n \sum_i y_i x_i$ and $x_q$.
+
+        $$
+        \hat y = h^\top \Gamma\, x_q
+        + (\text{terms even in } y \text{ or in } x_q), \qquad
+        \Gamma = c A + p\, b^\top
+        $$
+
+        with $A$ the top-left block of `W_kq`, $b^\top$ its last row (first $d$
+        columns), and $(p^\top, c)$ the last row of `W_pv`; for the GD construction
+        $\Gamma = \eta P^\top$."""
         d = self.d
         A, b = self.W_kq[:d, :d], self.W_kq[d, :d]
         p, c = self.W_pv[d, :d], self.W_pv[d, d]

@@ -32,11 +32,16 @@ __all__ = ['random_projection', 'subspace_params', 'subspace_loss', 'SubspaceMod
 def random_projection(D: int, d: int, kind: str = "dense", *,
                       generator: Optional[torch.Generator] = None,
                       dtype: Optional[torch.dtype] = None) -> Tensor:
-    """A random D x d projection with unit-norm columns. `kind="dense"`: i.i.d.
-    Gaussian entries, each column divided by its norm (a uniformly random direction
-    per column). `kind="sparse"`: each column has k = ceil(sqrt(D)) nonzeros at
-    distinct random rows, each +-1/sqrt(k) (a sparse COO tensor, memory
-    O(d sqrt D))."""
+    r"""A random $D \times d$ projection $P$ with unit-norm columns.
+
+    $$
+    p_j = \frac{g_j}{\lVert g_j \rVert}, \qquad g_j \sim \mathcal{N}(0, I_D)
+    $$
+
+    `kind="dense"`: i.i.d. Gaussian entries, each column divided by its norm (a
+    uniformly random direction per column), as above. `kind="sparse"`: each column has
+    $k = \lceil \sqrt{D}\, \rceil$ nonzeros at distinct random rows, each
+    $\pm 1/\sqrt{k}$ (a sparse COO tensor, memory $O(d \sqrt{D})$)."""
     D = check_int(D, "D")
     d = check_int(d, "d", high=D)  # at most D
     check_choice(kind, "kind", ("dense", "sparse"))
@@ -63,8 +68,14 @@ def _check_projection(P: Tensor, D: int) -> Tensor:
 
 
 def subspace_params(theta0: Params, P: Tensor, theta_d: Tensor) -> Params:
-    """theta_0 + P theta_d as a weight dictionary shaped like `theta0` (built on
-    `papers_lib.analysis.ravel`); differentiable in `theta_d`."""
+    r"""The weights at the point $\theta_d$ of the random subspace, as a weight
+    dictionary shaped like `theta0`.
+
+    $$
+    \theta = \theta_0 + P\, \theta_d
+    $$
+
+    Built on `papers_lib.analysis.ravel`; differentiable in `theta_d`."""
     _require(theta0=theta0)
     flat, unravel = ravel(theta0)
     P = _check_projection(P, flat.numel())
@@ -78,17 +89,29 @@ def subspace_params(theta0: Params, P: Tensor, theta_d: Tensor) -> Params:
 def subspace_loss(model: nn.Module, theta0: Params, P: Tensor, theta_d: Tensor,
                   loss_fn: Callable[[Tensor, Tensor], Tensor], x: Tensor,
                   y: Tensor) -> Tensor:
-    """loss_fn(model(x; theta_0 + P theta_d), y), through
-    `papers_lib.analysis.functional_loss`: its gradient in theta_d is
-    P^T grad_theta L (the chain rule)."""
+    r"""The loss `loss_fn(model(x; theta), y)` at $\theta = \theta_0 + P\theta_d$,
+    through `papers_lib.analysis.functional_loss`.
+
+    $$
+    L_d(\theta_d) = L(\theta_0 + P\theta_d), \qquad
+    \nabla_{\theta_d} L_d = P^\top \nabla_\theta L(\theta_0 + P\theta_d)
+    $$
+
+    Its gradient in `theta_d` is the chain rule's $P^\top \nabla_\theta L$."""
     return functional_loss(model, loss_fn, x, y)(subspace_params(theta0, P, theta_d))
 
 # %% ../../nbs/theory/08_intrinsic_dimension.ipynb #c011
 class SubspaceModel(nn.Module):
-    """`model` reparametrised as theta = theta_0 + P theta_d: theta_0 (the model's
-    weights when wrapped, flattened by `ravel`) and P are frozen buffers, theta_d
-    (zeros) is the only parameter. Calling it evaluates the wrapped model at
-    `params()`; at theta_d = 0 it is the wrapped model."""
+    r"""`model` reparametrised by the coordinates $\theta_d$ of a random subspace
+    through its weights.
+
+    $$
+    \theta = \theta_0 + P\, \theta_d
+    $$
+
+    $\theta_0$ (the model's weights when wrapped, flattened by `ravel`) and $P$ are
+    frozen buffers, $\theta_d$ (zeros) is the only parameter. Calling it evaluates the
+    wrapped model at `params()`; at $\theta_d = 0$ it is the wrapped model."""
 
     def __init__(self, model: nn.Module, P: Tensor):
         super().__init__()
@@ -103,11 +126,12 @@ class SubspaceModel(nn.Module):
 
     @property
     def d(self) -> int:
-        """The dimension of the subspace."""
+        """The dimension $d$ of the subspace."""
         return self.theta_d.numel()
 
     def params(self) -> Params:
-        """theta_0 + P theta_d as the wrapped model's weight dictionary."""
+        r"""The weights $\theta_0 + P\theta_d$ as the wrapped model's weight
+        dictionary."""
         return self._unravel(self.theta0 + self.P @ self.theta_d)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -120,9 +144,16 @@ def train_in_subspace(model: nn.Module, P: Tensor,
                       batch_size: Optional[int] = None,
                       generator: Optional[torch.Generator] = None,
                       optimizer: str = "adam") -> tuple[SubspaceModel, Tensor]:
-    """Train only theta_d of `SubspaceModel(model, P)` with Adam (or plain SGD,
-    `optimizer="sgd"`) for `steps` steps on (x, y): full batch, or minibatches of
-    `batch_size` drawn with `generator`. Returns the subspace model and the losses."""
+    r"""Train only $\theta_d$ of `SubspaceModel(model, P)` on `(x, y)`, with Adam or
+    plain SGD.
+
+    $$
+    \min_{\theta_d} L(\theta_0 + P\, \theta_d)
+    $$
+
+    Adam, or plain SGD with `optimizer="sgd"`, for `steps` steps: full batch, or
+    minibatches of `batch_size` drawn with `generator`. Returns the subspace model and
+    the losses."""
     check_choice(optimizer, "optimizer", ("adam", "sgd"))
     check_positive(lr, "lr")
     if not callable(loss_fn):
@@ -150,10 +181,20 @@ def train_in_subspace(model: nn.Module, P: Tensor,
 def intrinsic_dimension(ds: Sequence[int], scores: Sequence[float],
                         full_score: float, threshold: float = 0.9, *,
                         interpolate: bool = False) -> Optional[float]:
-    """The smallest d whose score (accuracy) reaches `threshold * full_score`
-    (d_int90 for 0.9): the first such d of the sweep `ds` (increasing), or, with
-    `interpolate`, the crossing point of the score linearly interpolated in log d
-    between that d and the one before. None if no d reaches it."""
+    r"""The smallest $d$ whose score (accuracy) reaches `threshold * full_score`,
+    $d_{\mathrm{int}90}$ for 0.9.
+
+    $$
+    \log d_{\mathrm{int}} = \log d_{i-1}
+    + \frac{\tau s_{\mathrm{full}} - s_{i-1}}{s_i - s_{i-1}}
+    \big(\log d_i - \log d_{i-1}\big)
+    $$
+
+    The first $d_i$ of the sweep `ds` (increasing) whose score $s_i$ reaches
+    $\tau s_{\mathrm{full}}$ ($\tau$ = `threshold`, $s_{\mathrm{full}}$ = `full_score`),
+    or, with `interpolate`, the crossing point of the score linearly interpolated in
+    $\log d$ between that $d_i$ and the one before, as displayed. None if no $d$ reaches
+    it."""
     ds, scores = [float(v) for v in ds], [float(v) for v in scores]
     if len(ds) != len(scores) or not ds:
         raise ValueError(f"ds and scores must be non-empty and of the same length, "

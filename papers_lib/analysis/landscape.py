@@ -24,12 +24,18 @@ __all__ = ['rescale_equivalent', 'sharpness_along']
 # %% ../../nbs/theory/06_loss_landscape.ipynb #c005
 def rescale_equivalent(params: Params, layer: str, next_layer: str,
                        c: float) -> Params:
-    """The weights with `layer`'s weight and bias multiplied by `c > 0` and
-    `next_layer`'s weight divided by `c` (a new dictionary; the other tensors are
-    shared). If only positively homogeneous maps (ReLU, leaky ReLU, max-pooling, no
-    normalisation) lie between the two layers, the network computes the same function.
-    `next_layer`'s weight must take `layer`'s outputs as its inputs (dimension 1 of a
-    linear or convolution weight)."""
+    r"""The weights with `layer`'s weight and bias multiplied by $c > 0$ and
+    `next_layer`'s weight divided by $c$.
+
+    $$
+    (W_1, b_1, W_2, b_2) \to (c\, W_1, c\, b_1, W_2 / c, b_2)
+    $$
+
+    A new dictionary; the other tensors are shared. If only positively homogeneous maps,
+    $\max(0, cz) = c \max(0, z)$ (ReLU, leaky ReLU, max-pooling, no normalisation), lie
+    between the two layers, the network computes the same function. `next_layer`'s
+    weight must take `layer`'s outputs as its inputs (dimension 1 of a linear or
+    convolution weight)."""
     c = check_positive(c, "c", finite=True)
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict {{name: tensor}}, got "
@@ -52,9 +58,16 @@ def rescale_equivalent(params: Params, layer: str, next_layer: str,
 # %% ../../nbs/theory/06_loss_landscape.ipynb #c009
 def sharpness_along(L: LossFn, params: Params, directions: Sequence[Params],
                     radius: float) -> float:
-    """The mean over `directions` of (L(params + radius d) + L(params - radius d)) / 2
-    - L(params): the loss increase at distance `radius` along each direction, both
-    sides averaged (for a quadratic L, (radius^2 / 2) d^T H d exactly)."""
+    r"""The loss increase at distance `radius` along each of the `directions`, both
+    sides averaged, and its mean over the directions.
+
+    $$
+    S(r) = \frac{1}{K}\sum_{k=1}^{K}
+    \left[\frac{L(\theta + r d_k) + L(\theta - r d_k)}{2} - L(\theta)\right]
+    $$
+
+    with $\theta$ = `params`, $r$ = `radius` and $d_1, \dots, d_K$ the directions; for a
+    quadratic $L$ it is $\frac{r^2}{2K}\sum_k d_k^\top H d_k$ exactly."""
     radius = check_positive(radius, "radius", finite=True)
     if not callable(L):
         raise TypeError(f"L must be callable as L(params) -> 0-d tensor, got "

@@ -19,13 +19,16 @@ from torch import Tensor
 
 from ..checks import check_int, check_nonnegative, check_positive, check_tensor
 
-F64 = torch.float64
-
 # %% auto #0
 __all__ = ['F64', 'gd_weights', 'simulate_gd', 'mp_support', 'marchenko_pastur_density', 'mp_integrate', 'gd_test_error',
            'gd_train_error', 'asymptotic_test_error']
 
 # %% ../../nbs/theory/04_generalization_dynamics.ipynb #c005
+F64 = torch.float64
+"""`torch.float64`, the one dtype of this module: the simulated data ($X$, $w^*$, the
+label noise), the times and the integrals over the Marchenko-Pastur law all use it."""
+
+
 def _decay(lam: Tensor, t: Tensor, eta: Optional[float]) -> Tensor:
     """The factor by which a mode of curvature lam shrinks by time t: exp(-lam t) for
     gradient flow, (1 - eta lam)^t after t steps of gradient descent. Shape (T, L)."""
@@ -49,12 +52,22 @@ def _times(t, eta) -> Tensor:
 
 def gd_weights(X: Tensor, y: Tensor, w0: Tensor, t, eta: Optional[float] = None,
                tol: float = 1e-10) -> Tensor:
-    """The student's weights w(t) under full-batch gradient descent on
-    L(w) = (1/2P) ||y - X w / sqrt(N)||^2 with step `eta` on N L (or gradient flow,
-    eta=None), from `w0`, in closed form through the eigendecomposition of
-    X^T X / P: each eigen-coordinate relaxes to its least-squares value as
-    exp(-lam t) or (1 - eta lam)^t; eigenvalues below `tol` lam_max stay frozen.
-    X: (P, N), y: (P,), w0: (N,); returns (T, N) for the T times in `t`."""
+    r"""The student's weights $w(t)$ under full-batch gradient descent (or gradient
+    flow), in closed form.
+
+    $$
+    L(w) = \frac{1}{2P}\Big\lVert y - \frac{Xw}{\sqrt N}\Big\rVert^2, \qquad
+    \tilde w_i(t) = \frac{\tilde c_i}{\lambda_i} + d_i(t)\Big(\tilde w_i(0) -
+    \frac{\tilde c_i}{\lambda_i}\Big)
+    $$
+
+    With step `eta` on $N L$ (or gradient flow, `eta=None`), from `w0`, through the
+    eigendecomposition of $\Sigma = X^\top X / P = V\,\mathrm{diag}(\lambda)V^\top$:
+    each eigen-coordinate $\tilde w_i = v_i^\top w$ relaxes to its least-squares value
+    $\tilde c_i / \lambda_i$, $c = \frac{\sqrt N}{P} X^\top y$, as
+    $d_i(t) = e^{-\lambda_i t}$ or $(1 - \eta\lambda_i)^t$; eigenvalues below `tol`
+    $\lambda_{\max}$ stay frozen. X: (P, N), y: (P,), w0: (N,); returns (T, N) for the T
+    times in `t`."""
     check_tensor(X, "X", ndim=2, floating=True)
     check_tensor(y, "y"), check_tensor(w0, "w0")
     check_nonnegative(tol, "tol")
@@ -78,11 +91,21 @@ def gd_weights(X: Tensor, y: Tensor, w0: Tensor, t, eta: Optional[float] = None,
 def simulate_gd(N: int, P: int, t, *, noise_var: float, init_var: float = 0.0,
                 teacher_var: float = 1.0, eta: Optional[float] = None,
                 generator: Optional[torch.Generator] = None) -> dict[str, Tensor]:
-    """One draw of the student-teacher problem (x ~ N(0, I_N), teacher w* ~ N(0,
-    teacher_var I), y = w* x / sqrt(N) + noise, w(0) ~ N(0, init_var I)) trained by
-    `gd_weights`. Returns {"test": (T,), "train": (T,)}: the exact test error
-    ||w(t) - w*||^2 / N + noise_var (the expectation over a fresh input and its
-    noise) and the training error (1/P) ||y - X w(t) / sqrt(N)||^2."""
+    r"""One draw of the student-teacher problem trained by `gd_weights`, with its exact
+    test and training errors over time.
+
+    $$
+    E_g(t) = \frac{\lVert w(t) - w^*\rVert^2}{N} + \sigma_\epsilon^2, \qquad
+    E_t(t) = \frac1P \Big\lVert y - \frac{X w(t)}{\sqrt N} \Big\rVert^2
+    $$
+
+    The draw: $x \sim \mathcal N(0, I_N)$, teacher
+    $w^* \sim \mathcal N(0, \sigma_w^2 I)$ ($\sigma_w^2$ = `teacher_var`),
+    $y = w^{*\top} x / \sqrt N + \epsilon$ with
+    $\epsilon \sim \mathcal N(0, \sigma_\epsilon^2)$ ($\sigma_\epsilon^2$ =
+    `noise_var`), $w(0) \sim \mathcal N(0, \sigma_0^2 I)$ ($\sigma_0^2$ = `init_var`).
+    Returns {"test": (T,), "train": (T,)}: the exact test error $E_g$ (the expectation
+    over a fresh input and its noise) and the training error $E_t$."""
     N, P = check_int(N, "N"), check_int(P, "P")
     s_e = check_nonnegative(noise_var, "noise_var")
     s_0 = check_nonnegative(init_var, "init_var")
@@ -100,20 +123,33 @@ def simulate_gd(N: int, P: int, t, *, noise_var: float, init_var: float = 0.0,
 
 # %% ../../nbs/theory/04_generalization_dynamics.ipynb #c009
 def mp_support(alpha: float) -> tuple[float, float, float]:
-    """The Marchenko-Pastur law of X^T X / P (X: P x N, i.i.d. unit-variance entries,
-    alpha = P/N): its edges `(lam_minus, lam_plus)` = (1 -+ 1/sqrt(alpha))^2 and
-    the mass `atom` = max(0, 1 - alpha) of its point mass at zero."""
+    r"""The edges and the atom at zero of the Marchenko-Pastur law of $X^\top X / P$
+    ($X$: $P \times N$, i.i.d. unit-variance entries, $\alpha = P/N$).
+
+    $$
+    \lambda_\pm = \Big(1 \pm \frac{1}{\sqrt\alpha}\Big)^2, \qquad
+    \text{atom} = (1 - \alpha)_+
+    $$
+
+    Returns `(lam_minus, lam_plus, atom)`: the edges of the support and the mass of its
+    point mass at zero."""
     a = check_positive(alpha, "alpha")
     r = 1 / math.sqrt(a)
     return (1 - r) ** 2, (1 + r) ** 2, max(0.0, 1 - a)
 
 
 def marchenko_pastur_density(lam: Tensor, alpha: float) -> Tensor:
-    """The continuous part of the Marchenko-Pastur density of X^T X / P at `lam`,
-    alpha sqrt((lam_+ - lam)(lam - lam_-)) / (2 pi lam) on [lam_-, lam_+], zero
-    outside.
-    For alpha < 1 it has total mass alpha; the rest, 1 - alpha, is a point mass at zero
-    (`mp_support(alpha)[2]`), which this density does not include."""
+    r"""The continuous part of the Marchenko-Pastur density of $X^\top X / P$ at `lam`.
+
+    $$
+    \rho(\lambda) = \frac{\alpha}{2\pi\lambda}
+    \sqrt{(\lambda_+ - \lambda)(\lambda - \lambda_-)}
+    \quad \text{on } [\lambda_-, \lambda_+]
+    $$
+
+    and zero outside. For $\alpha < 1$ it has total mass $\alpha$; the rest,
+    $1 - \alpha$, is a point mass at zero (`mp_support(alpha)[2]`), which this density
+    does not include."""
     lo, hi, _ = mp_support(alpha)
     lam = torch.as_tensor(lam, dtype=F64)
     inside = (lam > lo) & (lam < hi)
@@ -123,12 +159,18 @@ def marchenko_pastur_density(lam: Tensor, alpha: float) -> Tensor:
 
 
 def mp_integrate(f, alpha: float, nodes: int = 4000) -> Tensor:
-    """The integral of `f(lam)` against the continuous part of the Marchenko-Pastur
-    density (the atom at zero is left out). With lam = m + h cos(theta) on [0, pi],
-    where m, h are the centre and half-width of the support, the integrand becomes
-    smooth and periodic in theta, and the midpoint rule on `nodes` intervals
-    converges fast. `f` maps a (nodes,) tensor of eigenvalues to a tensor
-    (..., nodes); returns (...)."""
+    r"""The integral of `f(lam)` against the continuous part of the Marchenko-Pastur
+    density (the atom at zero is left out).
+
+    $$
+    \int f(\lambda)\, \rho(\lambda)\, d\lambda = \int_0^\pi f(m + h\cos\theta)\,
+    \frac{\alpha\, h^2 \sin^2\theta}{2\pi\, (m + h\cos\theta)}\, d\theta
+    $$
+
+    With $\lambda = m + h\cos\theta$ on $[0, \pi]$, where $m, h$ are the centre and
+    half-width of the support, the integrand becomes smooth and periodic in $\theta$,
+    and the midpoint rule on `nodes` intervals converges fast. `f` maps a (nodes,)
+    tensor of eigenvalues to a tensor (..., nodes); returns (...)."""
     nodes = check_int(nodes, "nodes", low=8)
     if not callable(f):
         raise TypeError(f"f must be callable as f(lam) -> tensor, got "
@@ -158,16 +200,20 @@ def _theory_args(alpha, noise_var, init_var, teacher_var, t, eta):
 def gd_test_error(t, alpha: float, *, noise_var: float, init_var: float = 0.0,
                   teacher_var: float = 1.0, eta: Optional[float] = None,
                   nodes: int = 4000) -> Tensor:
-    """The test error E_g(t) = E(y - w(t) x / sqrt(N))^2 of the linear student in the
-    limit N, P -> infinity with alpha = P/N fixed. `t`: times (gradient flow, eta=None)
-    or numbers of steps of size `eta`. Teacher weights of variance `teacher_var`, label
-    noise `noise_var`, initial student weights of variance `init_var`:
+    r"""The test error $E_g(t) = \mathbb{E}\,(y - w(t)^\top x / \sqrt N)^2$ of the
+    linear student in the limit $N, P \to \infty$ with $\alpha = P/N$ fixed.
 
-      E_g = noise + atom (init + teacher)
-            + int rho(l) [(init + teacher) d(l)^2 + noise (1 - d(l))^2 / (alpha l)] dl
+    $$
+    E_g(t) = \sigma_\epsilon^2 + (1 - \alpha)_+ (\sigma_0^2 + \sigma_w^2)
+    + \int \rho(\lambda)\Big[(\sigma_0^2 + \sigma_w^2)\, d(\lambda, t)^2
+    + \frac{\sigma_\epsilon^2}{\alpha\lambda}\big(1 - d(\lambda, t)\big)^2\Big] d\lambda
+    $$
 
-    with d(l) = exp(-l t) or (1 - eta l)^t. Returns a float64 tensor shaped like
-    `t`."""
+    with $d(\lambda, t) = e^{-\lambda t}$ or $(1 - \eta\lambda)^t$. `t`: times (gradient
+    flow, `eta=None`) or numbers of steps of size `eta` $= \eta$. Teacher weights of
+    variance `teacher_var` $= \sigma_w^2$, label noise `noise_var`
+    $= \sigma_\epsilon^2$, initial student weights of variance `init_var`
+    $= \sigma_0^2$. Returns a float64 tensor shaped like `t`."""
     a, s_e, s_w, tt, atom = _theory_args(alpha, noise_var, init_var, teacher_var,
                                          t, eta)
 
@@ -182,11 +228,16 @@ def gd_test_error(t, alpha: float, *, noise_var: float, init_var: float = 0.0,
 def gd_train_error(t, alpha: float, *, noise_var: float, init_var: float = 0.0,
                    teacher_var: float = 1.0, eta: Optional[float] = None,
                    nodes: int = 4000) -> Tensor:
-    """The training error (1/P) sum_mu (y_mu - w(t) x_mu / sqrt(N))^2 in the same limit
-    and with the same arguments as `gd_test_error`:
+    r"""The training error
+    $E_t(t) = \frac1P \sum_\mu (y_\mu - w(t)^\top x_\mu / \sqrt N)^2$ in the same limit
+    and with the same arguments as `gd_test_error`.
 
-      E_t = noise max(0, 1 - 1/alpha) + int rho(l) d(l)^2 (noise / alpha + (init +
-            teacher) l) dl."""
+    $$
+    E_t(t) = \sigma_\epsilon^2\Big(1 - \frac1\alpha\Big)_+
+    + \int_{\lambda > 0} \rho(\lambda)\, d(\lambda, t)^2
+    \Big(\frac{\sigma_\epsilon^2}{\alpha}
+    + (\sigma_0^2 + \sigma_w^2)\lambda\Big) d\lambda
+    $$"""
     a, s_e, s_w, tt, atom = _theory_args(alpha, noise_var, init_var, teacher_var,
                                          t, eta)
 
@@ -199,9 +250,18 @@ def gd_train_error(t, alpha: float, *, noise_var: float, init_var: float = 0.0,
 
 def asymptotic_test_error(alpha: float, *, noise_var: float, init_var: float = 0.0,
                           teacher_var: float = 1.0) -> float:
-    """The t -> infinity limit of `gd_test_error`, in closed form:
-    noise alpha / (alpha - 1) for alpha > 1; (1 - alpha)(init + teacher) + noise
-    / (1 - alpha) for alpha < 1; infinite at alpha = 1 when noise > 0."""
+    r"""The $t \to \infty$ limit of `gd_test_error`, in closed form.
+
+    $$
+    E_g(\infty) = \begin{cases}
+    \sigma_\epsilon^2\,\dfrac{\alpha}{\alpha - 1}, & \alpha > 1,\\
+    (1 - \alpha)(\sigma_0^2 + \sigma_w^2) + \dfrac{\sigma_\epsilon^2}{1 - \alpha},
+    & \alpha < 1,
+    \end{cases}
+    $$
+
+    infinite at $\alpha = 1$ when $\sigma_\epsilon^2 > 0$ (`noise_var`; `init_var`
+    $= \sigma_0^2$, `teacher_var` $= \sigma_w^2$)."""
     a = check_positive(alpha, "alpha")
     s_e = check_nonnegative(noise_var, "noise_var")
     s_w = (check_nonnegative(init_var, "init_var")

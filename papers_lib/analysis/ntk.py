@@ -20,17 +20,30 @@ from torch import Tensor, nn
 from ..checks import (
     check_choice, check_int, check_nonnegative, check_positive, check_tensor)
 
-ACTIVATIONS = ("relu", "erf", "identity")
-
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'NTKMLP', 'activation_kernels', 'limiting_ntk', 'kernel_regression_path']
 
 # %% ../../nbs/theory/01_ntk.ipynb #c005
+ACTIVATIONS = ("relu", "erf", "identity")
+r"""The activations $\sigma$ whose Gaussian expectations
+$\mathbb{E}[\sigma(u)\sigma(v)]$ and $\mathbb{E}[\sigma'(u)\sigma'(v)]$ have closed
+forms here: the choices of `activation` in `NTKMLP`, `activation_kernels` and
+`limiting_ntk`."""
+
+
 class NTKMLP(nn.Module):
-    """A multilayer perceptron in the NTK parameterisation: every weight and bias is
-    N(0, 1), and layer l computes `h_{l+1} = W_l a_l / sqrt(n_l) + beta * b_l`, with
-    `a_0 = x` and `a_l = activation(h_l)`; the output is `h_L` (no activation).
-    `widths` are the hidden widths (empty: a linear model). Output shape (n, out)."""
+    r"""A multilayer perceptron in the NTK parameterisation, with every weight and bias
+    drawn $\mathcal{N}(0, 1)$.
+
+    $$
+    \tilde\alpha^{(l+1)}(x) = \frac{1}{\sqrt{n_l}} W^{(l)} \alpha^{(l)}(x)
+    + \beta\, b^{(l)}, \qquad \alpha^{(l)} = \sigma\big(\tilde\alpha^{(l)}\big),
+    \qquad \alpha^{(0)}(x) = x
+    $$
+
+    with $\sigma$ = `activation` and $\beta$ = `beta`; the output is
+    $f_\theta(x) = \tilde\alpha^{(L)}(x)$ (no activation). `widths` are the hidden
+    widths (empty: a linear model). Output shape (n, out)."""
 
     def __init__(self, in_features: int, widths: Sequence[int], out_features: int = 1,
                  activation: str = "relu", beta: float = 0.1,
@@ -72,9 +85,29 @@ class NTKMLP(nn.Module):
 # %% ../../nbs/theory/01_ntk.ipynb #c009
 def activation_kernels(var1: Tensor, var2: Tensor, cov: Tensor,
                        activation: str = "relu") -> tuple[Tensor, Tensor]:
-    """For (u, v) centred Gaussian with variances var1, var2 and covariance cov, the
-    pair (E[s(u) s(v)], E[s'(u) s'(v)]) in closed form: arc-cosine kernels for ReLU,
-    arcsine formulas for erf, (cov, 1) for the identity. Broadcasts its arguments."""
+    r"""The two Gaussian expectations of the NTK recursion,
+    $\mathbb{E}[\sigma(u)\sigma(v)]$ and $\mathbb{E}[\sigma'(u)\sigma'(v)]$, in closed
+    form.
+
+    $(u, v)$ is centred Gaussian with variances $a$ = `var1`, $b$ = `var2`, covariance
+    $c$ = `cov`, and $\phi = \arccos(c / \sqrt{ab})$. For ReLU, the arc-cosine kernels:
+
+    $$
+    \mathbb{E}[\sigma(u)\sigma(v)]
+    = \frac{\sqrt{ab}}{2\pi}\big(\sin\phi + (\pi - \phi)\cos\phi\big),
+    \qquad \mathbb{E}[\sigma'(u)\sigma'(v)] = \frac{\pi - \phi}{2\pi};
+    $$
+
+    for erf, the arcsine formulas:
+
+    $$
+    \mathbb{E}[\sigma(u)\sigma(v)]
+    = \frac{2}{\pi}\arcsin\frac{2c}{\sqrt{(1 + 2a)(1 + 2b)}},
+    \qquad \mathbb{E}[\sigma'(u)\sigma'(v)]
+    = \frac{4}{\pi}\big((1 + 2a)(1 + 2b) - 4c^2\big)^{-1/2},
+    $$
+
+    and $(c, 1)$ for the identity. Returns the pair; broadcasts its arguments."""
     check_choice(activation, "activation", ACTIVATIONS)
     var1, var2, cov = torch.broadcast_tensors(
         torch.as_tensor(var1), torch.as_tensor(var2), torch.as_tensor(cov))
@@ -99,11 +132,23 @@ def activation_kernels(var1: Tensor, var2: Tensor, cov: Tensor,
 def limiting_ntk(x1: Tensor, x2: Optional[Tensor] = None, depth: int = 2,
                  activation: str = "relu", beta: float = 0.1,
                  return_nngp: bool = False):
-    """The infinite-width NTK Theta(x1, x2), shape (n1, n2), of an `NTKMLP` with
-    `depth` weight layers (depth - 1 hidden layers) as the hidden widths go to infinity:
-    Sigma_1 = Theta_1 = x.x'/n_0 + beta^2, Sigma_{l+1} = E[s(u)s(v)] + beta^2,
-    Theta_{l+1} = Theta_l E[s'(u)s'(v)] + Sigma_{l+1}, (u, v) ~ N(0, Sigma_l).
-    With `return_nngp=True` also the Gaussian-process kernel Sigma_L of the outputs."""
+    r"""The infinite-width NTK $\Theta^{(L)}(x_1, x_2)$, shape (n1, n2), of an `NTKMLP`
+    with $L$ = `depth` weight layers (`depth` - 1 hidden layers) as the hidden widths go
+    to infinity.
+
+    $$
+    \Sigma^{(1)} = \Theta^{(1)} = \frac{x \cdot x'}{n_0} + \beta^2, \qquad
+    \Sigma^{(l+1)} = \mathbb{E}\big[\sigma(u)\sigma(v)\big] + \beta^2,
+    $$
+
+    $$
+    \Theta^{(l+1)} = \Theta^{(l)}\, \mathbb{E}\big[\sigma'(u)\sigma'(v)\big]
+    + \Sigma^{(l+1)},
+    \qquad (u, v) \sim \mathcal{N}\big(0, \Sigma^{(l)}|_{x, x'}\big).
+    $$
+
+    With `return_nngp=True` also the Gaussian-process kernel $\Sigma^{(L)}$ of the
+    outputs."""
     depth = check_int(depth, "depth")
     check_choice(activation, "activation", ACTIVATIONS)
     check_nonnegative(beta, "beta")
@@ -130,13 +175,19 @@ def kernel_regression_path(K_train: Tensor, K_test_train: Tensor, y: Tensor,
                            f0_train: Tensor, f0_test: Tensor, eta: float,
                            t: Tensor | Sequence[float] | float,
                            discrete: bool = False) -> tuple[Tensor, Tensor]:
-    """Outputs of kernel gradient descent on the loss 1/2 sum_i (f(x_i) - y_i)^2 with a
-    fixed kernel K and step size eta, from the initial function f0 (values on the
-    training and test points), at times t: on the training set
-    f_t = y + exp(-eta K t)(f0 - y); on test points
-    f_t = f0 + K_* K^{-1} (I - exp(-eta K t)) (y - f0). With `discrete=True`, t counts
-    gradient-descent steps and exp(-eta K t) becomes (I - eta K)^t. Returns
-    (f_train, f_test) of shapes (len(t), n) and (len(t), m)."""
+    r"""Outputs of kernel gradient descent with a fixed kernel on the squared loss
+    $\tfrac12 \sum_i (f(x_i) - y_i)^2$, at times `t`.
+
+    $$
+    f_t(X) = y + e^{-\eta K t}\big(f_0(X) - y\big), \qquad
+    f_t(x_*) = f_0(x_*) + K_* K^{-1}\big(I - e^{-\eta K t}\big)\big(y - f_0(X)\big)
+    $$
+
+    with $K$ = `K_train`, $K_*$ = `K_test_train`, step size $\eta$ = `eta`, and the
+    initial function $f_0$ given by its values on the training (`f0_train`) and test
+    (`f0_test`) points. With `discrete=True`, `t` counts gradient-descent steps and
+    $e^{-\eta K t}$ becomes $(I - \eta K)^t$. Returns `(f_train, f_test)` of shapes
+    (len(t), n) and (len(t), m)."""
     for name, a in (("K_train", K_train), ("K_test_train", K_test_train), ("y", y),
                     ("f0_train", f0_train), ("f0_test", f0_test)):
         check_tensor(a, name, min_ndim=1)

@@ -68,11 +68,17 @@ def _check_perms(params: Params, layers, perms: Sequence[Tensor]) -> list[Tensor
 
 
 def permute_mlp(params: Params, perms: Sequence[Tensor]) -> Params:
-    """The weights of the same MLP with hidden layer l's units reordered by `perms[l]`
-    (new unit i is old unit perms[l][i]): W_l -> P_l W_l P_{l-1}^T, b_l -> P_l b_l.
-    `params` holds the Linear layers of an `nn.Sequential` whose other modules act
-    elementwise (so the network computes the same function after the permutation);
-    `perms` has one index tensor per hidden layer (all layers but the last)."""
+    r"""The weights of the same MLP with each hidden layer's units reordered by
+    `perms[l]` (new unit $i$ is old unit `perms[l][i]`).
+
+    $$
+    W_l \to P_l W_l P_{l-1}^\top, \qquad b_l \to P_l b_l, \qquad P_0 = P_L = I
+    $$
+
+    with $(P_l)_{i,\, \pi_l(i)} = 1$, $\pi_l$ = `perms[l]`. `params` holds the Linear
+    layers of an `nn.Sequential` whose other modules act elementwise (so the network
+    computes the same function after the permutation); `perms` has one index tensor per
+    hidden layer (all layers but the last)."""
     layers = _layers(params)
     perms = _check_perms(params, layers, perms)
     out = dict(params)
@@ -90,8 +96,13 @@ def permute_mlp(params: Params, perms: Sequence[Tensor]) -> Params:
 # %% ../../nbs/theory/07_rebasin.ipynb #c009
 def matching_objective(params_a: Params, params_b: Params,
                        perms: Sequence[Tensor]) -> float:
-    """sum_l <W_l^A, P_l W_l^B P_{l-1}^T> + <b_l^A, P_l b_l^B>: the inner product of
-    A's weights with B's permuted ones, which weight matching maximises."""
+    r"""The inner product of A's weights with B's permuted ones, which weight matching
+    maximises.
+
+    $$
+    \sum_{l=1}^{L} \big\langle W_l^A,\, P_l W_l^B P_{l-1}^\top \big\rangle_F
+    + \big\langle b_l^A, P_l b_l^B \big\rangle
+    $$"""
     pb = permute_mlp(params_b, perms)
     _same_shapes(params_a, params_b)
     return sum(float((params_a[k] * pb[k]).sum()) for k in params_a)
@@ -113,12 +124,25 @@ def _assign(score: Tensor) -> Tensor:
 def weight_matching(params_a: Params, params_b: Params, max_iter: int = 100,
                     generator: Optional[torch.Generator] = None, *,
                     history: Optional[list] = None) -> list[Tensor]:
-    """Permutations of B's hidden units that bring its weights close to A's
-    (Ainsworth et al., 2023, weight matching): maximise
-    sum_l <W_l^A, P_l W_l^B P_{l-1}^T> (biases included) by coordinate descent,
-    each sweep visiting the hidden layers in a random order (`generator`) and
-    solving the linear assignment problem for one P_l with the others fixed, until
-    a sweep changes nothing or `max_iter` sweeps. Returns one index tensor per
+    r"""Permutations of B's hidden units that bring its weights close to A's (Ainsworth
+    et al., 2023, weight matching).
+
+    $$
+    \max_{P_1, \dots, P_{L-1}} \sum_{l=1}^{L} \big\langle W_l^A,\,
+    P_l W_l^B P_{l-1}^\top \big\rangle_F
+    $$
+
+    (biases included), by coordinate descent: each sweep visits the hidden layers in a
+    random order (`generator`) and solves, for one $P_l$ with the others fixed, the
+    linear assignment problem
+
+    $$
+    \max_{P_l} \langle P_l, S_l \rangle, \qquad
+    S_l = W_l^A P_{l-1} (W_l^B)^\top + b_l^A (b_l^B)^\top
+    + (W_{l+1}^A)^\top P_{l+1} W_{l+1}^B,
+    $$
+
+    until a sweep changes nothing or `max_iter` sweeps. Returns one index tensor per
     hidden layer for `permute_mlp(params_b, perms)`. If `history` is a list, the
     objective is appended to it at the start and after every layer update."""
     _same_shapes(params_a, params_b)
@@ -173,11 +197,19 @@ def _hidden_activations(model: nn.Module, x: Tensor) -> list[Tensor]:
 
 def activation_matching(model_a: nn.Module, model_b: nn.Module,
                         x: Tensor) -> list[Tensor]:
-    """Permutations of B's hidden units that match A's by the correlation of their
-    activations on the inputs `x`: for each hidden layer, the linear assignment that
-    maximises the summed correlation between A's unit i and B's unit perms[l][i].
-    Both models are `nn.Sequential` MLPs of the same shape; returns one index tensor
-    per hidden layer for `permute_mlp`."""
+    r"""Permutations of B's hidden units that match A's by the correlation of their
+    activations on the inputs `x`.
+
+    $$
+    \min_{P_l} \big\lVert Z_l^A - P_l Z_l^B \big\rVert_F^2
+    \iff \max_{P_l} \big\langle P_l,\, Z_l^A (Z_l^B)^\top \big\rangle
+    $$
+
+    with $Z_l^A, Z_l^B \in \mathbb{R}^{n_l \times m}$ the hidden activations on the $m$
+    inputs, each unit standardised first: for each hidden layer, the linear assignment
+    that maximises the summed correlation between A's unit $i$ and B's unit
+    `perms[l][i]`. Both models are `nn.Sequential` MLPs of the same shape; returns one
+    index tensor per hidden layer for `permute_mlp`."""
     if not isinstance(x, Tensor) or x.ndim != 2 or x.shape[0] < 2:
         got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"x must be a batch of at least 2 inputs, shape (n, d), "
@@ -196,8 +228,14 @@ def activation_matching(model_a: nn.Module, model_b: nn.Module,
 # %% ../../nbs/theory/07_rebasin.ipynb #c017
 def interpolation_path(L: Callable[[Params], Tensor], params_a: Params,
                        params_b: Params, alphas: Sequence[float] | Tensor) -> Tensor:
-    """L((1 - alpha) A + alpha B) for each alpha (built on `interpolate`), as a CPU
-    float64 tensor of shape (len(alphas),)."""
+    r"""The values of `L` along the straight line from `params_a` to `params_b`, built
+    on `interpolate`.
+
+    $$
+    L\big((1 - \alpha)\,\theta_A + \alpha\,\theta_B\big)
+    $$
+
+    for each $\alpha$ in `alphas`, as a CPU float64 tensor of shape (len(alphas),)."""
     if not callable(L):
         raise TypeError("L must be callable as L(params) -> scalar")
     alphas = torch.as_tensor(alphas, dtype=torch.float64).reshape(-1)
@@ -213,12 +251,19 @@ def interpolation_path(L: Callable[[Params], Tensor], params_a: Params,
 
 def loss_barrier(L: Callable[[Params], Tensor], params_a: Params, params_b: Params,
                  alphas: Optional[Sequence[float] | Tensor] = None) -> float:
-    """The loss barrier max_alpha [L((1 - alpha) A + alpha B)
-    - ((1 - alpha) L(A) + alpha L(B))] over `alphas` in [0, 1] (Frankle et al., 2020;
-    Entezari et al., 2022): how far the loss on the straight line rises above the
-    chord between the endpoints' losses; 0 means the line stays on or below the
-    chord (linear mode connectivity). Never below 0, its value at the endpoints;
-    `alphas` defaults to 21 points from 0 to 1."""
+    r"""The loss barrier on the straight line between two networks (Frankle et al.,
+    2020; Entezari et al., 2022).
+
+    $$
+    B(\theta_A, \theta_B) = \max_{\alpha}
+    \Big[ L\big((1-\alpha)\theta_A + \alpha\theta_B\big)
+    - \big((1-\alpha) L(\theta_A) + \alpha L(\theta_B)\big) \Big]
+    $$
+
+    over `alphas` in $[0, 1]$: how far the loss on the straight line rises above the
+    chord between the endpoints' losses; 0 means the line stays on or below the chord
+    (linear mode connectivity). Never below 0, its value at the endpoints; `alphas`
+    defaults to 21 points from 0 to 1."""
     if alphas is None:
         alphas = torch.linspace(0, 1, 21)
     alphas = torch.as_tensor(alphas, dtype=torch.float64).reshape(-1)

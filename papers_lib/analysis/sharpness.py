@@ -42,21 +42,35 @@ def _prod_except(w: Tensor) -> Tensor:
 
 
 def scalar_net_loss(w: Tensor, y: float = 1.0) -> Tensor:
-    """L(w) = (w_1 w_2 ... w_D - y)^2 / 2 for `w` of shape (..., D); shape (...)."""
+    r"""The squared loss of the scalar network $f(w) = w_1 w_2 \cdots w_D$ for `w` of
+    shape (..., D).
+
+    $$
+    L(w) = \tfrac12 \big(f(w) - y\big)^2
+    $$
+
+    Shape (...)."""
     w, y = _check_w(w), check_real(y, "y")
     return 0.5 * (w.prod(-1) - y) ** 2
 
 
 def scalar_net_gradient(w: Tensor, y: float = 1.0) -> Tensor:
-    """grad L(w)_i = (f(w) - y) prod_{j != i} w_j, shape like `w`."""
+    r"""The gradient of the scalar network's loss at `w`, shaped like `w`.
+
+    $$
+    \partial_i L = (f - y)\prod_{j \ne i} w_j
+    $$"""
     w, y = _check_w(w), check_real(y, "y")
     return (w.prod(-1, keepdim=True) - y) * _prod_except(w)
 
 
 def scalar_net_hessian(w: Tensor, y: float = 1.0) -> Tensor:
-    """The Hessian of L at `w` (shape (..., D, D)): grad f grad f^T + (f - y) times the
-    Hessian of f, whose (i, j) entry is prod_{k != i, j} w_k off the diagonal and 0 on
-    it."""
+    r"""The Hessian of the scalar network's loss at `w`, shape (..., D, D).
+
+    $$
+    \nabla^2 L = \nabla f \nabla f^\top + (f - y)\, \nabla^2 f, \qquad
+    (\nabla^2 f)_{ij} = \prod_{k \ne i, j} w_k \ (i \ne j), \quad (\nabla^2 f)_{ii} = 0
+    $$"""
     w, y = _check_w(w), check_real(y, "y")
     D = w.shape[-1]
     g = _prod_except(w)
@@ -71,15 +85,25 @@ def scalar_net_hessian(w: Tensor, y: float = 1.0) -> Tensor:
 
 
 def sharpness(w: Tensor, y: float = 1.0) -> Tensor:
-    """The sharpness at `w`, `lambda_max(grad^2 L(w))`: the largest eigenvalue of the
-    Hessian of L, shape (...)."""
+    r"""The sharpness at `w`, the largest eigenvalue of the Hessian of $L$, shape (...).
+
+    $$
+    \lambda_{\max}\big(\nabla^2 L(w)\big)
+    $$"""
     return torch.linalg.eigvalsh(scalar_net_hessian(w, y))[..., -1]
 
 # %% ../../nbs/theory/03_gfs_sharpness.ipynb #c007
 def scalar_net_gd(w0: Tensor, y: float = 1.0, lr: float = 0.1, steps: int = 100
                   ) -> Tensor:
-    """Gradient descent w <- w - lr grad L(w) from `w0` (shape (..., D), a batch of
-    runs at once); returns the iterates, shape (steps + 1, ..., D)."""
+    r"""Gradient descent on the scalar network's loss from `w0` (shape (..., D), a batch
+    of runs at once).
+
+    $$
+    w \leftarrow w - \eta\, \nabla L(w)
+    $$
+
+    with step size $\eta$ = `lr`, for `steps` steps. Returns the iterates, shape
+    (steps + 1, ..., D)."""
     w, y = _check_w(w0), check_real(y, "y")
     check_positive(lr, "lr")
     steps = check_int(steps, "steps", low=0)
@@ -91,13 +115,18 @@ def scalar_net_gd(w0: Tensor, y: float = 1.0, lr: float = 0.1, steps: int = 100
 
 # %% ../../nbs/theory/03_gfs_sharpness.ipynb #c010
 def gradient_flow_solution(w: Tensor, y: float = 1.0, iters: int = 100) -> Tensor:
-    """The point gradient flow dw/dt = -grad L(w) reaches from `w` (shape (..., D)):
-    w*_i = s_i sqrt(w_i^2 + c), the shift c solving prod_i sqrt(w_i^2 + c) = |y| (by
-    Newton's method, at most `iters` steps), s_i = sign(w_i), except when
-    f(w) y < 0: then the smallest |w_i| passes through zero and changes sign. Needs
-    y != 0 and f(w) != 0; when f(w) y < 0 the smallest |w_i| must be unique (else
-    the flow stops at a saddle).
-    """
+    r"""The point that gradient flow $\dot w = -\nabla L(w)$ reaches from `w` (shape
+    (..., D)), computed exactly.
+
+    $$
+    w_i^* = s_i \sqrt{w_i^2 + c}, \qquad \prod_i \sqrt{w_i^2 + c} = |y|
+    $$
+
+    The shift $c$ solves the second equation (by Newton's method, at most `iters`
+    steps), and $s_i = \mathrm{sign}(w_i)$, except when $f(w)\, y < 0$: then the
+    smallest $|w_i|$ passes through zero and changes sign. Needs $y \ne 0$ and
+    $f(w) \ne 0$; when $f(w)\, y < 0$ the smallest $|w_i|$ must be unique (else the flow
+    stops at a saddle)."""
     w, y = _check_w(w), check_real(y, "y")
     iters = check_int(iters, "iters")
     if not bool(torch.isfinite(w).all()):
@@ -139,8 +168,13 @@ def gradient_flow_solution(w: Tensor, y: float = 1.0, iters: int = 100) -> Tenso
 
 
 def gfs_sharpness(w: Tensor, y: float = 1.0, iters: int = 100) -> Tensor:
-    """The sharpness at the gradient flow solution of `w`: at a minimum the Hessian is
-    grad f grad f^T, so its top eigenvalue is sum_i prod_{j != i} w*_j^2
-    = sum_i y^2 / w*_i^2. Shape (...)."""
+    r"""The sharpness $\psi(w)$ at the gradient flow solution $w^*$ of `w`, shape (...).
+
+    $$
+    \psi(w) = \sum_i \prod_{j \ne i} w_j^{*2} = \sum_i \frac{y^2}{w_i^{*2}}
+    $$
+
+    At a minimum the Hessian is $\nabla f \nabla f^\top$, so its top eigenvalue is
+    $\lVert \nabla f(w^*) \rVert^2$, the sum above."""
     ws = gradient_flow_solution(w, y, iters)
     return (_prod_except(ws) ** 2).sum(-1)

@@ -24,10 +24,17 @@ __all__ = ['top_subspace', 'gradient_overlap', 'subspace_overlap', 'SubspaceTrac
 # %% ../../nbs/theory/02_tiny_subspace.ipynb #c005
 def top_subspace(L: LossFn, params: Params, k: int, iters: Optional[int] = None, *,
                  generator: Optional[torch.Generator] = None) -> tuple[Tensor, Tensor]:
-    """The `k` largest eigenvalues of the Hessian of `L` at `params` and their
-    orthonormal eigenvectors, `H V = V diag(lambda_1 >= ... >= lambda_k)`, by Lanczos (`papers_lib.analysis.lanczos`, `iters`
-    Krylov steps) on Hessian-vector products. Returns `(values (k,) descending,
-    vectors (P, k))`, the vectors in `ravel(params)`'s order."""
+    r"""The `k` largest eigenvalues of the Hessian of `L` at `params` and their
+    orthonormal eigenvectors.
+
+    $$
+    H V_k = V_k\, \mathrm{diag}(\lambda_1, \dots, \lambda_k), \qquad
+    \lambda_1 \ge \dots \ge \lambda_k
+    $$
+
+    By Lanczos (`papers_lib.analysis.lanczos`, `iters` Krylov steps) on Hessian-vector
+    products. Returns `(values (k,) descending, vectors (P, k))`, the vectors in
+    `ravel(params)`'s order."""
     if not isinstance(params, dict) or not params:
         raise TypeError(f"params must be a non-empty dict {{name: tensor}}, got "
                         f"{type(params).__name__}")
@@ -51,9 +58,16 @@ def _check_basis(V: Tensor, name: str = "V", tol: float = 1e-6) -> Tensor:
 
 
 def gradient_overlap(g: Tensor | Params, V: Tensor) -> float:
-    """The fraction ||P_V g||^2 / ||g||^2 of a gradient `g` (a flat vector of
-    length P or a weight dictionary) in the span of the orthonormal columns of
-    `V` (P, k). Uniformly random directions give k/P on average."""
+    r"""The fraction of a gradient's squared norm that lies in the span of the
+    orthonormal columns of `V`.
+
+    $$
+    f_k(g) = \frac{\lVert P_V\, g \rVert^2}{\lVert g \rVert^2}
+    = \frac{\lVert V^\top g \rVert^2}{\lVert g \rVert^2} \in [0, 1]
+    $$
+
+    `g` is a flat vector of length $P$ or a weight dictionary, `V` is (P, k). Uniformly
+    random directions give $k/P$ on average."""
     g, V = check_tensor(_flat(g), "g"), _check_basis(V)
     if g.ndim != 1 or g.numel() != V.shape[0]:
         raise ValueError(f"g has {g.numel()} entries but V has {V.shape[0]} rows")
@@ -65,9 +79,16 @@ def gradient_overlap(g: Tensor | Params, V: Tensor) -> float:
 
 
 def subspace_overlap(V1: Tensor, V2: Tensor) -> float:
-    """tr(P1 P2) / k = ||V1^T V2||_F^2 / k for two (P, k) matrices with orthonormal
-    columns: 1 for the same subspace, 0 for orthogonal ones, k/P on average for a
-    uniformly random one."""
+    r"""The overlap of two $k$-dimensional subspaces given by (P, k) matrices with
+    orthonormal columns.
+
+    $$
+    \mathrm{ov}(V_1, V_2) = \frac{1}{k}\,\mathrm{tr}(P_1 P_2)
+    = \frac{1}{k}\,\lVert V_1^\top V_2 \rVert_F^2 \in [0, 1]
+    $$
+
+    1 for the same subspace, 0 for orthogonal ones, $k/P$ on average for a uniformly
+    random one."""
     V1, V2 = _check_basis(V1, "V1"), _check_basis(V2, "V2")
     if V1.shape != V2.shape:
         raise ValueError(f"V1 and V2 must have the same shape, got {tuple(V1.shape)} "
@@ -76,12 +97,16 @@ def subspace_overlap(V1: Tensor, V2: Tensor) -> float:
 
 # %% ../../nbs/theory/02_tiny_subspace.ipynb #c011
 class SubspaceTracker:
-    """Records along training, at each call of `record(step, L, params)`: the
-    top-`k` Hessian eigenvalues of `L` at `params` (Lanczos, `iters` steps), the
-    fraction of the gradient in the top subspace (`f_top`, the gradient of `L`
-    unless `grad` is given), and the subspace overlap with the previous
-    checkpoint (`ov_prev`) and with the first (`ov_first`). Rows are in
-    `self.rows`; the bases in `self.bases`."""
+    r"""Records the top Hessian eigenvalues, the gradient's share of the top subspace
+    and that subspace's drift at checkpoints along training.
+
+    At each call of `record(step, L, params)`: the top-`k` Hessian eigenvalues of `L` at
+    `params` (Lanczos, `iters` steps), the fraction
+    $f_k(g) = \lVert V_k^\top g \rVert^2 / \lVert g \rVert^2$ of the gradient in the top
+    subspace (`f_top`, the gradient of `L` unless `grad` is given), and the subspace
+    overlap $\mathrm{ov}(V, W) = \lVert V^\top W \rVert_F^2 / k$ with the previous
+    checkpoint (`ov_prev`) and with the first (`ov_first`). Rows are in `self.rows`; the
+    bases in `self.bases`."""
 
     def __init__(self, k: int, iters: Optional[int] = None, *,
                  generator: Optional[torch.Generator] = None):

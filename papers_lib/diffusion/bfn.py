@@ -82,9 +82,16 @@ __all__ = ['gaussian_update', 'continuous_gamma', 'continuous_flow', 'continuous
 # %% ../../nbs/generative/15_bfn.ipynb #c005
 def gaussian_update(mu: torch.Tensor, rho, y: torch.Tensor, alpha
                     ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Posterior mean and precision of x ~ N(mu, 1/rho) after seeing y ~ N(x, 1/alpha).
+    r"""The Bayesian update of a Gaussian input distribution by a sender sample $y$.
 
-    Elementwise: rho' = rho + alpha, mu' = (rho mu + alpha y) / rho'.
+    Posterior mean and precision of $x \sim \mathcal{N}(\mu, \rho^{-1})$ after seeing
+    $y \sim \mathcal{N}(x, \alpha^{-1})$, elementwise:
+
+    $$
+    \rho' = \rho + \alpha, \qquad \mu' = \frac{\rho\, \mu + \alpha\, y}{\rho'} .
+    $$
+
+    Returns $(\mu', \rho')$, $\rho'$ expanded to the shape of `mu`.
     """
     check_tensor(mu, "mu", floating=True), check_tensor(y, "y")
     rho = torch.as_tensor(rho, dtype=mu.dtype, device=mu.device)
@@ -103,7 +110,15 @@ def gaussian_update(mu: torch.Tensor, rho, y: torch.Tensor, alpha
 
 # %% ../../nbs/generative/15_bfn.ipynb #c009
 def continuous_gamma(t: torch.Tensor, sigma1: float) -> torch.Tensor:
-    """gamma(t) = 1 - sigma1^(2t) = beta / (1 + beta), beta(t) = sigma1^(-2t) - 1."""
+    r"""The schedule $\gamma(t) = 1 - \sigma_1^{2t}$ of continuous data.
+
+    $$
+    \gamma(t) = 1 - \sigma_1^{2t} = \frac{\beta(t)}{1 + \beta(t)}, \qquad
+    \beta(t) = \sigma_1^{-2t} - 1,
+    $$
+
+    with $\sigma_1$ = `sigma1`.
+    """
     s = check_open01(sigma1, "sigma1")
     t = _unit(t) if torch.is_tensor(t) else check_real(t, "t", 0.0, 1.0)
     return 1 - s ** (2 * t)
@@ -111,8 +126,15 @@ def continuous_gamma(t: torch.Tensor, sigma1: float) -> torch.Tensor:
 
 def continuous_flow(x: torch.Tensor, t, sigma1: float, *,
                     generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """A draw of the input mean from the Bayesian flow distribution p_F(mu | x; t) =
-    N(gamma(t) x, gamma(t) (1 - gamma(t)) I), for data `x` (n, ...) and t per row."""
+    r"""A draw of the input mean $\mu$ from the Bayesian flow distribution $p_F$.
+
+    $$
+    p_F(\mu \mid x; t)
+    = \mathcal{N}\big(\gamma(t)\, x,\ \gamma(t)(1 - \gamma(t)) I\big),
+    $$
+
+    for data `x` (n, ...) and $t$ per row.
+    """
     t = _time(t, check_tensor(x, "x", min_ndim=1, floating=True))
     g = _rows(continuous_gamma(t, sigma1), x.ndim)
     eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
@@ -121,7 +143,15 @@ def continuous_flow(x: torch.Tensor, t, sigma1: float, *,
 
 def continuous_loss(x_hat: torch.Tensor, x: torch.Tensor, t, sigma1: float
                     ) -> torch.Tensor:
-    """Continuous-time loss per row, -ln(sigma1) sigma1^(-2t) |x - x_hat|^2 (nats)."""
+    r"""The continuous-time loss of continuous data, per row, in nats.
+
+    $$
+    -\ln \sigma_1\, \sigma_1^{-2t}\, \lVert x - \hat x \rVert^2,
+    $$
+
+    $\hat x$ = `x_hat`; its mean over $t \sim U(0, 1)$ and
+    $\mu \sim p_F(\cdot \mid x; t)$ is $L^\infty(x)$.
+    """
     check_tensor(x_hat, "x_hat"), check_tensor(x, "x", min_ndim=2)
     if x_hat.shape != x.shape:
         raise ValueError(f"x_hat and x must have the same shape, got "
@@ -133,11 +163,17 @@ def continuous_loss(x_hat: torch.Tensor, x: torch.Tensor, t, sigma1: float
 
 # %% ../../nbs/generative/15_bfn.ipynb #c013
 class ContinuousBFN(nn.Module):
-    """BFN for continuous data with prior N(0, I) and accuracy schedule set by sigma1.
+    r"""A Bayesian flow network for continuous data with prior $\mathcal{N}(0, I)$.
 
-    `net(mu, t)` predicts the noise eps in mu = gamma x + sqrt(gamma (1 - gamma)) eps;
-    the output is x_hat = mu / gamma - sqrt((1 - gamma) / gamma) eps_hat, clamped to
-    [-x_max, x_max] if `x_max` is given, and 0 for t < t_min.
+    The accuracy schedule is set by $\sigma_1$ = `sigma1`. `net(mu, t)` predicts the
+    noise $\epsilon$ in $\mu = \gamma x + \sqrt{\gamma (1 - \gamma)}\, \epsilon$; the
+    output is
+
+    $$
+    \hat x(\mu, t) = \mu / \gamma - \sqrt{(1 - \gamma) / \gamma}\, \hat\epsilon,
+    $$
+
+    clamped to $[-x_{\max}, x_{\max}]$ if `x_max` is given, and 0 for $t <$ `t_min`.
     """
 
     def __init__(self, net: nn.Module, sigma1: float = 0.01, *,
@@ -148,7 +184,7 @@ class ContinuousBFN(nn.Module):
         self.t_min = check_real(t_min, "t_min", 0.0, 1.0)
 
     def output(self, mu: torch.Tensor, t) -> torch.Tensor:
-        """x_hat(mu, t), the network's estimate of the data."""
+        r"""$\hat x(\mu, t)$, the network's estimate of the data."""
         t = _time(t, _net_input(mu, "mu", self.net))
         g = _rows(continuous_gamma(t, self.sigma1), mu.ndim)
         eps = self.net(mu, t)
@@ -161,7 +197,16 @@ class ContinuousBFN(nn.Module):
 
     def loss(self, x: torch.Tensor, *, generator: Optional[torch.Generator] = None
              ) -> torch.Tensor:
-        """Monte Carlo estimate of the mean continuous-time loss (nats per row)."""
+        r"""Monte Carlo estimate of the mean continuous-time loss (nats per row).
+
+        $$
+        L^\infty(x) = -\ln \sigma_1\,
+        \mathbb{E}_{t \sim U(0, 1),\ \mu \sim p_F(\cdot \mid x; t)}\,
+        \sigma_1^{-2t} \lVert x - \hat x(\mu, t) \rVert^2,
+        $$
+
+        with one draw of $t$ and of $\mu$ per row.
+        """
         _net_input(x, "x", self.net, min_ndim=2)
         t = torch.rand(x.shape[0], generator=generator, dtype=x.dtype, device=x.device)
         mu = continuous_flow(x, t, self.sigma1, generator=generator)
@@ -170,9 +215,17 @@ class ContinuousBFN(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, shape: tuple, steps: int, *,
                generator: Optional[torch.Generator] = None) -> torch.Tensor:
-        """`n` samples of shape `shape` by the `steps`-step sampler: at step i the
-        receiver draws y ~ N(x_hat, 1/alpha_i), alpha_i = sigma1^(-2i/n) (1 -
-        sigma1^(2/n)), and updates mu; the sample is x_hat(mu, 1)."""
+        r"""`n` samples of shape `shape` by the `steps`-step sampler.
+
+        At step $i$ of $n$ = `steps` the receiver draws
+        $y \sim \mathcal{N}(\hat x, \alpha_i^{-1})$, with
+
+        $$
+        \alpha_i = \sigma_1^{-2i/n} \big(1 - \sigma_1^{2/n}\big),
+        $$
+
+        and updates $\mu$; the sample is $\hat x(\mu, 1)$.
+        """
         steps, n, shape = check_int(steps, "steps"), check_int(n, "n"), _shape(shape)
         p = next(self.parameters(), torch.empty(0))
         mu = torch.zeros(n, *shape, dtype=p.dtype, device=p.device)
@@ -202,8 +255,14 @@ def _check_classes(x: torch.Tensor, K: int) -> torch.Tensor:
 
 
 def categorical_update(theta: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Bayesian update of the categorical `theta` (..., K) by the sender sample y:
-    theta' proportional to exp(y) theta."""
+    r"""The Bayesian update of a categorical input distribution by a sender sample $y$.
+
+    For `theta` (..., K):
+
+    $$
+    \theta'_k = \frac{e^{y_k}\, \theta_k}{\sum_j e^{y_j}\, \theta_j} .
+    $$
+    """
     check_tensor(theta, "theta", floating=True), check_tensor(y, "y")
     if not bool((theta >= 0).all()):
         raise ValueError(f"theta must hold probabilities >= 0, got "
@@ -218,8 +277,14 @@ def categorical_update(theta: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def discrete_sender(x: torch.Tensor, alpha, K: int, *,
                     generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """A sender sample y ~ N(alpha (K e_x - 1), alpha K I) for classes `x` (n, ...),
-    `alpha` a scalar or one value per row; returns shape (n, ..., K)."""
+    r"""A sender sample of the classes `x` (n, ...) with accuracy $\alpha$.
+
+    $$
+    y \sim \mathcal{N}\big(\alpha (K e_x - \mathbf{1}),\ \alpha K I\big),
+    $$
+
+    `alpha` a scalar or one value per row; returns shape (n, ..., K).
+    """
     x = _check_classes(x, check_int(K, "K"))
     alpha = torch.as_tensor(alpha, dtype=torch.get_default_dtype(), device=x.device)
     bad = ~((alpha >= 0) & (alpha < math.inf))
@@ -236,8 +301,14 @@ def discrete_sender(x: torch.Tensor, alpha, K: int, *,
 # %% ../../nbs/generative/15_bfn.ipynb #c018
 def discrete_flow(x: torch.Tensor, t, beta1: float, K: int, *,
                   generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """A draw of theta from the Bayesian flow distribution of discrete data:
-    theta = softmax(y), y ~ N(beta (K e_x - 1), beta K I), beta(t) = beta1 t^2."""
+    r"""A draw of $\theta$ from the Bayesian flow distribution of discrete data.
+
+    $$
+    \theta = \mathrm{softmax}(y), \qquad
+    y \sim \mathcal{N}\big(\beta(t) (K e_x - \mathbf{1}),\ \beta(t) K I\big), \qquad
+    \beta(t) = \beta_1 t^2 .
+    $$
+    """
     t = _time(t, _check_classes(x, check_int(K, "K")))
     beta = _positive(beta1, "beta1") * t ** 2
     return torch.softmax(discrete_sender(x, beta, K, generator=generator), -1)
@@ -245,8 +316,15 @@ def discrete_flow(x: torch.Tensor, t, beta1: float, K: int, *,
 
 def discrete_loss(probs: torch.Tensor, x: torch.Tensor, t, beta1: float
                   ) -> torch.Tensor:
-    """Continuous-time loss per row, K beta1 t |e_x - e_hat|^2 (nats), with e_hat =
-    `probs` (n, ..., K), the output distribution."""
+    r"""The continuous-time loss of discrete data, per row, in nats.
+
+    $$
+    K \beta_1\, t\, \lVert e_x - \hat e \rVert^2,
+    $$
+
+    with $\hat e$ = `probs` (n, ..., K), the output distribution; its mean over $t$ and
+    $\theta \sim p_F(\cdot \mid x; t)$ is $L^\infty(x)$.
+    """
     K = check_tensor(probs, "probs", min_ndim=1, floating=True).shape[-1]
     x = _check_classes(x, K)
     if probs.shape[:-1] != x.shape:
@@ -258,10 +336,14 @@ def discrete_loss(probs: torch.Tensor, x: torch.Tensor, t, beta1: float
 
 # %% ../../nbs/generative/15_bfn.ipynb #c022
 class DiscreteBFN(nn.Module):
-    """BFN for discrete data with K classes per dimension and beta(t) = beta1 t^2.
+    r"""A BFN for discrete data, $K$ classes per dimension, $\beta(t) = \beta_1 t^2$.
 
-    `net(theta, t)` maps the input probabilities (n, D, K) (fed as 2 theta - 1) to
-    output logits (n, D, K).
+    `net(theta, t)` maps the input probabilities $\theta$ (n, D, K) (fed as
+    $2\theta - 1$) to output logits (n, D, K):
+
+    $$
+    p_O(\cdot \mid \theta; t) = \mathrm{softmax}\big(\mathrm{net}(2\theta - 1, t)\big).
+    $$
     """
 
     def __init__(self, net: nn.Module, num_classes: int, beta1: float = 3.0):
@@ -270,13 +352,21 @@ class DiscreteBFN(nn.Module):
         self.beta1 = _positive(beta1, "beta1")
 
     def output(self, theta: torch.Tensor, t) -> torch.Tensor:
-        """The output distribution's probabilities (n, D, K)."""
+        r"""The output probabilities $p_O(k \mid \theta; t)$, shape (n, D, K)."""
         t = _time(t, _net_input(theta, "theta", self.net))
         return torch.softmax(self.net(2 * theta - 1, t), -1)
 
     def loss(self, x: torch.Tensor, *, generator: Optional[torch.Generator] = None
              ) -> torch.Tensor:
-        """Monte Carlo estimate of the mean continuous-time loss (nats per row)."""
+        r"""Monte Carlo estimate of the mean continuous-time loss (nats per row).
+
+        $$
+        L^\infty(x) = K \beta_1\, \mathbb{E}_{t,\ \theta \sim p_F(\cdot \mid x; t)}\,
+        t\, \lVert e_x - \hat e(\theta, t) \rVert^2,
+        $$
+
+        with one draw of $t \sim U(0, 1)$ and of $\theta$ per row.
+        """
         t = torch.rand(x.shape[0], generator=generator, device=x.device)
         theta = discrete_flow(x, t, self.beta1, self.K, generator=generator)
         return discrete_loss(self.output(theta, t), x, t, self.beta1).mean()
@@ -284,7 +374,14 @@ class DiscreteBFN(nn.Module):
     def reconstruction_loss(self, x: torch.Tensor, *,
                             generator: Optional[torch.Generator] = None
                             ) -> torch.Tensor:
-        """-ln p_O(x | theta; 1), theta ~ p_F(. | x; 1), mean over rows (nats)."""
+        r"""The reconstruction loss $L^r$, mean over rows (nats).
+
+        $$
+        L^r = -\mathbb{E}_{\theta \sim p_F(\cdot \mid x; 1)} \ln p_O(x \mid \theta; 1),
+        $$
+
+        with one draw of $\theta$ per row.
+        """
         x = _check_classes(x, self.K)
         theta = discrete_flow(x, 1.0, self.beta1, self.K, generator=generator)
         logp = self.output(theta, 1.0).clamp_min(1e-30).log()
@@ -293,10 +390,17 @@ class DiscreteBFN(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, shape: tuple, steps: int, *,
                generator: Optional[torch.Generator] = None) -> torch.Tensor:
-        """`n` samples of classes with shape `shape` by the `steps`-step sampler:
-        at step i draw k ~ p_O(theta, (i-1)/n) and a sender sample of k with accuracy
-        alpha_i = beta1 (2i - 1) / n^2, update theta; finally draw from
-        p_O(theta, 1)."""
+        r"""`n` samples of classes with shape `shape` by the `steps`-step sampler.
+
+        At step $i$ of $n$ = `steps` draw $k \sim p_O(\cdot \mid \theta; (i-1)/n)$ and a
+        sender sample of $k$ with accuracy
+
+        $$
+        \alpha_i = \beta(t_i) - \beta(t_{i-1}) = \frac{\beta_1 (2i - 1)}{n^2},
+        $$
+
+        and update $\theta$; finally draw from $p_O(\cdot \mid \theta; 1)$.
+        """
         steps, n, shape = check_int(steps, "steps"), check_int(n, "n"), _shape(shape)
         p = next(self.parameters(), torch.empty(0))
         theta = torch.full((n, *shape, self.K), 1.0 / self.K, device=p.device)
@@ -315,8 +419,11 @@ class DiscreteBFN(nn.Module):
 
 # %% ../../nbs/generative/15_bfn.ipynb #c023
 class BFNMLP(nn.Module):
-    """A time-conditioned MLP (SiLU) for BFNs: net(inp, t) maps inputs of shape
-    (n, *shape) and t (n,) to outputs of the same shape, from [flatten(inp), t]."""
+    """A time-conditioned MLP (SiLU) for BFNs.
+
+    `net(inp, t)` maps inputs of shape `(n, *shape)` and `t` of shape (n,) to outputs of
+    the same shape, from `[flatten(inp), t]`.
+    """
 
     def __init__(self, shape: tuple, hidden: int = 128, depth: int = 2):
         super().__init__()

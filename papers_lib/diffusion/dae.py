@@ -37,9 +37,15 @@ def _check_x(x: torch.Tensor) -> torch.Tensor:
 
 
 class DAE(nn.Module):
-    """Auto-encoder r(x) = x + dec(enc(x)) (`residual=True`) or dec(enc(x)): an encoder
-    of `depth` Linear+SiLU layers of width `hidden` and a linear decoder back to `dim`.
-    The decoder is initialised at zero."""
+    r"""A small MLP auto-encoder $r$ with a linear decoder, residual by default.
+
+    $$
+    r(x) = x + \mathrm{dec}(\mathrm{enc}(x))
+    $$
+
+    (`residual=True`) or $r(x) = \mathrm{dec}(\mathrm{enc}(x))$: an encoder of `depth`
+    Linear+SiLU layers of width `hidden` and a linear decoder back to `dim`. The
+    decoder is initialised at zero."""
 
     def __init__(self, dim: int, hidden: int = 32, depth: int = 2,
                  residual: bool = True):
@@ -68,11 +74,13 @@ class DAE(nn.Module):
     def fit_decoder(self, x: torch.Tensor, sigma: float,
                     generator: Optional[torch.Generator] = None,
                     ridge: float = 1e-10) -> "DAE":
-        """Set the decoder to the minimiser of the denoising loss on the sample x (one
-        corruption per row), the encoder fixed, plus ridge ||W||^2 (per sample): least
-        squares on the encoder's features by Householder QR in float64. The features
-        are nearly collinear; without the ridge the solution changes at the 1e-2 level
-        under 1e-15 perturbations. Returns self."""
+        r"""Set the decoder to the least-squares minimiser of the denoising loss on `x`.
+
+        One corruption $\tilde x = x + \sigma\varepsilon$ per row, the encoder fixed,
+        plus `ridge` $\lVert W \rVert^2$ (per sample) on the decoder's weights $W$:
+        least squares on the encoder's features by Householder QR in float64. The
+        features are nearly collinear; without the ridge the solution changes at the
+        $10^{-2}$ level under $10^{-15}$ perturbations. Returns self."""
         s, ridge = _sigma(sigma), check_nonnegative(ridge, "ridge")
         w = self.decoder.weight
         x = check_finite(_check_x(x), "x").to(w)
@@ -94,6 +102,9 @@ class DAE(nn.Module):
 
 # %% ../../nbs/generative/05_dae_score.ipynb #c009
 Reconstruction = Callable[[torch.Tensor], torch.Tensor]
+r"""A reconstruction function $r$, from a batch $x$ of shape (n, d) to $r(x)$ of the
+same shape: the auto-encoder whose residual $(r(x) - x)/\sigma^2$ estimates the
+score."""
 
 
 def _check_r(r: Reconstruction, x: torch.Tensor) -> torch.Tensor:
@@ -117,9 +128,21 @@ def _jacobian_frobenius2(r: Reconstruction, x: torch.Tensor):
 def dae_loss(r: Reconstruction, x: torch.Tensor, sigma: float, *,
              contractive: bool = False,
              generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """Denoising criterion E ||r(x + sigma eps) - x||^2, or with `contractive` the
-    reconstruction-contractive one E ||r(x) - x||^2 + sigma^2 ||dr/dx(x)||_F^2
-    (Alain & Bengio's theorem 1); summed over dimensions, mean over the batch."""
+    r"""The denoising criterion, or with `contractive` the contractive one.
+
+    $$
+    \mathcal L_{\text{DAE}}(r) = \mathbb E_{x, \varepsilon}
+    \big\lVert r(x + \sigma\varepsilon) - x \big\rVert^2,
+    $$
+
+    or with `contractive` (Alain & Bengio's theorem 1)
+
+    $$
+    \mathcal L_{\text{RCAE}}(r) = \mathbb E_x\Big[\lVert r(x) - x \rVert^2
+    + \sigma^2 \Big\lVert \frac{\partial r}{\partial x}(x) \Big\rVert_F^2\Big];
+    $$
+
+    summed over dimensions, mean over the batch."""
     s = _sigma(sigma)
     _check_r(r, x)
     if contractive:
@@ -135,7 +158,12 @@ def dae_loss(r: Reconstruction, x: torch.Tensor, sigma: float, *,
 
 
 def dae_score(r: Reconstruction, x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """The auto-encoder's score estimate (r(x) - x) / sigma^2, shape (n, d)."""
+    r"""The auto-encoder's score estimate $(r(x) - x) / \sigma^2$, shape (n, d).
+
+    $$
+    \hat s(x) = \frac{r(x) - x}{\sigma^2} \approx \nabla_x \log p_\sigma(x)
+    $$
+    """
     s = _sigma(sigma)
     y = r(_check_r(r, x))
     if y.shape != x.shape:
@@ -145,9 +173,15 @@ def dae_score(r: Reconstruction, x: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 def optimal_denoiser(target: GaussianMixture, sigma: float) -> Reconstruction:
-    """The Bayes-optimal denoiser E[x | x + sigma eps] of a Gaussian mixture, by
-    Tweedie's formula r(x) = x + sigma^2 grad log p_sigma(x), p_sigma the mixture with
-    covariances Sigma_k + sigma^2 I."""
+    r"""The Bayes-optimal denoiser $\mathbb E[x \mid \tilde x]$ of a Gaussian mixture.
+
+    By Tweedie's formula, for $\tilde x = x + \sigma\varepsilon$,
+
+    $$
+    r^\star(\tilde x) = \tilde x + \sigma^2 \nabla \log p_\sigma(\tilde x),
+    $$
+
+    $p_\sigma$ the mixture with covariances $\Sigma_k + \sigma^2 I$."""
     if not isinstance(target, GaussianMixture):
         raise TypeError(f"target must be a GaussianMixture, got "
                         f"{type(target).__name__}")

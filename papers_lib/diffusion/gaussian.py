@@ -55,14 +55,19 @@ def _check_x(x, d: int) -> torch.Tensor:
 
 # %% ../../nbs/generative/08_gaussian_score.ipynb #c006
 class GaussianScore:
-    """The data model N(mean, cov) and its noised laws under a schedule:
-    x_t = alpha x_0 + sigma eps ~ N(alpha mu, alpha^2 Sigma + sigma^2 I).
+    r"""The data model $\mathcal N(\mu, \Sigma)$ and its noised laws under a schedule.
 
-    `cov` may be singular (positive semi-definite, as for images with constant
-    pixels): eigenvalues below `tol` times the largest are set to zero. The model is
-    stored in float64 and cast to the dtype of the inputs. All quantities are
-    computed in the eigenbasis Sigma = U diag(lam) U^T, where the noised covariance
-    is diagonal with variances v_i(t) = alpha(t)^2 lam_i + sigma(t)^2.
+    $$
+    x_t = \alpha_t x_0 + \sigma_t \varepsilon
+    \sim \mathcal N(\alpha_t \mu, \alpha_t^2 \Sigma + \sigma_t^2 I),
+    $$
+
+    $\mu$ = `mean`, $\Sigma$ = `cov`. `cov` may be singular (positive semi-definite,
+    as for images with constant pixels): eigenvalues below `tol` times the largest are
+    set to zero. The model is stored in float64 and cast to the dtype of the inputs.
+    All quantities are computed in the eigenbasis
+    $\Sigma = U \operatorname{diag}(\lambda) U^\top$, where the noised covariance is
+    diagonal with variances $v_i(t) = \alpha_t^2 \lambda_i + \sigma_t^2$.
     """
 
     def __init__(self, mean: torch.Tensor, cov: torch.Tensor,
@@ -89,9 +94,11 @@ class GaussianScore:
 
     @classmethod
     def fit(cls, x: torch.Tensor, tol: float = 1e-6) -> "GaussianScore":
-        """The Gaussian with the sample mean and the (maximum-likelihood, 1/n)
-        sample covariance of the rows of x: the first two moments of the training
-        set itself."""
+        r"""The Gaussian with the sample mean and $1/n$ covariance of the rows of `x`.
+
+        $\mu = \tfrac1n \sum_i x_i$ and
+        $\Sigma = \tfrac1n \sum_i (x_i - \mu)(x_i - \mu)^\top$ (maximum likelihood):
+        the first two moments of the training set itself."""
         if check_finite(check_tensor(x, "x", ndim=2), "x").shape[0] < 2:
             raise ValueError(f"x must have shape (n, d) with n >= 2, got "
                              f"{tuple(x.shape)}")
@@ -119,15 +126,22 @@ class GaussianScore:
         return a, s, v, (x - a * mu) @ u
 
     def variances(self, t: _Time, schedule: NoiseSchedule) -> torch.Tensor:
-        """The eigenvalues alpha(t)^2 lam_i + sigma(t)^2 of x_t's covariance,
-        shape (d,) for a scalar t."""
+        r"""The eigenvalues $v_i(t)$ of $x_t$'s covariance, shape (d,) for a scalar t.
+
+        $v_i(t) = \alpha_t^2 \lambda_i + \sigma_t^2$."""
         a, s = _alpha_sigma(schedule, t, self.mean[None])
         return (a ** 2 * self.eigenvalues + s ** 2)[0]
 
     def score(self, x: torch.Tensor, t: _Time,
               schedule: NoiseSchedule) -> torch.Tensor:
-        """grad log p_t(x) = -(alpha^2 Sigma + sigma^2 I)^{-1} (x - alpha mu),
-        shape (n, d); t a number or one time per row."""
+        r"""The exact noised score $\nabla \log p_t(x)$, shape (n, d).
+
+        $$
+        \nabla \log p_t(x) = -(\alpha_t^2 \Sigma + \sigma_t^2 I)^{-1} (x - \alpha_t \mu)
+        = -U \operatorname{diag}\!\Big(\frac{1}{v(t)}\Big) z,
+        $$
+
+        $z = U^\top (x - \alpha_t \mu)$; t a number or one time per row."""
         _, _, v, z = self._setup(x, t, schedule)
         if not bool((v > 0).all()):
             raise ValueError("the noised covariance is singular at this t "
@@ -136,16 +150,28 @@ class GaussianScore:
 
     def denoise(self, x: torch.Tensor, t: _Time,
                 schedule: NoiseSchedule) -> torch.Tensor:
-        """E[x_0 | x_t = x] = mu + alpha Sigma (alpha^2 Sigma + sigma^2 I)^{-1}
-        (x - alpha mu): in the eigenbasis each coordinate is shrunk towards the mean
-        by the factor alpha lam_i / v_i."""
+        r"""The exact denoiser $\hat x_0(x, t) = \mathbb E[x_0 \mid x_t = x]$.
+
+        $$
+        \hat x_0 = \mu + \alpha_t \Sigma (\alpha_t^2 \Sigma + \sigma_t^2 I)^{-1}
+        (x - \alpha_t \mu)
+        = \mu + U \operatorname{diag}\!\Big(\frac{\alpha_t \lambda}{v(t)}\Big) z:
+        $$
+
+        in the eigenbasis each coordinate is shrunk towards the mean by the factor
+        $\alpha_t \lambda_i / v_i(t)$."""
         a, _, v, z = self._setup(x, t, schedule)
         gain = a * self.eigenvalues.to(x) / v
         return self.mean.to(x) + (gain * z) @ self.eigenvectors.to(x).T
 
     def log_prob(self, x: torch.Tensor, t: _Time,
                  schedule: NoiseSchedule) -> torch.Tensor:
-        """log p_t(x) = log N(x; alpha mu, alpha^2 Sigma + sigma^2 I), shape (n,)."""
+        r"""The exact noised log-density $\log p_t(x)$, shape (n,).
+
+        $$
+        \log p_t(x) = \log \mathcal N(x; \alpha_t \mu, \alpha_t^2 \Sigma + \sigma_t^2 I)
+        $$
+        """
         _, _, v, z = self._setup(x, t, schedule)
         if not bool((v > 0).all()):
             raise ValueError("the noised covariance is singular at this t "
@@ -155,10 +181,12 @@ class GaussianScore:
                        + self.dim * math.log(2 * math.pi))
 
     def model(self, schedule: NoiseSchedule, kind: str = "eps") -> _Model:
-        """The Gaussian model as model(x, t) in the parameterisation `kind`
-        ("eps", "score", "x0", "v"), for the samplers of `papers_lib.diffusion`: the
-        denoiser x0_hat = E[x_0 | x_t] (`denoise`) converted by `convert`, e.g.
-        eps = (x - alpha x0_hat) / sigma."""
+        r"""The Gaussian model as model(x, t) in the parameterisation `kind`.
+
+        `kind` is one of "eps", "score", "x0", "v", for the samplers of
+        `papers_lib.diffusion`: the denoiser $\hat x_0 = \mathbb E[x_0 \mid x_t]$
+        (`denoise`) converted by `convert`, e.g.
+        $\hat\varepsilon = (x - \alpha_t \hat x_0) / \sigma_t$."""
         check_schedule(schedule), check_choice(kind, "kind", KINDS)
 
         def gaussian(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -169,9 +197,16 @@ class GaussianScore:
 
     def flow(self, x: torch.Tensor, t: float, s: float,
              schedule: NoiseSchedule) -> torch.Tensor:
-        """The exact solution of the probability-flow ODE of this model from x at
-        time t to time s (either direction): in the eigenbasis
-        U^T (x_s - alpha_s mu) = sqrt(v(s) / v(t)) U^T (x_t - alpha_t mu)."""
+        r"""The exact solution of this model's probability-flow ODE from time t to s.
+
+        From `x` $= x_t$ at time t to time s (either direction), each principal
+        coordinate scaled by the ratio of standard deviations:
+
+        $$
+        x_s = \alpha_s\mu + U \operatorname{diag}\!\Big(\sqrt{v(s)/v(t)}\Big)
+        U^\top (x_t - \alpha_t\mu).
+        $$
+        """
         for name, val in (("t", t), ("s", s)):
             if torch.is_tensor(val) and val.ndim != 0:
                 raise ValueError(f"{name} must be a single time")
@@ -188,9 +223,19 @@ class GaussianScore:
 # %% ../../nbs/generative/08_gaussian_score.ipynb #c010
 def teleport(gauss: GaussianScore, schedule: NoiseSchedule, x: torch.Tensor,
              t_skip: float, t_start: Optional[float] = None) -> torch.Tensor:
-    """Analytical teleportation: carry x (noise at t_start, default the schedule's
-    t_max) to t_skip < t_start along the Gaussian model's exact probability-flow ODE,
-    so that a sampler can start at t_skip. Equals `gauss.flow(x, t_start, t_skip)`."""
+    r"""Analytical teleportation along the Gaussian model's exact probability-flow ODE.
+
+    Carry `x` (noise at $t_{\text{start}}$, default the schedule's $t_{\max}$) to
+    $t_{\text{skip}} < t_{\text{start}}$,
+
+    $$
+    x_{t_{\text{skip}}} = \alpha_{t_{\text{skip}}}\mu
+    + U \operatorname{diag}\!\Big(\sqrt{v(t_{\text{skip}})/v(t_{\text{start}})}\Big)
+    U^\top (x - \alpha_{t_{\text{start}}}\mu),
+    $$
+
+    so that a sampler can start at $t_{\text{skip}}$. Equals
+    `gauss.flow(x, t_start, t_skip)`."""
     if not isinstance(gauss, GaussianScore):
         raise TypeError(f"gauss must be a GaussianScore, got {type(gauss).__name__}")
     check_schedule(schedule)
@@ -203,9 +248,17 @@ def teleport(gauss: GaussianScore, schedule: NoiseSchedule, x: torch.Tensor,
 # %% ../../nbs/generative/08_gaussian_score.ipynb #c014
 def empirical_denoise(data: torch.Tensor, x: torch.Tensor, t: _Time,
                       schedule: NoiseSchedule, batch: int = 4096) -> torch.Tensor:
-    """E[x_0 | x_t = x] when x_0 is drawn uniformly from the rows of `data` (the
-    exact denoiser of the training set, whose score is (alpha x0_hat - x) / sigma^2):
-    a softmax over -||x - alpha x_i||^2 / (2 sigma^2) of the data points."""
+    r"""The exact denoiser $\mathbb E[x_0 \mid x_t = x]$ of the training set `data`.
+
+    For $x_0$ drawn uniformly from the rows $x_i$ of `data`, a softmax-weighted average
+    of the data points,
+
+    $$
+    \hat x_0(x, t) = \sum_i w_i x_i, \qquad
+    w_i \propto \exp\!\Big(-\frac{\lVert x - \alpha_t x_i\rVert^2}{2\sigma_t^2}\Big),
+    $$
+
+    whose score is $\nabla \log p_t(x) = (\alpha_t \hat x_0 - x) / \sigma_t^2$."""
     _check_x(x, check_tensor(data, "data", ndim=2).shape[1])
     batch = check_int(batch, "batch")
     a, s = _alpha_sigma(schedule, t, x)

@@ -33,9 +33,12 @@ _Classifier = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 class NoisyClassifier(nn.Module):
-    """A noise-aware classifier: an MLP of `depth` SiLU layers of width `hidden` on
-    (x, cos(pi k t), sin(pi k t) for k = 1..n_freq), returning logits (n, n_classes)
-    of p_phi(y | x_t) for x of shape (n, dim) and t a number or of shape (n,)."""
+    r"""A noise-aware classifier $p_\phi(y \mid x_t)$ on $x$ and Fourier features of t.
+
+    An MLP of `depth` SiLU layers of width `hidden` on
+    $\big(x, \cos(\pi k t), \sin(\pi k t)\big)$ for $k = 1, \dots,$ `n_freq`,
+    returning logits (n, n_classes) of $p_\phi(y \mid x_t)$ for x of shape (n, dim)
+    and t a number or of shape (n,)."""
 
     def __init__(self, dim: int, n_classes: int, hidden: int = 64, depth: int = 2,
                  n_freq: int = 4):
@@ -90,8 +93,15 @@ def classifier_loss(classifier: _Classifier, schedule: NoiseSchedule,
                     x0: torch.Tensor, y: torch.Tensor, *,
                     t: Optional[torch.Tensor] = None,
                     generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """Cross-entropy of classifier(x_t, t) against y on noised data
-    x_t ~ q(x_t | x_0) (`q_sample`), t ~ U[t_min, t_max] unless given (shape (n,))."""
+    r"""Cross-entropy of `classifier(x_t, t)` against `y` on noised data.
+
+    $$
+    \mathbb{E}_{t, x_t}\big[-\log p_\phi(y \mid x_t)\big], \qquad
+    x_t \sim q(x_t \mid x_0),
+    $$
+
+    $x_t$ drawn by `q_sample`, $t \sim U[t_{\min}, t_{\max}]$ unless given (shape
+    (n,))."""
     check_schedule(schedule)
     if not callable(classifier):
         raise TypeError(f"classifier must be callable as classifier(x, t), got "
@@ -110,10 +120,18 @@ def classifier_loss(classifier: _Classifier, schedule: NoiseSchedule,
 # %% ../../nbs/generative/09_classifier_guidance.ipynb #c010
 def classifier_guidance(classifier: _Classifier, y, scale: float = 1.0
                         ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """guidance(x, t) = scale * grad_x log softmax(classifier(x, t))[y], by autograd
-    (also inside the samplers' `no_grad`). y is one class for every row or a label
-    per row. Pass it as `guidance=` to `ddpm_sample`, `ddim_sample` or `pf_ode_sample`:
-    it is added to the score, eps -> eps - sigma_t * guidance."""
+    r"""The guidance term $s\, \nabla_{x_t} \log p_\phi(y \mid x_t)$ added to the score.
+
+    $$
+    \text{guidance}(x, t) = s\, \nabla_x \log \operatorname{softmax}
+    \big(\text{classifier}(x, t)\big)_y,
+    $$
+
+    $s$ = `scale`, by autograd (also inside the samplers' `no_grad`). y is one class
+    for every row or a label per row. Pass it as `guidance=` to `ddpm_sample`,
+    `ddim_sample` or `pf_ode_sample`: it is added to the score,
+    $\nabla_{x_t} \log p_t(x_t) + s\, \nabla_{x_t} \log p_\phi(y \mid x_t)$, that is
+    $\hat\varepsilon \to \hat\varepsilon - \sigma_t\, \text{guidance}$."""
     if not callable(classifier):
         raise TypeError("classifier must be callable as classifier(x, t) -> logits")
     scale = check_real(scale, "scale", finite=True)
@@ -138,9 +156,16 @@ def classifier_guidance(classifier: _Classifier, y, scale: float = 1.0
 
 # %% ../../nbs/generative/09_classifier_guidance.ipynb #c012
 class LabelledMixture:
-    """A class-conditional Gaussian mixture: p(x | y = c) = components[c] (each a
-    `GaussianMixture`), p(y = c) = priors[c] (uniform by default). Under a schedule,
-    x_t | y is the noised mixture, so the class posterior p(y | x_t) is exact."""
+    r"""A class-conditional Gaussian mixture whose noised class posterior is exact.
+
+    $p(x \mid y = c)$ = `components[c]` (each a `GaussianMixture`),
+    $p(y = c)$ = `priors[c]` (uniform by default). Under a schedule, $x_t \mid y$ is
+    the noised mixture, so the class posterior is exact:
+
+    $$
+    p_t(y \mid x_t) = \frac{p_t(x_t \mid y)\, p(y)}{\sum_c p_t(x_t \mid c)\, p(c)}.
+    $$
+    """
 
     def __init__(self, components: Sequence[GaussianMixture],
                  priors: Optional[torch.Tensor] = None):
@@ -171,7 +196,7 @@ class LabelledMixture:
         return self.components[0].dim
 
     def marginal(self) -> GaussianMixture:
-        """p(x) = sum_c p(c) p(x | c) as one `GaussianMixture`."""
+        r"""The marginal $p(x) = \sum_c p(c)\, p(x \mid c)$ as one `GaussianMixture`."""
         means = torch.cat([c.means for c in self.components])
         covs = torch.cat([c.covs for c in self.components])
         w = torch.cat([p * c.weights for p, c in zip(self.priors, self.components)])
@@ -190,8 +215,12 @@ class LabelledMixture:
 
     def log_posterior(self, x: torch.Tensor, t=0.0,
                       schedule: Optional[NoiseSchedule] = None) -> torch.Tensor:
-        """log p(y | x_t) for every class, shape (n, C): the clean posterior (t = 0
-        without a schedule) or that of the noised data at t (a number or (n,))."""
+        r"""$\log p_t(y \mid x_t)$ for every class, shape (n, C).
+
+        The clean posterior ($t = 0$ without a schedule) or that of the noised data at
+        t (a number or (n,)):
+        $\log p_t(y = c \mid x_t) = \log \operatorname{softmax}_c
+        \big[\log p_t(x_t \mid c) + \log p(c)\big]$."""
         if check_tensor(x, "x").ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"x must have shape (n, {self.dim}), got "
                              f"{tuple(x.shape)}")
@@ -214,7 +243,12 @@ class LabelledMixture:
         return torch.log_softmax(logp + torch.log(self.priors).to(x), 1)
 
     def classifier(self, schedule: NoiseSchedule) -> _Classifier:
-        """The exact noise-aware classifier (x, t) -> log p(y | x_t) (as logits):
-        log p(y = c | x_t) = log softmax_c [log p_t(x_t | c) + log p(c)]."""
+        r"""The exact noise-aware classifier: $\log p_t(y \mid x_t)$ as logits of x, t.
+
+        $$
+        \log p_t(y = c \mid x_t) = \log \operatorname{softmax}_c
+        \big[\log p_t(x_t \mid c) + \log p(c)\big]
+        $$
+        """
         check_schedule(schedule)
         return lambda x, t: self.log_posterior(x, t, schedule)

@@ -79,12 +79,21 @@ def _coefs(schedule: DiscreteSchedule, t: torch.Tensor):
 # %% ../../nbs/generative/06_nonequilibrium.ipynb #c008
 def q_posterior(schedule: DiscreteSchedule, x0: torch.Tensor, xt: torch.Tensor,
                 t: _Steps) -> tuple[torch.Tensor, torch.Tensor]:
-    """The forward posterior q(x_{t-1} | x_t, x_0) = N(mean, var I) of the chain
-    q(x_t | x_{t-1}) = N(sqrt(1 - beta_t) x_{t-1}, beta_t I), for steps t in 1..T:
-    mean = sqrt(abar_{t-1}) beta_t / (1 - abar_t) x_0
-    + sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) x_t and
-    var = (1 - abar_{t-1}) / (1 - abar_t) beta_t (0 at t = 1, where x_0 is known).
-    Returns (mean, var) with var of shape (n, 1, ...) (broadcasts against x)."""
+    r"""The forward posterior $q(x_{t-1} \mid x_t, x_0)$ of the chain, in closed form.
+
+    For the chain $q(x_t \mid x_{t-1}) = \mathcal{N}(\sqrt{1 - \beta_t}\, x_{t-1},
+    \beta_t I)$ and steps $t$ in $1, \dots, T$,
+    $q(x_{t-1} \mid x_t, x_0) = \mathcal{N}(\tilde\mu_t, \tilde\beta_t I)$ with
+
+    $$
+    \tilde\mu_t = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1 - \bar\alpha_t}\, x_0
+    + \frac{\sqrt{1 - \beta_t}\,(1 - \bar\alpha_{t-1})}{1 - \bar\alpha_t}\, x_t,
+    \qquad
+    \tilde\beta_t = \frac{1 - \bar\alpha_{t-1}}{1 - \bar\alpha_t}\, \beta_t
+    $$
+
+    ($\tilde\beta_1 = 0$, where $x_0$ is known). Returns (mean, var) with var of shape
+    (n, 1, ...) (broadcasts against x)."""
     schedule = _schedule(schedule)
     check_tensor(x0, "x0"), check_tensor(xt, "xt")
     if x0.shape != xt.shape or x0.ndim < 1:
@@ -98,8 +107,16 @@ def q_posterior(schedule: DiscreteSchedule, x0: torch.Tensor, xt: torch.Tensor,
 # %% ../../nbs/generative/06_nonequilibrium.ipynb #c012
 def gaussian_kl(mean1: torch.Tensor, var1: torch.Tensor, mean2: torch.Tensor,
                 var2: torch.Tensor) -> torch.Tensor:
-    """KL(N(mean1, diag var1) || N(mean2, diag var2)), the arguments broadcast to a
-    common shape (n, ...); summed over all but the first dimension: shape (n,)."""
+    r"""The KL divergence between two diagonal Gaussians, one per row: shape (n,).
+
+    $$
+    \mathrm{KL}\big(\mathcal{N}(m_1, v_1) \,\|\, \mathcal{N}(m_2, v_2)\big)
+    = \tfrac12 \sum_i \Big(\log\frac{v_{2,i}}{v_{1,i}}
+    + \frac{v_{1,i} + (m_{1,i} - m_{2,i})^2}{v_{2,i}} - 1\Big),
+    $$
+
+    $m_1, v_1, m_2, v_2$ = `mean1`, `var1`, `mean2`, `var2`, broadcast to a common
+    shape (n, ...); summed over all but the first dimension."""
     check_tensor(mean1, "mean1"), check_tensor(mean2, "mean2")
     var1, var2 = (torch.as_tensor(v).to(mean1) for v in (var1, var2))
     for name, v in (("var1", var1), ("var2", var2)):
@@ -121,12 +138,18 @@ def gaussian_kl(mean1: torch.Tensor, var1: torch.Tensor, mean2: torch.Tensor,
 # %% ../../nbs/generative/06_nonequilibrium.ipynb #c015
 def entropy_bounds(schedule: DiscreteSchedule, dim: int
                    ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The paper's analytic bounds on the entropy of each true reverse step,
-    H_q(X_t | X_{t-1}) + H_q(X_{t-1} | X_0) - H_q(X_t | X_0) <= H_q(X_{t-1} | X_t)
-    <= H_q(X_t | X_{t-1}), for Gaussian diffusion in `dim` dimensions: the lower
-    bound is the entropy of N(0, beta_tilde_t I) (-inf at t = 1), the upper that of
-    N(0, beta_t I); the upper bound assumes the step does not lower the marginal's
-    entropy, H(X_t) >= H(X_{t-1}). Returns (lower, upper), each (T,), in nats."""
+    r"""The paper's analytic bounds on the entropy of each true reverse step.
+
+    $$
+    H_q(X_t \mid X_{t-1}) + H_q(X_{t-1} \mid X_0) - H_q(X_t \mid X_0)
+    \le H_q(X_{t-1} \mid X_t) \le H_q(X_t \mid X_{t-1}),
+    $$
+
+    for Gaussian diffusion in `dim` dimensions: the lower bound is the entropy of
+    $\mathcal{N}(0, \tilde\beta_t I)$ ($-\infty$ at $t = 1$), the upper that of
+    $\mathcal{N}(0, \beta_t I)$; the upper bound assumes the step does not lower the
+    marginal's entropy, $H_q(X_t) \ge H_q(X_{t-1})$. Returns (lower, upper), each
+    (T,), in nats."""
     schedule = _schedule(schedule)
     dim = check_int(dim, "dim")
     t = torch.arange(1, schedule.T + 1)
@@ -136,9 +159,11 @@ def entropy_bounds(schedule: DiscreteSchedule, dim: int
 
 # %% ../../nbs/generative/06_nonequilibrium.ipynb #c016
 def variance_range(schedule: DiscreteSchedule) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-step reverse variances (lo, hi), shape (T,), whose Gaussian entropies are
-    the paper's bounds: lo = beta_tilde_t, hi = beta_t; at t = 1, where the lower
-    bound is -inf, lo is clipped to beta_tilde_2 (needs T >= 2)."""
+    r"""Reverse variances (lo, hi), shape (T,), whose entropies are the paper's bounds.
+
+    $\mathrm{lo}_t = \tilde\beta_t = \frac{1 - \bar\alpha_{t-1}}{1 - \bar\alpha_t}\,
+    \beta_t$ and $\mathrm{hi}_t = \beta_t$; at $t = 1$, where the lower bound is
+    $-\infty$, lo is clipped to $\tilde\beta_2$ (needs $T \ge 2$)."""
     schedule = _schedule(schedule)
     if schedule.T < 2:
         raise ValueError("variance_range needs a chain of T >= 2 steps")
@@ -150,13 +175,20 @@ def variance_range(schedule: DiscreteSchedule) -> tuple[torch.Tensor, torch.Tens
 
 # %% ../../nbs/generative/06_nonequilibrium.ipynb #c020
 class ReverseMLP(nn.Module):
-    """A Gaussian reverse kernel p(x_{t-1} | x_t) = N(mean, diag var) with learned mean
-    and variance per step, for flat data x of shape (n, dim). An MLP of x_t and a
-    learned per-step embedding of t outputs (m, s); as in the paper,
-    mean = sqrt(1 - beta_t) x_t + sqrt(beta_t) m, and the variance is interpolated in
-    log space between the paper's entropy bounds (`variance_range`):
-    log var = log lo_t + sigmoid(s) (log hi_t - log lo_t). With the last layer at
-    zero it starts at mean sqrt(1 - beta_t) x_t (the exact reverse for N(0, I) data)
+    r"""A Gaussian reverse kernel $p(x_{t-1} \mid x_t)$ with learned mean and variance.
+
+    $p(x_{t-1} \mid x_t) = \mathcal{N}(\mu, \operatorname{diag} v)$ for flat data x of
+    shape (n, dim). An MLP of $x_t$ and a learned per-step embedding of $t$ outputs
+    $(m_\theta, s)$; as in the paper,
+
+    $$
+    \mu = \sqrt{1 - \beta_t}\, x_t + \sqrt{\beta_t}\, m_\theta(x_t, t), \qquad
+    \log v = \log \tilde\beta_t + \sigma(s)\,(\log \beta_t - \log \tilde\beta_t),
+    $$
+
+    the variance interpolated in log space between the paper's entropy bounds
+    (`variance_range`, $\sigma$ the sigmoid). With the last layer at zero it starts at
+    $\mu = \sqrt{1 - \beta_t}\, x_t$ (the exact reverse for $\mathcal{N}(0, I)$ data)
     and the geometric mid-variance. `forward(x, t)` takes steps t in 1..T (an int or
     (n,) ints) and returns (mean, var), both (n, dim)."""
 
@@ -196,11 +228,18 @@ class ReverseMLP(nn.Module):
 # %% ../../nbs/generative/06_nonequilibrium.ipynb #c021
 def score_reverse(score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                   schedule: DiscreteSchedule, variance: str = "upper") -> _Reverse:
-    """The Gaussian reverse kernel built from a score s(x, t) of the noised marginal
-    (t = step / T, the `DiscreteSchedule` grid): Tweedie's
-    x0_hat = (x_t + (1 - abar_t) s) / sqrt(abar_t) in the forward posterior's mean
-    gives the exact mean E[x_{t-1} | x_t]; the variance is the lower ("lower",
-    beta_tilde, clipped at t = 1) or upper ("upper", beta) end of `variance_range`.
+    r"""The Gaussian reverse kernel built from a score $s(x, t)$ of the noised marginal.
+
+    $t$ = step / T, the `DiscreteSchedule` grid. Tweedie's formula
+
+    $$
+    \mathbb{E}[x_0 \mid x_t]
+    = \frac{x_t + (1 - \bar\alpha_t)\, \nabla \log q_t(x_t)}{\sqrt{\bar\alpha_t}}
+    $$
+
+    in the forward posterior's mean $\tilde\mu_t$ gives the exact mean
+    $\mathbb{E}[x_{t-1} \mid x_t]$; the variance is the lower ("lower", $\tilde\beta_t$,
+    clipped at $t = 1$) or upper ("upper", $\beta_t$) end of `variance_range`.
     Returns reverse(x, t) -> (mean, var) like `ReverseMLP`."""
     schedule = _schedule(schedule)
     if not callable(score):
@@ -246,11 +285,20 @@ def _prior_term(schedule, x0) -> torch.Tensor:
 # %% ../../nbs/generative/06_nonequilibrium.ipynb #c023
 def elbo_terms(reverse: _Reverse, schedule: DiscreteSchedule, x0: torch.Tensor,
                generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """The terms of the variational bound log p(x_0) >= sum of the returned columns,
-    shape (n, T + 1): column 0 is -KL(q(x_T | x_0) || N(0, I)) (closed form),
-    column 1 log p(x_0 | x_1), column t >= 2 -KL(q(x_{t-1} | x_t, x_0) ||
-    p(x_{t-1} | x_t)) (closed form between Gaussians), each with one draw of
-    x_t ~ q(x_t | x_0). In nats."""
+    r"""The terms of the variational bound: $\log p(x_0) \ge$ the sum of the columns.
+
+    Shape (n, T + 1), in nats:
+
+    $$
+    \log p(x_0) \ge -\mathrm{KL}\big(q(x_T \mid x_0) \,\|\, p(x_T)\big)
+    + \log p(x_0 \mid x_1)
+    - \sum_{t=2}^{T} \mathrm{KL}\big(q(x_{t-1} \mid x_t, x_0) \,\|\,
+    p(x_{t-1} \mid x_t)\big):
+    $$
+
+    column 0 is $-\mathrm{KL}(q(x_T \mid x_0) \,\|\, \mathcal{N}(0, I))$ (closed form),
+    column 1 $\log p(x_0 \mid x_1)$, column $t \ge 2$ the KL term of step $t$ (closed
+    form between Gaussians), each with one draw of $x_t \sim q(x_t \mid x_0)$."""
     schedule = _schedule(schedule)
     if _check_call(reverse, x0, "x0").shape[0] < 1:
         raise ValueError("x0 must have shape (n, ...) with n >= 1")
@@ -263,15 +311,28 @@ def elbo_terms(reverse: _Reverse, schedule: DiscreteSchedule, x0: torch.Tensor,
 # %% ../../nbs/generative/06_nonequilibrium.ipynb #c024
 def elbo(reverse: _Reverse, schedule: DiscreteSchedule, x0: torch.Tensor,
          generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """The variational lower bound on log p(x_0) (nats), one per row: shape (n,):
-    log p(x_0) >= E_q[log p(x_{0:T}) / q(x_{1:T} | x_0)], the sum of `elbo_terms`."""
+    r"""The variational lower bound on $\log p(x_0)$ (nats), one per row: shape (n,).
+
+    $$
+    \log p(x_0) \ge \mathbb{E}_q\Big[\log \frac{p(x_{0:T})}{q(x_{1:T} \mid x_0)}\Big],
+    $$
+
+    the sum of `elbo_terms`."""
     return elbo_terms(reverse, schedule, x0, generator).sum(1)
 
 # %% ../../nbs/generative/06_nonequilibrium.ipynb #c025
 def elbo_loss(reverse: _Reverse, schedule: DiscreteSchedule, x0: torch.Tensor,
               generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """Unbiased estimate of -E[bound] (nats per example) with one uniformly drawn
-    step per example: -(prior term + T * term of step t), averaged over the batch."""
+    r"""Unbiased one-step estimate of minus the bound, in nats per example.
+
+    With $t$ drawn uniformly from $1, \dots, T$ per example and $L_t$ the term of step
+    $t$ (`elbo_terms`),
+
+    $$
+    \mathrm{KL}\big(q(x_T \mid x_0) \,\|\, \mathcal{N}(0, I)\big) - T\, L_t,
+    $$
+
+    averaged over the batch."""
     schedule = _schedule(schedule)
     n = _check_call(reverse, x0, "x0").shape[0]
     t = torch.randint(1, schedule.T + 1, (n,), generator=generator).to(x0.device)
@@ -283,9 +344,15 @@ def elbo_loss(reverse: _Reverse, schedule: DiscreteSchedule, x0: torch.Tensor,
 def reverse_sample(reverse: _Reverse, schedule: DiscreteSchedule, x: torch.Tensor,
                    generator: Optional[torch.Generator] = None,
                    trajectory: bool = False):
-    """Ancestral sampling of the reverse chain from x = x_T: x_{t-1} ~ N(mean, var)
-    for t = T..1 (noise at every step, the last included: the model's density).
-    Returns x_0, or the trajectory (T + 1, n, ...) from x_T to x_0."""
+    r"""Ancestral sampling of the reverse chain from `x` $= x_T$ down to $x_0$.
+
+    $$
+    x_{t-1} \sim p(x_{t-1} \mid x_t) = \mathcal{N}(\mu, v), \qquad t = T, \dots, 1
+    $$
+
+    (noise at every step, the last included: the model's density), $(\mu, v)$ =
+    `reverse(x_t, t)`. Returns $x_0$, or the trajectory (T + 1, n, ...) from $x_T$ to
+    $x_0$."""
     schedule = _schedule(schedule)
     xs = [check_finite(_check_call(reverse, x, "x"), "x")]
     for t in range(schedule.T, 0, -1):
@@ -298,8 +365,13 @@ def reverse_sample(reverse: _Reverse, schedule: DiscreteSchedule, x: torch.Tenso
 # %% ../../nbs/generative/06_nonequilibrium.ipynb #c034
 def swiss_roll(n: int, *, seed: Optional[int] = None, noise: float = 0.05
                ) -> torch.Tensor:
-    """`n` points of the 2-D swiss roll, the paper's toy: (u cos u, u sin u) / 5 for
-    u uniform on [1.5 pi, 4.5 pi], plus Gaussian `noise`."""
+    r"""`n` points of the 2-D swiss roll, the paper's toy.
+
+    $$
+    c(u) = (u \cos u, u \sin u)/5, \qquad u \sim U[\tfrac32\pi, \tfrac92\pi],
+    $$
+
+    plus Gaussian noise of standard deviation `noise`."""
     check_int(n, "n"), check_nonnegative(noise, "noise", finite=True)
     g = None if seed is None else torch.Generator().manual_seed(
         check_int(seed, "seed", 0))
@@ -310,10 +382,18 @@ def swiss_roll(n: int, *, seed: Optional[int] = None, noise: float = 0.05
 # %% ../../nbs/generative/06_nonequilibrium.ipynb #c035
 def swiss_roll_log_prob(x: torch.Tensor, noise: float = 0.05, grid: int = 8000
                         ) -> torch.Tensor:
-    """The exact log density of `swiss_roll(noise=noise)` at x (n, 2): the mixture
-    over u ~ U[1.5 pi, 4.5 pi] of N(c(u), noise^2 I), c(u) = (u cos u, u sin u) / 5,
+    r"""The exact log density of `swiss_roll(noise=noise)` at x (n, 2).
+
+    The mixture over $u \sim U[\tfrac32\pi, \tfrac92\pi]$, with $s$ = `noise`,
+
+    $$
+    p(x) = \frac{1}{3\pi} \int_{3\pi/2}^{9\pi/2} \mathcal{N}\big(x; c(u), s^2 I\big)\,
+    du, \qquad c(u) = (u \cos u, u \sin u)/5,
+    $$
+
     integrated by the midpoint rule on `grid` points (fine enough when the curve moves
-    much less than `noise` between points: 4.5 pi / 5 * 3 pi / grid << noise)."""
+    much less than `noise` between points: $\tfrac{4.5\pi}{5} \cdot \tfrac{3\pi}{G}
+    \ll s$ for $G$ = `grid`)."""
     if check_tensor(x, "x", floating=True).ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"x must have shape (n, 2), got {tuple(x.shape)}")
     check_positive(noise, "noise", finite=True)

@@ -33,6 +33,11 @@ __all__ = ['KINDS', 'NoiseSchedule', 'VPLinear', 'VPCosine', 'VE', 'DiscreteSche
 _Time = Union[float, torch.Tensor]
 _Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 KINDS = ("eps", "score", "x0", "v")
+r"""The four parameterisations a network can predict, by name.
+
+`"eps"` the noise $\varepsilon$, `"score"` $\nabla \log p_t(x)$, `"x0"` the clean data
+$x_0$ and `"v"` the velocity $v = \alpha \varepsilon - \sigma x_0$.
+"""
 
 
 def _time(t: _Time) -> torch.Tensor:
@@ -51,12 +56,23 @@ def _time(t: _Time) -> torch.Tensor:
 
 
 class NoiseSchedule:
-    """x_t = alpha(t) x_0 + sigma(t) eps, eps ~ N(0, I), for t in [0, 1] (t=0 data).
+    r"""A noise schedule $(\alpha(t), \sigma(t))$ on $t \in [0, 1]$, $t = 0$ data.
+
+    $$
+    x_t = \alpha(t)\, x_0 + \sigma(t)\, \varepsilon, \qquad
+    \varepsilon \sim \mathcal{N}(0, I).
+    $$
 
     Subclasses implement `_coefficients(t) -> (alpha, sigma, f, dsigma2)` with
-    f = d log alpha / dt and dsigma2 = d sigma^2 / dt. The forward SDE with these
-    marginals is dx = f(t) x dt + g(t) dW with g^2 = dsigma2 - 2 f sigma^2.
-    Samplers run on [t_min, t_max] by default.
+    $f = d \log \alpha / dt$ and `dsigma2` $= d\sigma^2 / dt$. The forward SDE with
+    these marginals is
+
+    $$
+    dx = f(t)\, x\, dt + g(t)\, dW, \qquad
+    g(t)^2 = \frac{d\sigma^2}{dt} - 2 f(t)\, \sigma(t)^2 .
+    $$
+
+    Samplers run on $[t_{\min}, t_{\max}]$ (`t_min`, `t_max`) by default.
     """
     t_min: float = 0.0
     t_max: float = 1.0
@@ -65,37 +81,47 @@ class NoiseSchedule:
         raise NotImplementedError
 
     def alpha(self, t: _Time) -> torch.Tensor:
-        """Signal scale alpha(t)."""
+        r"""Signal scale $\alpha(t)$."""
         return self._coefficients(_time(t))[0]
 
     def sigma(self, t: _Time) -> torch.Tensor:
-        """Noise scale sigma(t)."""
+        r"""Noise scale $\sigma(t)$."""
         return self._coefficients(_time(t))[1]
 
     def log_snr(self, t: _Time) -> torch.Tensor:
-        """lambda(t) = log(alpha^2 / sigma^2) (decreasing in t)."""
+        r"""Log signal-to-noise ratio $\lambda(t) = \log(\alpha^2 / \sigma^2)$
+        (decreasing in $t$)."""
         a, s, _, _ = self._coefficients(_time(t))
         return 2 * (torch.log(a) - torch.log(s))
 
     def dlog_snr(self, t: _Time) -> torch.Tensor:
-        """d lambda / dt = 2 f - dsigma2 / sigma^2."""
+        r"""Derivative of the log-SNR,
+        $d\lambda / dt = 2 f - (d\sigma^2 / dt) / \sigma^2$."""
         _, s, f, ds2 = self._coefficients(_time(t))
         return 2 * f - ds2 / s ** 2
 
     def drift(self, t: _Time) -> torch.Tensor:
-        """f(t) = d log alpha / dt, the drift coefficient of the forward SDE."""
+        r"""Drift coefficient of the forward SDE, $f(t) = d \log \alpha / dt$."""
         return self._coefficients(_time(t))[2]
 
     def diffusion2(self, t: _Time) -> torch.Tensor:
-        """g(t)^2 = d sigma^2 / dt - 2 f sigma^2 of the forward SDE."""
+        r"""Squared diffusion coefficient of the forward SDE,
+        $g(t)^2 = d\sigma^2 / dt - 2 f \sigma^2$."""
         _, s, f, ds2 = self._coefficients(_time(t))
         return ds2 - 2 * f * s ** 2
 
     def discretize(self, steps: int = 1000,
                    max_beta: Optional[float] = None) -> "DiscreteSchedule":
-        """The DDPM chain on the grid t_i = i / steps: alphas_bar_i = alpha(t_i)^2 /
-        alpha(0)^2, betas_i = 1 - alphas_bar_i / alphas_bar_{i-1}, optionally clipped
-        at `max_beta` (Nichol & Dhariwal clip the cosine schedule at 0.999)."""
+        r"""The DDPM chain of this schedule on the grid $t_i = i / T$, $T$ = `steps`.
+
+        $$
+        \bar\alpha_i = \frac{\alpha(t_i)^2}{\alpha(0)^2}, \qquad
+        \beta_i = 1 - \frac{\bar\alpha_i}{\bar\alpha_{i-1}}
+        $$
+
+        (`alphas_bar`, `betas`), the $\beta_i$ optionally clipped at `max_beta`
+        (Nichol & Dhariwal clip the cosine schedule at 0.999).
+        """
         steps = check_int(steps, "steps")
         t = torch.linspace(0, 1, steps + 1, dtype=torch.float64)
         a = self.alpha(t)
@@ -116,9 +142,17 @@ def _increasing(low, high, low_name: str, high_name: str) -> tuple[float, float]
 
 
 class VPLinear(NoiseSchedule):
-    """Variance-preserving schedule with linear beta(t) = beta_min + (beta_max -
-    beta_min) t (DDPM's, in continuous time): alpha = exp(-B(t)/2), B = int_0^t beta,
-    sigma = sqrt(1 - alpha^2). beta_min = T beta_1, beta_max = T beta_T."""
+    r"""Variance-preserving schedule with linear $\beta(t)$, DDPM's in continuous time.
+
+    $$
+    \alpha = e^{-B(t)/2}, \quad B(t) = \int_0^t \beta, \quad
+    \beta(t) = \beta_{\min} + (\beta_{\max} - \beta_{\min})\, t, \quad
+    \sigma = \sqrt{1 - \alpha^2},
+    $$
+
+    so $g^2 = \beta$. $\beta_{\min} = T \beta_1$ (`beta_min`),
+    $\beta_{\max} = T \beta_T$ (`beta_max`).
+    """
     t_min = 1e-3
 
     def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0):
@@ -137,9 +171,16 @@ class VPLinear(NoiseSchedule):
 
 
 class VPCosine(NoiseSchedule):
-    """Nichol & Dhariwal's cosine schedule: alpha(t) = cos(phi(t)) / cos(phi(0)),
-    phi(t) = (t + s) / (1 + s) * pi / 2, sigma = sqrt(1 - alpha^2). alpha(1) = 0, so
-    samplers stop at t_max = 1 - 1e-3 (or use `discretize(T, max_beta=0.999)`)."""
+    r"""Nichol & Dhariwal's cosine variance-preserving schedule.
+
+    $$
+    \alpha(t) = \frac{\cos \phi(t)}{\cos \phi(0)}, \qquad
+    \phi(t) = \frac{t + s}{1 + s} \frac{\pi}{2}, \qquad \sigma = \sqrt{1 - \alpha^2} .
+    $$
+
+    $\alpha(1) = 0$, so samplers stop at $t_{\max} = 1 - 10^{-3}$ (or use
+    `discretize(T, max_beta=0.999)`).
+    """
     t_min, t_max = 1e-3, 1 - 1e-3
 
     def __init__(self, s: float = 0.008):
@@ -157,8 +198,15 @@ class VPCosine(NoiseSchedule):
 
 
 class VE(NoiseSchedule):
-    """Variance-exploding schedule (Song et al.): alpha = 1, sigma(t) = sigma_min
-    (sigma_max / sigma_min)^t. The prior is N(0, sigma_max^2 I)."""
+    r"""Variance-exploding schedule (Song et al.).
+
+    $$
+    \alpha = 1, \qquad
+    \sigma(t) = \sigma_{\min} \Big(\frac{\sigma_{\max}}{\sigma_{\min}}\Big)^t .
+    $$
+
+    The prior is $\mathcal{N}(0, \sigma_{\max}^2 I)$.
+    """
 
     def __init__(self, sigma_min: float = 0.01, sigma_max: float = 50.0):
         self.sigma_min, self.sigma_max = _increasing(sigma_min, sigma_max, "sigma_min",
@@ -174,10 +222,19 @@ class VE(NoiseSchedule):
 
 # %% ../../nbs/generative/02_diffusion_toolkit.ipynb #c008
 class DiscreteSchedule(NoiseSchedule):
-    """The DDPM chain q(x_i | x_{i-1}) = N(sqrt(1 - beta_i) x_{i-1}, beta_i I),
-    i = 1..T, as a schedule on t_i = i / T: alpha(t_i)^2 = alphas_bar[i-1] (exactly),
-    log alpha linear in between. Attributes `betas`, `alphas`, `alphas_bar` (length T,
-    float64) are DDPM's; `t` holds the grid t_1..t_T."""
+    r"""The DDPM chain of $T$ steps as a noise schedule on the grid $t_i = i / T$.
+
+    $$
+    q(x_i \mid x_{i-1})
+    = \mathcal{N}\big(\sqrt{1 - \beta_i}\, x_{i-1},\, \beta_i I\big),
+    \quad i = 1, \dots, T, \qquad
+    \alpha(t_i)^2 = \bar\alpha_i = \prod_{j \le i} (1 - \beta_j)
+    $$
+
+    exactly (`alphas_bar[i-1]`), $\log \alpha$ linear in between. Attributes `betas`,
+    `alphas`, `alphas_bar` (length $T$, float64) are DDPM's; `t` holds the grid
+    $t_1, \dots, t_T$.
+    """
 
     def __init__(self, betas: torch.Tensor):
         if not torch.is_tensor(betas) and not isinstance(betas, (list, tuple)):
@@ -198,7 +255,13 @@ class DiscreteSchedule(NoiseSchedule):
     @classmethod
     def linear(cls, beta_1: float = 1e-4, beta_T: float = 0.02,
                T: int = 1000) -> "DiscreteSchedule":
-        """DDPM's linear betas from beta_1 to beta_T."""
+        r"""DDPM's linear betas from $\beta_1$ to $\beta_T$ (`beta_1`, `beta_T`).
+
+        $$
+        \beta_i = \beta_1 + \frac{i - 1}{T - 1}\, (\beta_T - \beta_1), \qquad
+        i = 1, \dots, T
+        $$
+        """
         T = check_int(T, "T")
         check_open01(beta_1, "beta_1"), check_open01(beta_T, "beta_T")
         return cls(torch.linspace(beta_1, beta_T, T, dtype=torch.float64))
@@ -219,8 +282,8 @@ class DiscreteSchedule(NoiseSchedule):
 
 # %% ../../nbs/generative/02_diffusion_toolkit.ipynb #c012
 def check_schedule(schedule) -> NoiseSchedule:
-    """`schedule`, if it is a `NoiseSchedule` (the check of every module that takes one,
-    worded like `papers_lib.checks`)."""
+    """`schedule`, if it is a `NoiseSchedule` (the check of every module that takes
+    one, worded like `papers_lib.checks`)."""
     if not isinstance(schedule, NoiseSchedule):
         raise TypeError(f"schedule must be a NoiseSchedule, got "
                         f"{type(schedule).__name__}")
@@ -252,7 +315,15 @@ def _randn(shape, like: torch.Tensor, generator: Optional[torch.Generator]):
 def q_sample(schedule: NoiseSchedule, x0: torch.Tensor, t: _Time,
              eps: Optional[torch.Tensor] = None,
              generator: Optional[torch.Generator] = None):
-    """Draw x_t ~ q(x_t | x_0) = N(alpha(t) x0, sigma(t)^2 I); returns (x_t, eps)."""
+    r"""Draw $x_t$ from the forward kernel $q(x_t \mid x_0)$; returns `(x_t, eps)`.
+
+    $$
+    x_t = \alpha(t)\, x_0 + \sigma(t)\, \varepsilon
+    \sim \mathcal{N}\big(\alpha(t)\, x_0,\, \sigma(t)^2 I\big),
+    $$
+
+    with the noise $\varepsilon$ = `eps` drawn (with `generator`) unless given.
+    """
     a, s = _coef(schedule, t, x0, "x0")
     if eps is None:
         eps = _randn(x0.shape, x0, generator)
@@ -264,8 +335,15 @@ def q_sample(schedule: NoiseSchedule, x0: torch.Tensor, t: _Time,
 
 def q_log_prob(schedule: NoiseSchedule, xt: torch.Tensor, x0: torch.Tensor,
                t: _Time) -> torch.Tensor:
-    """log q(x_t | x_0) = sum_j [-(x_t - alpha x_0)_j^2 / (2 sigma^2) - log sigma
-    - log(2 pi) / 2], summed over all but the first dimension: shape (n,)."""
+    r"""Log-density of the forward kernel at `xt`, one value per row: shape (n,).
+
+    $$
+    \log q(x_t \mid x_0) = \sum_j \Big[-\frac{(x_t - \alpha x_0)_j^2}{2\sigma^2}
+    - \log \sigma - \tfrac12 \log(2\pi)\Big],
+    $$
+
+    summed over all but the first dimension.
+    """
     check_tensor(xt, "xt"), check_tensor(x0, "x0")
     if xt.shape != x0.shape or xt.ndim < 1:
         raise ValueError(f"xt and x0 must have the same shape (n, ...), got "
@@ -281,8 +359,17 @@ def q_log_prob(schedule: NoiseSchedule, xt: torch.Tensor, x0: torch.Tensor,
 # %% ../../nbs/generative/02_diffusion_toolkit.ipynb #c013
 def convert(pred: torch.Tensor, x: torch.Tensor, t: _Time,
             schedule: NoiseSchedule, src: str, dst: str) -> torch.Tensor:
-    """Convert a prediction at (x, t) between parameterisations ("eps", "score", "x0",
-    "v"): x = alpha x0 + sigma eps, score = -eps / sigma, v = alpha eps - sigma x0."""
+    r"""Convert a prediction at $(x, t)$ between the parameterisations of `KINDS`.
+
+    $$
+    x = \alpha x_0 + \sigma \varepsilon, \qquad
+    \nabla \log p_t(x) = -\varepsilon / \sigma, \qquad
+    v = \alpha \varepsilon - \sigma x_0 ,
+    $$
+
+    for `src` and `dst` among `"eps"` ($\varepsilon$), `"score"`, `"x0"` and `"v"`;
+    from $v$, $\varepsilon = (\sigma x + \alpha v) / (\alpha^2 + \sigma^2)$.
+    """
     check_choice(src, "src", KINDS), check_choice(dst, "dst", KINDS)
     if check_tensor(pred, "pred").shape != check_tensor(x, "x").shape:
         raise ValueError(f"pred and x must have the same shape, got "
@@ -306,10 +393,17 @@ def convert(pred: torch.Tensor, x: torch.Tensor, t: _Time,
 
 def eps_model(model: _Model, schedule: NoiseSchedule, kind: str = "eps",
               guidance: Optional[_Model] = None) -> _Model:
-    """Adapt `model(x, t)` predicting `kind` into an eps-predictor
-    eps(x, t) = convert(model(x, t), kind -> "eps") (t of shape (n,)).
-    `guidance(x, t)` is added to the score:
-    eps -> eps - sigma guidance."""
+    r"""Adapt a model of any parameterisation into a noise predictor, with guidance.
+
+    `model(x, t)` predicting `kind` becomes $\hat\varepsilon(x, t)$ =
+    `convert(model(x, t), kind -> "eps")` (`t` of shape (n,)). A guidance term
+    $h(x, t)$ = `guidance(x, t)` is added to the score:
+
+    $$
+    \nabla \log p_t(x) \to \nabla \log p_t(x) + h(x, t), \qquad
+    \hat\varepsilon \to \hat\varepsilon - \sigma(t)\, h(x, t) .
+    $$
+    """
     check_choice(kind, "kind", KINDS), check_schedule(schedule)
     if not callable(model):
         raise TypeError(f"model must be callable as model(x, t), got "
@@ -334,8 +428,11 @@ def eps_model(model: _Model, schedule: NoiseSchedule, kind: str = "eps",
 def training_times(schedule: NoiseSchedule, x0: torch.Tensor,
                    t: Optional[torch.Tensor] = None,
                    generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """One time per row of `x0` for a training loss: t ~ U[t_min, t_max] of the
-    schedule unless `t` is given; checked to have shape (n,), in x0's dtype."""
+    r"""One time per row of `x0` for a training loss.
+
+    $t \sim U[t_{\min}, t_{\max}]$ of the schedule unless `t` is given; checked to
+    have shape (n,), in `x0`'s dtype.
+    """
     check_schedule(schedule)
     n = check_tensor(x0, "x0", min_ndim=1, floating=True).shape[0]
     if t is None:
@@ -350,9 +447,18 @@ def training_times(schedule: NoiseSchedule, x0: torch.Tensor,
 def denoising_loss(model: _Model, schedule: NoiseSchedule, x0: torch.Tensor,
                    kind: str = "eps", *, t: Optional[torch.Tensor] = None,
                    generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """E ||model(x_t, t) - target||^2 (summed over non-batch dimensions, mean over the
-    batch) with the regression target of `kind` (eps, score = -eps/sigma, x0, v);
-    t ~ U[t_min, t_max] unless given."""
+    r"""The denoising regression loss of a model in any parameterisation `kind`.
+
+    $$
+    \mathbb{E}_{t, x_0, \varepsilon}
+    \big\lVert \operatorname{model}(x_t, t) - y \big\rVert^2, \qquad
+    x_t = \alpha(t)\, x_0 + \sigma(t)\, \varepsilon,
+    $$
+
+    summed over non-batch dimensions, mean over the batch, with the target $y$ of
+    `kind`: $\varepsilon$, the score $-\varepsilon / \sigma$, $x_0$ or
+    $v = \alpha \varepsilon - \sigma x_0$; $t \sim U[t_{\min}, t_{\max}]$ unless given.
+    """
     check_choice(kind, "kind", KINDS)
     if not callable(model):
         raise TypeError(f"model must be callable as model(x, t), got "
@@ -371,9 +477,17 @@ def denoising_loss(model: _Model, schedule: NoiseSchedule, x0: torch.Tensor,
 
 # %% ../../nbs/generative/02_diffusion_toolkit.ipynb #c017
 class GaussianMixture:
-    """sum_k w_k N(means[k], covs[k]) in R^d with exact sample, log_prob and score,
-    and the exact noised mixture under a schedule: if x_0 ~ this mixture, then
-    x_t = alpha x_0 + sigma eps ~ sum_k w_k N(alpha mu_k, alpha^2 Sigma_k + sigma^2 I).
+    r"""A Gaussian mixture in $\mathbb{R}^d$, with its exact noised laws and scores.
+
+    $\sum_k w_k \mathcal{N}(\mu_k, \Sigma_k)$ (`means[k]`, `covs[k]`) with exact
+    `sample`, `log_prob` and `score`, and the exact noised mixture under a schedule:
+    if $x_0$ follows this mixture, then
+
+    $$
+    x_t = \alpha x_0 + \sigma \varepsilon
+    \sim \sum_k w_k\, \mathcal{N}\big(\alpha \mu_k,\
+    \alpha^2 \Sigma_k + \sigma^2 I\big).
+    $$
 
     Give `covs` (K, d, d) or `stds` (a number, (K,) or (K, d): diagonal covariances);
     `weights` (K,) default to uniform. A Gaussian is the case K = 1.
@@ -424,11 +538,12 @@ class GaussianMixture:
         return self.means.shape[1]
 
     def mean(self) -> torch.Tensor:
-        """The mixture's mean sum_k w_k mu_k."""
+        r"""The mixture's mean $m = \sum_k w_k \mu_k$."""
         return self.weights @ self.means
 
     def covariance(self) -> torch.Tensor:
-        """The mixture's covariance sum_k w_k (Sigma_k + mu_k mu_k^T) - m m^T."""
+        r"""The mixture's covariance
+        $\sum_k w_k (\Sigma_k + \mu_k \mu_k^\top) - m m^\top$."""
         m = self.mean()
         second = (self.weights[:, None, None]
                   * (self.covs + self.means[:, :, None] * self.means[:, None])).sum(0)
@@ -436,8 +551,8 @@ class GaussianMixture:
 
     def sample(self, n: int, generator: Optional[torch.Generator] = None
                ) -> torch.Tensor:
-        """n samples x = mu_k + L_k z with k ~ w, z ~ N(0, I) and L_k L_k^T = Sigma_k,
-        shape (n, d)."""
+        r"""`n` samples $x = \mu_k + L_k z$, shape (n, d), with $k \sim w$,
+        $z \sim \mathcal{N}(0, I)$ and $L_k L_k^\top = \Sigma_k$."""
         n = check_int(n, "n")
         k = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         z = torch.randn(n, self.dim, generator=generator, dtype=self.means.dtype)
@@ -445,7 +560,8 @@ class GaussianMixture:
         return self.means[k] + (chol[k] @ z[:, :, None])[..., 0]
 
     def noised(self, schedule: NoiseSchedule, t: float) -> "GaussianMixture":
-        """The law of x_t = alpha(t) x_0 + sigma(t) eps: a mixture again."""
+        r"""The law of $x_t = \alpha(t)\, x_0 + \sigma(t)\, \varepsilon$: a mixture
+        again."""
         check_schedule(schedule)
         a, s = (float(c) for c in schedule._coefficients(_time(t))[:2])
         eye = torch.eye(self.dim, dtype=self.means.dtype)
@@ -471,27 +587,39 @@ class GaussianMixture:
         return logn + torch.log(self.weights.to(x)), score
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) = log sum_k w_k N(x; mu_k, Sigma_k), shape (n,)."""
+        r"""Log-density $\log p(x) = \log \sum_k w_k \mathcal{N}(x; \mu_k, \Sigma_k)$,
+        shape (n,)."""
         return torch.logsumexp(self._parts(x)[0], 1)
 
     def score(self, x: torch.Tensor) -> torch.Tensor:
-        """grad_x log p(x) = sum_k r_k(x) (-Sigma_k^{-1} (x - mu_k)), shape (n, d)."""
+        r"""Score of the mixture, shape (n, d), with $r_k$ the responsibilities.
+
+        $$
+        \nabla_x \log p(x) = \sum_k r_k(x)\, \big(-\Sigma_k^{-1} (x - \mu_k)\big)
+        $$
+        """
         lp, sc = self._parts(x)
         return (torch.softmax(lp, 1)[..., None] * sc).sum(1)
 
     def noised_score(self, x: torch.Tensor, t: _Time,
                      schedule: NoiseSchedule) -> torch.Tensor:
-        """The exact score of p_t at x, with t a number or one time per row:
-        grad log p_t(x) = sum_k r_k(x) (alpha^2 Sigma_k + sigma^2 I)^{-1}
-        (alpha mu_k - x), r_k the posterior responsibilities under p_t."""
+        r"""The exact score of $p_t$ at `x`, with `t` a number or one time per row.
+
+        $$
+        \nabla \log p_t(x) = \sum_k r_k(x)\,
+        \big(\alpha^2 \Sigma_k + \sigma^2 I\big)^{-1} (\alpha \mu_k - x),
+        $$
+
+        $r_k$ the posterior responsibilities under $p_t$.
+        """
         a, s = _coef(schedule, t, x)
         n = x.shape[0]
         lp, sc = self._parts(x, a.expand(n, 1), s.expand(n, 1))
         return (torch.softmax(lp, 1)[..., None] * sc).sum(1)
 
     def model(self, schedule: NoiseSchedule, kind: str = "eps") -> _Model:
-        """The exact denoiser of this target as model(x, t) in the parameterisation
-        `kind` (eps = -sigma score, ...)."""
+        r"""The exact denoiser of this target as `model(x, t)` in the parameterisation
+        `kind` ($\varepsilon = -\sigma \nabla \log p_t$, ...)."""
         check_choice(kind, "kind", KINDS), check_schedule(schedule)
 
         def exact(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -528,10 +656,18 @@ def ddim_sample(model: _Model, schedule: NoiseSchedule, x: torch.Tensor,
                 guidance: Optional[_Model] = None,
                 generator: Optional[torch.Generator] = None,
                 trajectory: bool = False):
-    """DDIM from x at t_start to t_end in `steps` uniform steps:
-    x_s = alpha_s x0_hat + sqrt(sigma_s^2 - c^2) eps_hat + c z, with c = eta times the
-    posterior standard deviation of q(x_s | x_t, x_0). eta=0 is deterministic; eta=1 is
-    ancestral sampling. Returns x at t_end, or (t, xs) if `trajectory`."""
+    r"""DDIM sampling from `x` at `t_start` to `t_end` in `steps` uniform steps.
+
+    $$
+    x_s = \alpha_s \hat x_0 + \sqrt{\sigma_s^2 - c^2}\, \hat\varepsilon + c z, \qquad
+    \hat x_0 = (x_t - \sigma_t \hat\varepsilon) / \alpha_t ,
+    $$
+
+    with $c = \eta$ (`eta`) times the posterior standard deviation of
+    $q(x_s \mid x_t, x_0)$ and $z \sim \mathcal{N}(0, I)$. $\eta = 0$ is deterministic;
+    $\eta = 1$ is ancestral sampling. Returns x at `t_end`, or `(t, xs)` if
+    `trajectory`.
+    """
     eta = check_real(eta, "eta", 0.0, 1.0)
     return _sample(model, schedule, x, steps, kind, t_start, t_end, guidance,
                    generator, trajectory, eta=eta)
@@ -544,11 +680,20 @@ def ddpm_sample(model: _Model, schedule: NoiseSchedule, x: torch.Tensor,
                 guidance: Optional[_Model] = None,
                 generator: Optional[torch.Generator] = None,
                 trajectory: bool = False):
-    """Ancestral (DDPM) sampling: x_s ~ N(mean, v) with the posterior mean of
-    q(x_s | x_t, x0_hat), (x_t - sigma_{t|s}^2 / sigma_t eps_hat) / alpha_{t|s}, and
-    v the posterior variance sigma_{t|s}^2 sigma_s^2 / sigma_t^2 ("posterior", DDPM's
-    beta tilde) or sigma_{t|s}^2 ("large", DDPM's beta). Returns x at t_end, or
-    (t, xs) if `trajectory`."""
+    r"""Ancestral (DDPM) sampling from `x` at `t_start` to `t_end` in `steps` steps.
+
+    $$
+    x_s \sim \mathcal{N}\Big(\frac{1}{\alpha_{t|s}}
+    \Big(x_t - \frac{\sigma_{t|s}^2}{\sigma_t} \hat\varepsilon\Big),\; v I\Big),
+    \qquad \alpha_{t|s} = \frac{\alpha_t}{\alpha_s}, \quad
+    \sigma_{t|s}^2 = \sigma_t^2 - \alpha_{t|s}^2 \sigma_s^2 ,
+    $$
+
+    the posterior mean of $q(x_s \mid x_t, \hat x_0)$, with $v$ the posterior variance
+    $\sigma_{t|s}^2 \sigma_s^2 / \sigma_t^2$ (`"posterior"`, DDPM's $\tilde\beta_t$) or
+    $\sigma_{t|s}^2$ (`"large"`, DDPM's $\beta_t$). Returns x at `t_end`, or
+    `(t, xs)` if `trajectory`.
+    """
     check_choice(variance, "variance", ("posterior", "large"))
     return _sample(model, schedule, x, steps, kind, t_start, t_end, guidance,
                    generator, trajectory, variance=variance)
@@ -581,10 +726,16 @@ def _sample(model, schedule, x, steps, kind, t_start, t_end, guidance, generator
 # %% ../../nbs/generative/02_diffusion_toolkit.ipynb #c022
 def probability_flow(model: _Model, schedule: NoiseSchedule, kind: str = "eps",
                      guidance: Optional[_Model] = None) -> Field:
-    """The probability-flow ODE's field dx/dt = f x - g^2/2 score
-    = f x + g^2 / (2 sigma) eps, as field(t, x) (time first, for `odeint`) in
-    diffusion time: t runs from t_max down to t_min. `as_flow_field` gives it in
-    flow time s = 1 - t."""
+    r"""The probability-flow ODE's field, as `field(t, x)` in diffusion time.
+
+    $$
+    \frac{dx}{dt} = f(t)\, x - \tfrac12 g(t)^2\, \nabla \log p_t(x)
+    = f(t)\, x + \frac{g(t)^2}{2\sigma(t)}\, \hat\varepsilon(x, t),
+    $$
+
+    time first, for `odeint`: $t$ runs from $t_{\max}$ down to $t_{\min}$.
+    `as_flow_field` gives it in flow time $s = 1 - t$.
+    """
     eps_fn = eps_model(model, schedule, kind, guidance)
 
     def field(t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -598,10 +749,17 @@ def probability_flow(model: _Model, schedule: NoiseSchedule, kind: str = "eps",
 
 
 def as_flow_field(field: Field) -> Field:
-    """The one boundary between diffusion time and flow time. A field(t, x) = dx/dt in
-    diffusion time (t=0 data, t=1 noise; e.g. `probability_flow`) as the field of the
-    same curves in flow time s = 1 - t (s=0 noise, s=1 data), the convention of
-    `papers_lib.flows` and `papers_lib.ode`: u(s, x) = dx/ds = -field(1 - s, x)."""
+    r"""The one boundary between diffusion time and flow time.
+
+    A `field(t, x)` $= v(t, x) = dx/dt$ in diffusion time ($t = 0$ data, $t = 1$
+    noise; e.g. `probability_flow`) as the field of the same curves in flow time
+    $s = 1 - t$ ($s = 0$ noise, $s = 1$ data), the convention of `papers_lib.flows`
+    and `papers_lib.ode`:
+
+    $$
+    u(s, x) = \frac{dx}{ds} = -v(1 - s, x) .
+    $$
+    """
     if not callable(field):
         raise TypeError(f"field must be callable as field(t, x), got "
                         f"{type(field).__name__}")
@@ -619,12 +777,18 @@ def pf_ode_sample(model: _Model, schedule: NoiseSchedule, x: torch.Tensor,
                   t_end: Optional[float] = None, guidance: Optional[_Model] = None,
                   rtol: float = 1e-5, atol: float = 1e-5, trajectory: bool = False,
                   return_nfe: bool = False):
-    """Solve the probability-flow ODE dx/dt = f x + g^2 / (2 sigma) eps_hat(x, t)
-    (`probability_flow`) from x at t_start (default t_max) to t_end
-    (default t_min) with `papers_lib.ode.odeint`: fixed-step "euler"/"rk4" take
+    r"""Sample by solving the probability-flow ODE from `t_start` down to `t_end`.
+
+    $$
+    \frac{dx}{dt} = f(t)\, x + \frac{g(t)^2}{2\sigma(t)}\, \hat\varepsilon(x, t)
+    $$
+
+    (`probability_flow`) from x at `t_start` (default $t_{\max}$) to `t_end`
+    (default $t_{\min}$) with `papers_lib.ode.odeint`: fixed-step "euler"/"rk4" take
     `steps` steps; "dopri5" is adaptive (`steps`, if given, sets a trajectory's output
-    grid). Returns x at t_end (or (t, xs) if `trajectory`), and the number of field
-    evaluations (counted by NFECounter) if `return_nfe`."""
+    grid). Returns x at `t_end` (or `(t, xs)` if `trajectory`), and the number of
+    field evaluations (counted by `NFECounter`) if `return_nfe`.
+    """
     if method in ("euler", "rk4") and steps is None:
         raise ValueError(f"method {method!r} needs a number of steps")
     ts = _grid(schedule, 1 if steps is None else steps, t_start, t_end, x)

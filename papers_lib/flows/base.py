@@ -26,8 +26,8 @@ __all__ = ['check_time', 'as_time', 'check_same_shape', 'check_batch', 'log_weig
 
 # %% ../../nbs/generative/00_flows_toolkit.ipynb #c004
 def check_time(t: torch.Tensor) -> torch.Tensor:
-    """`t`, if it is a tensor whose every entry lies in [0, 1] (t=0 is noise, t=1 is
-    data)."""
+    """`t`, if it is a tensor whose every entry lies in $[0, 1]$ ($t = 0$ is noise,
+    $t = 1$ is data)."""
     check_tensor(t, "t")
     inside = (t >= 0) & (t <= 1)  # NaN fails both comparisons
     if not bool(inside.all()):
@@ -37,8 +37,12 @@ def check_time(t: torch.Tensor) -> torch.Tensor:
 
 
 def as_time(t, x: torch.Tensor) -> torch.Tensor:
-    """`t` (a number, a 0-dim tensor, or one time per row of `x`), checked to lie in
-    [0, 1], shaped to broadcast against `x`: () or (n, 1, ..., 1)."""
+    r"""A time, checked to lie in $[0, 1]$ and shaped to broadcast against a batch `x`.
+
+    `t` is a number, a 0-dim tensor, or one time per row of `x` (n, ...); it is
+    returned with shape $()$ or $(n, 1, \dots, 1)$, so that a coefficient $m_t$
+    multiplies row $i$ of `x` by its own $m_{t_i}$.
+    """
     check_tensor(x, "x", floating=True)
     try:
         t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
@@ -79,8 +83,12 @@ def check_same_shape(**tensors: torch.Tensor) -> torch.Size:
 
 
 def check_batch(**tensors: torch.Tensor) -> int:
-    """The batch size n of the named tensors, if they are tensors of one shape (n, ...)
-    with at least two dimensions: paired rows, e.g. `check_batch(x0=x0, x1=x1)`."""
+    r"""The batch size $n$ of the named tensors, if they share one shape $(n, \dots)$.
+
+    The tensors must have at least two dimensions: paired rows, row $i$ of one paired
+    with row $i$ of the others, e.g. `check_batch(x0=x0, x1=x1)` for a noise batch
+    $x_0$ and a data batch $x_1$.
+    """
     _check_named(tensors, "check_batch")
     shapes = {x.shape for x in tensors.values()}
     if len(shapes) > 1 or len(next(iter(shapes))) < 2:
@@ -91,8 +99,15 @@ def check_batch(**tensors: torch.Tensor) -> int:
 # %% ../../nbs/generative/00_flows_toolkit.ipynb #c010
 def log_weights(weights: Optional[torch.Tensor], k: int,
                 dtype: torch.dtype) -> torch.Tensor:
-    """log(w_k / sum_j w_j) for `k` positive mixture weights (uniform, log(1/k), when
-    `weights` is None); a `ValueError` otherwise."""
+    r"""Normalised log-weights of a mixture of `k` components.
+
+    $$
+    \log \frac{w_k}{\sum_j w_j}
+    $$
+
+    for `k` positive mixture weights $w_k$ (`weights`; uniform, $\log(1/k)$, when
+    `weights` is None); a `ValueError` otherwise.
+    """
     k = check_int(k, "k")
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
@@ -104,8 +119,15 @@ def log_weights(weights: Optional[torch.Tensor], k: int,
 
 # %% ../../nbs/generative/00_flows_toolkit.ipynb #c013
 class ConstantField(nn.Module):
-    """v_b(t, x) = b: a field with one learnable vector b (shape (d,), zeros at start),
-    the same for every t and x of shape (n, d)."""
+    r"""The smallest trainable field: one learnable vector for every time and point.
+
+    $$
+    v_b(t, x) = b
+    $$
+
+    with `b` of shape (d,), zeros at start, the same for every $t$ and $x$ of shape
+    (n, d). Under the rectified-flow loss its optimum is $b^* = \mathbb{E}[x_1 - x_0]$.
+    """
 
     def __init__(self, d: int):
         super().__init__()
@@ -119,8 +141,15 @@ class ConstantField(nn.Module):
 
 # %% ../../nbs/generative/00_flows_toolkit.ipynb #c016a
 def with_time(x: torch.Tensor, t, dim: int, name: str = "t") -> torch.Tensor:
-    """The input [x, t] (n, dim + 1) of a time-conditioned MLP, for a batch `x` (n, dim)
-    and a time `t`: a number, or one per row (shape (n,) or (n, 1))."""
+    r"""The input of a time-conditioned MLP $v_\theta(t, x)$: the batch and its time.
+
+    $$
+    [x, t] \in \mathbb{R}^{d + 1}
+    $$
+
+    per row, $d$ = `dim`: shape (n, dim + 1) for a batch `x` (n, dim) and a time `t`,
+    a number or one per row (shape (n,) or (n, 1)).
+    """
     if check_tensor(x, "x").ndim != 2 or x.shape[1] != dim:
         raise ValueError(f"x must have shape (n, {dim}), got {tuple(x.shape)}")
     t = torch.as_tensor(t, dtype=x.dtype, device=x.device).reshape(-1, 1)

@@ -27,7 +27,13 @@ __all__ = ['TRACES', 'NOISES', 'divergence_exact', 'divergence_hutchinson', 'sam
 
 # %% ../../nbs/generative/13_ffjord.ipynb #c005
 TRACES = ("exact", "hutchinson")
+r"""How a CNF gets $\operatorname{tr}(\partial f / \partial z)$: `"exact"`, $d$
+vector-Jacobian products, or `"hutchinson"`, the unbiased
+$\epsilon^\top (\partial f / \partial z)\, \epsilon$ at one product."""
 NOISES = ("gaussian", "rademacher")
+r"""The laws of Hutchinson's probe $\epsilon$, both with
+$\mathbb{E}[\epsilon\epsilon^\top] = I$: `"gaussian"`, $\mathcal{N}(0, I)$, or
+`"rademacher"`, entries $\pm 1$ with equal probability."""
 
 
 def _field_at(f: Field, t, z: torch.Tensor):
@@ -48,10 +54,18 @@ def _field_at(f: Field, t, z: torch.Tensor):
 
 
 def divergence_exact(f: Field, t, z: torch.Tensor):
-    """(f(t, z), div_z f(t, z)) for a batch z of shape (n, d), rows independent.
+    r"""The exact divergence $\operatorname{tr}(\partial f / \partial z)$, row by row.
 
-    The trace of the Jacobian, one diagonal entry per backward pass: d vector-Jacobian
-    products. The graph is kept (for training) when gradients are enabled.
+    Returns $(f(t, z), \nabla_z \cdot f(t, z))$ for a batch $z$ of shape (n, d), rows
+    independent, with
+
+    $$
+    \nabla_z \cdot f = \operatorname{tr}\Big(\frac{\partial f}{\partial z}\Big)
+    = \sum_{i=1}^{d} \frac{\partial f_i}{\partial z_i},
+    $$
+
+    one diagonal entry per backward pass: d vector-Jacobian products. The graph is kept
+    (for training) when gradients are enabled.
     """
     dz, z, keep = _field_at(f, t, z)
     div = torch.zeros(z.shape[0], dtype=z.dtype, device=z.device)
@@ -64,10 +78,18 @@ def divergence_exact(f: Field, t, z: torch.Tensor):
 
 
 def divergence_hutchinson(f: Field, t, z: torch.Tensor, eps: torch.Tensor):
-    """(f(t, z), eps^T (df/dz) eps) row by row: Hutchinson's divergence estimate.
+    r"""Hutchinson's estimate of the divergence, one vector-Jacobian product per row.
 
-    One vector-Jacobian product; unbiased when E[eps eps^T] = I (Gaussian or
-    Rademacher `eps`, shape (n, d)).
+    Returns $(f(t, z), \epsilon^\top (\partial f / \partial z)\, \epsilon)$ row by row,
+    unbiased since
+
+    $$
+    \mathbb{E}\Big[\epsilon^\top \frac{\partial f}{\partial z}\, \epsilon\Big]
+    = \operatorname{tr}\Big(\frac{\partial f}{\partial z}\Big)
+    \quad \text{when} \quad \mathbb{E}[\epsilon\epsilon^\top] = I
+    $$
+
+    (Gaussian or Rademacher `eps`, shape (n, d)).
     """
     dz, z, keep = _field_at(f, t, z)
     if not (isinstance(eps, torch.Tensor) and eps.shape == z.shape
@@ -83,7 +105,13 @@ def divergence_hutchinson(f: Field, t, z: torch.Tensor, eps: torch.Tensor):
 # %% ../../nbs/generative/13_ffjord.ipynb #c009
 def sample_noise(shape, kind: str = "rademacher", *, dtype=None, device=None,
                  generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """Probe vectors with E[eps eps^T] = I: standard Gaussian or Rademacher (+-1)."""
+    r"""Probe vectors $\epsilon$ with $\mathbb{E}[\epsilon\epsilon^\top] = I$.
+
+    Standard Gaussian, $\epsilon \sim \mathcal{N}(0, I)$, or Rademacher, entries $\pm 1$
+    with probability $1/2$ each (`kind`). For a matrix $A$ with symmetric part
+    $S = (A + A^\top)/2$, the variance of $\epsilon^\top A \epsilon$ is
+    $2 \lVert S \rVert_F^2$ (Gaussian) or $2 \sum_{i \ne j} S_{ij}^2$ (Rademacher).
+    """
     check_choice(kind, "kind", NOISES)
     dims = shape if isinstance(shape, (tuple, list)) else (shape,)  # torch.Size too
     shape = tuple(check_int(s, "shape", low=0) for s in dims)
@@ -96,14 +124,18 @@ def sample_noise(shape, kind: str = "rademacher", *, dtype=None, device=None,
 
 # %% ../../nbs/generative/13_ffjord.ipynb #c015
 class CNF(nn.Module):
-    """The augmented dynamics of a continuous normalizing flow on the state [z, logp]:
+    r"""Augmented dynamics of a continuous normalizing flow on the state $[z, \ell]$.
 
-        d/dt [z, logp] = [f(t, z), -tr(df/dz)],
+    $$
+    \frac{d}{dt}\, [z, \ell]
+    = \Big[f(t, z),\ -\operatorname{tr}\frac{\partial f}{\partial z}\Big],
+    $$
 
-    a single tensor of shape (n, d + 1) (so `odeint` and `odeint_adjoint` solve it).
-    `trace="exact"` takes d vector-Jacobian products per evaluation; `"hutchinson"`
-    takes one, with the probe `self.eps` set by `set_noise`, fixed over a solve.
-    `self.nfe` counts evaluations and `self.nvjp` vector-Jacobian products.
+    a single tensor of shape (n, d + 1) (so `odeint` and `odeint_adjoint` solve it),
+    $\ell$ the log-density term. `trace="exact"` takes d vector-Jacobian products per
+    evaluation; `"hutchinson"` takes one, with the probe `self.eps` set by `set_noise`,
+    fixed over a solve. `self.nfe` counts evaluations and `self.nvjp` vector-Jacobian
+    products.
     """
 
     def __init__(self, field: Field, trace: str = "hutchinson"):
@@ -143,7 +175,14 @@ def _check_span(t0, t1) -> tuple:
 
 
 def normal_log_prob(z: torch.Tensor) -> torch.Tensor:
-    """log N(z; 0, I) row by row, for z of shape (n, d)."""
+    r"""The standard normal log-density $\log \mathcal{N}(z; 0, I)$, row by row.
+
+    $$
+    \log \mathcal{N}(z; 0, I) = -\tfrac12 \lVert z \rVert^2 - \tfrac{d}{2} \log(2\pi),
+    $$
+
+    for `z` of shape (n, d).
+    """
     check_tensor(z, "z", ndim=2, floating=True)
     return -0.5 * z.pow(2).sum(1) - 0.5 * z.shape[1] * math.log(2 * math.pi)
 
@@ -157,15 +196,21 @@ def cnf_log_prob(field: Field, x: torch.Tensor,
                  rtol: float = 1e-5, atol: float = 1e-5,
                  options: Optional[dict] = None,
                  generator: Optional[torch.Generator] = None, return_z: bool = False):
-    """log p(x) of the flow dz/dt = field(t, z) that carries `base_log_prob` at `t0` to
-    the data at `t1`: solve [z, logp] from (x, 0) at t1 back to t0, then
+    r"""The log-density $\log p_1(x)$ of a continuous normalizing flow at the data.
 
-        log p(x) = base_log_prob(z(t0)) - int_{t0}^{t1} tr(df/dz) dt.
+    The flow $dz/dt = f(t, z)$, $f$ = `field`, carries `base_log_prob` ($\log p_0$) at
+    `t0` to the data at `t1`: solve $[z, \ell]$ from $(x, 0)$ at $t_1$ back to $t_0$,
+    then
+
+    $$
+    \log p_1(x) = \log p_0(z(t_0)) - \int_{t_0}^{t_1}
+    \operatorname{tr}\Big(\frac{\partial f}{\partial z}\Big)\, dt .
+    $$
 
     `trace="hutchinson"` draws one probe per row (`noise`, or the given `eps`) for the
     whole solve. `adjoint=True` solves with `odeint_adjoint` (gradients to the field's
     parameters in constant memory; `field` must then be an `nn.Module`). Returns
-    log p(x) of shape (n,), and z(t0) too when `return_z`.
+    $\log p_1(x)$ of shape (n,), and $z(t_0)$ too when `return_z`.
     """
     check_finite(check_tensor(x, "x", ndim=2, floating=True), "x")
     check_dtype(x, "x", field)
@@ -195,8 +240,14 @@ def cnf_log_prob(field: Field, x: torch.Tensor,
 def cnf_sample(field: Field, z: torch.Tensor, t0: float = 0.0, t1: float = 1.0,
                method: str = "rk4", *, rtol: float = 1e-5, atol: float = 1e-5,
                options: Optional[dict] = None) -> torch.Tensor:
-    """Samples of the flow: solve dz/dt = field(t, z) forward from base samples `z` at
-    t0 to t1 (one pass, no trace needed)."""
+    r"""Samples of the flow, by solving $dz/dt = f(t, z)$ forward from base samples.
+
+    $$
+    z(t_1) = z(t_0) + \int_{t_0}^{t_1} f(t, z(t))\, dt,
+    $$
+
+    with $f$ = `field` and $z(t_0)$ = `z` at `t0` (one pass, no trace needed).
+    """
     if not callable(field):
         raise TypeError(f"field must be callable as field(t, z), got {field!r}")
     check_finite(check_tensor(z, "z", ndim=2, floating=True), "z")

@@ -31,14 +31,22 @@ __all__ = ['VARIANTS', 'SCHEDULES', 'alpha_schedule', 'deblend_step', 'iadb_samp
 
 # %% ../../nbs/generative/12_iadb.ipynb #c005
 VARIANTS = ("difference", "means")
+r"""The paper's two deblending variants: `"difference"`, a network that predicts
+$D(x, \alpha) = \mathbb{E}[x_1 - x_0 \mid x_\alpha = x]$, and `"means"`, one that
+predicts the two means $(\bar{x}_0, \bar{x}_1)$, re-blended at the next level."""
 SCHEDULES = ("linear", "cosine")
+r"""The blend levels $0 = \alpha_0 < \dots < \alpha_T = 1$ of `alpha_schedule`:
+`"linear"`, $\alpha_k = k/T$ (the paper's), or `"cosine"`,
+$\alpha_k = 1 - \cos(\pi k / 2T)$."""
 _Model = Callable[[torch.Tensor, torch.Tensor], object]
 
 
 def alpha_schedule(steps: int, schedule: str = "linear") -> torch.Tensor:
-    """The blend levels alpha_0 = 0 < alpha_1 < ... < alpha_steps = 1 (float64):
-    k / steps ("linear", the paper's) or 1 - cos(pi k / (2 steps)) ("cosine", in the
-    authors' code: smaller steps near the noise)."""
+    r"""The blend levels $0 = \alpha_0 < \alpha_1 < \dots < \alpha_T = 1$ (float64).
+
+    With $T$ = `steps`, $\alpha_k = k/T$ ("linear", the paper's) or
+    $\alpha_k = 1 - \cos(\pi k / 2T)$ ("cosine", in the authors' code: smaller steps
+    near the noise)."""
     steps = check_int(steps, "steps")
     check_choice(schedule, "schedule", SCHEDULES)
     u = torch.arange(steps + 1, dtype=torch.float64) / steps
@@ -49,13 +57,24 @@ def alpha_schedule(steps: int, schedule: str = "linear") -> torch.Tensor:
 # %% ../../nbs/generative/12_iadb.ipynb #c008
 def deblend_step(model: _Model, x: torch.Tensor, alpha: float, alpha_next: float,
                  variant: str = "difference") -> torch.Tensor:
-    """One IADB step from blend level `alpha` to `alpha_next` for the batch `x`.
+    r"""One IADB step from blend level $\alpha$ = `alpha` to $\alpha'$ = `alpha_next`.
 
     variant="difference": `model(alpha, x)` (alpha of shape (n,)) predicts
-    E[x1 - x0 | x_alpha = x] and the step is x + (alpha_next - alpha) model(alpha, x),
-    an Euler step. variant="means": `model(alpha, x)` returns the pair
-    (E[x0 | x], E[x1 | x]) and the step re-blends them:
-    (1 - alpha_next) x0_bar + alpha_next x1_bar.
+    $D(x, \alpha) = \mathbb{E}[x_1 - x_0 \mid x_\alpha = x]$ and the step is an Euler
+    step,
+
+    $$
+    x_{\alpha'} = x_\alpha + (\alpha' - \alpha)\, D(x_\alpha, \alpha).
+    $$
+
+    variant="means": `model(alpha, x)` returns the pair
+    $(\bar{x}_0, \bar{x}_1)
+    = (\mathbb{E}[x_0 \mid x_\alpha], \mathbb{E}[x_1 \mid x_\alpha])$ and the step
+    re-blends them:
+
+    $$
+    x_{\alpha'} = (1 - \alpha') \bar{x}_0 + \alpha' \bar{x}_1 .
+    $$
     """
     if not callable(model):
         raise TypeError(f"model must be callable as model(alpha, x), got {model!r}")
@@ -82,8 +101,17 @@ def deblend_step(model: _Model, x: torch.Tensor, alpha: float, alpha_next: float
 def iadb_sample(model: _Model, x0: torch.Tensor, steps: int = 128,
                 variant: str = "difference", schedule: str = "linear", *,
                 trajectory: bool = False):
-    """Map the source samples `x0` (alpha = 0) to alpha = 1 by `steps` deblending
-    steps (`deblend_step`) on the levels of `alpha_schedule(steps, schedule)`.
+    r"""Map the source samples `x0` ($\alpha = 0$) to $\alpha = 1$ by deblending steps.
+
+    `steps` steps of `deblend_step` on the levels
+    $0 = \alpha_0 < \dots < \alpha_T = 1$ of `alpha_schedule(steps, schedule)`; for
+    variant="difference", Euler's method on $dx/d\alpha = D(x, \alpha)$:
+
+    $$
+    x_{\alpha_{k+1}} = x_{\alpha_k}
+    + (\alpha_{k+1} - \alpha_k)\, D(x_{\alpha_k}, \alpha_k).
+    $$
+
     Returns the samples, or `(alphas, xs)` with xs of shape (steps + 1, *x0.shape)
     if `trajectory`."""
     check_finite(check_tensor(x0, "x0", min_ndim=2), "x0"), check_dtype(x0, "x0", model)
@@ -113,11 +141,17 @@ def _blend_batch(x0, x1, alpha, generator):
 def means_loss(model: _Model, x0: torch.Tensor, x1: torch.Tensor, *,
                alpha: Optional[torch.Tensor] = None,
                generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """E ||x0_bar - x0||^2 + ||x1_bar - x1||^2 with (x0_bar, x1_bar) =
-    model(alpha, (1 - alpha) x0 + alpha x1) over the paired rows of `x0`, `x1`
-    (summed over non-batch dimensions, mean over the batch); alpha ~ U[0, 1] unless
-    given. Its minimiser is the pair of conditional means (the paper's second
-    variant)."""
+    r"""The loss of the second variant, minimised by the pair of conditional means.
+
+    $$
+    \mathbb{E}\,\lVert \bar{x}_0 - x_0\rVert^2 + \lVert \bar{x}_1 - x_1\rVert^2, \qquad
+    (\bar{x}_0, \bar{x}_1) = \text{model}(\alpha, (1 - \alpha) x_0 + \alpha x_1),
+    $$
+
+    over the paired rows of `x0`, `x1` (summed over non-batch dimensions, mean over
+    the batch); $\alpha \sim U[0, 1]$ unless given. Its minimiser is
+    $(\mathbb{E}[x_0 \mid x_\alpha], \mathbb{E}[x_1 \mid x_\alpha])$ (the paper's
+    second variant)."""
     if not callable(model):
         raise TypeError(f"model must be callable as model(alpha, x), got {model!r}")
     alpha, xa = _blend_batch(x0, x1, alpha, generator)
@@ -131,9 +165,12 @@ def means_loss(model: _Model, x0: torch.Tensor, x1: torch.Tensor, *,
 
 
 class MeansMLP(nn.Module):
-    """(x0_bar, x1_bar) = model(alpha, x) for flat data: an MLP (SiLU) on [x, alpha]
-    with 2 dim outputs, split in two. `x` has shape (n, dim); alpha is a scalar or
-    has shape (n,)."""
+    r"""A two-headed MLP predicting the means $(\bar{x}_0, \bar{x}_1)$ for flat data.
+
+    $(\bar{x}_0, \bar{x}_1) = \text{model}(\alpha, x)
+    \approx (\mathbb{E}[x_0 \mid x_\alpha = x], \mathbb{E}[x_1 \mid x_\alpha = x])$:
+    an MLP (SiLU) on $[x, \alpha]$ with 2 dim outputs, split in two. `x` has shape
+    (n, dim); alpha is a scalar or has shape (n,)."""
 
     def __init__(self, dim: int, hidden: int = 128, depth: int = 3):
         super().__init__()
@@ -148,16 +185,23 @@ class MeansMLP(nn.Module):
 # %% ../../nbs/generative/12_iadb.ipynb #c015
 def gmm_blend_means(means: torch.Tensor, std: Union[float, torch.Tensor],
                     weights: Optional[torch.Tensor] = None) -> _Model:
-    """The exact conditional means of the blend x = (1 - alpha) x0 + alpha x1 for
-    x0 ~ N(0, I) and x1 ~ sum_k w_k N(means[k], std_k^2 I), std_k > 0: a function
+    r"""The exact conditional means of the blend for a Gaussian-mixture target.
+
+    For the blend $x = (1 - \alpha) x_0 + \alpha x_1$ with $x_0 \sim \mathcal{N}(0, I)$
+    and $x_1 \sim \sum_k w_k \mathcal{N}(\mu_k, s_k^2 I)$ ($\mu_k$ = `means[k]`,
+    $s_k$ = `std_k` $> 0$): a function
     `means_fn(alpha, x) -> (E[x0 | x], E[x1 | x])` for x of shape (n, d) and alpha a
-    number or of shape (n,), valid on all of [0, 1]:
+    number or of shape (n,), valid on all of $[0, 1]$:
 
-        E[x0 | x] = sum_k r_k (1 - alpha) / v_k (x - alpha mu_k),
-        E[x1 | x] = sum_k r_k (mu_k + alpha s_k^2 / v_k (x - alpha mu_k)),
+    $$
+    \mathbb{E}[x_0 \mid x] = \sum_k r_k \frac{1 - \alpha}{v_k}(x - \alpha \mu_k),
+    \qquad
+    \mathbb{E}[x_1 \mid x] = \sum_k r_k \Big(\mu_k
+    + \frac{\alpha s_k^2}{v_k}(x - \alpha \mu_k)\Big),
+    $$
 
-    v_k = alpha^2 s_k^2 + (1 - alpha)^2, r_k proportional to
-    w_k N(x; alpha mu_k, v_k I)."""
+    $v_k = \alpha^2 s_k^2 + (1 - \alpha)^2$,
+    $r_k(x) \propto w_k \mathcal{N}(x; \alpha\mu_k, v_k I)$."""
     means = torch.as_tensor(means)
     check_finite(check_tensor(means, "means", ndim=2, floating=True), "means")
     k = means.shape[0]

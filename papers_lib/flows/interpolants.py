@@ -29,11 +29,16 @@ __all__ = ['Interpolant', 'velocity_loss', 'denoiser_loss', 'gmm_fields', 'ode_s
 
 # %% ../../nbs/generative/11_stochastic_interpolants.ipynb #c005
 class Interpolant:
-    """x_t = alpha(t) x0 + beta(t) x1 + gamma(t) z, z ~ N(0, I), t in [0, 1].
+    r"""The stochastic interpolant between $\rho_0$ and $\rho_1$, for $t$ in $[0, 1]$.
 
-    `path="linear"`: alpha = 1 - t, beta = t; `path="trig"`: alpha = cos(pi t / 2),
-    beta = sin(pi t / 2). The latent noise is gamma(t) = sqrt(a t (1 - t)) (`a=0`:
-    no noise, a deterministic interpolant).
+    $$
+    x_t = \alpha(t)\, x_0 + \beta(t)\, x_1 + \gamma(t)\, z, \qquad
+    z \sim \mathcal{N}(0, I).
+    $$
+
+    `path="linear"`: $\alpha = 1 - t$, $\beta = t$; `path="trig"`:
+    $\alpha = \cos\frac{\pi t}{2}$, $\beta = \sin\frac{\pi t}{2}$. The latent noise is
+    $\gamma(t) = \sqrt{a t (1 - t)}$ (`a=0`: no noise, a deterministic interpolant).
     """
 
     def __init__(self, path: str = "linear", a: float = 1.0):
@@ -44,8 +49,10 @@ class Interpolant:
         return f"Interpolant(path={self.path!r}, a={self.a})"
 
     def coefficients(self, t: torch.Tensor):
-        """(alpha, beta, gamma, alpha', beta', gamma') at `t`. gamma' is infinite at
-        t = 0 and 1 when a > 0; `gamma_dgamma` is finite everywhere."""
+        r"""$(\alpha, \beta, \gamma, \alpha', \beta', \gamma')$ at `t`.
+
+        $\gamma' = a(1 - 2t) / (2\gamma)$ is infinite at $t = 0$ and $1$ when $a > 0$;
+        `gamma_dgamma` is finite everywhere."""
         check_tensor(t, "t")
         if self.path == "linear":
             al, be = 1 - t, t
@@ -62,25 +69,29 @@ class Interpolant:
         return al, be, g, dal, dbe, dg
 
     def gamma_dgamma(self, t: torch.Tensor) -> torch.Tensor:
-        """gamma gamma' = (1/2) d(gamma^2)/dt = a (1 - 2t) / 2."""
+        r"""$\gamma\gamma' = \tfrac12\, d(\gamma^2)/dt = a(1 - 2t)/2$."""
         return 0.5 * self.a * (1 - 2 * t)
 
     def gamma(self, t) -> torch.Tensor:
-        """gamma(t) (float64 for a Python number `t`)."""
+        r"""$\gamma(t) = \sqrt{a t (1 - t)}$ (float64 for a Python number `t`)."""
         t = t if torch.is_tensor(t) else \
             torch.tensor(check_real(t, "t"), dtype=torch.float64)
         return self.coefficients(check_time(t))[2]
 
     def sample_xt(self, x0: torch.Tensor, x1: torch.Tensor, z: torch.Tensor, t
                   ) -> torch.Tensor:
-        """The interpolant alpha x0 + beta x1 + gamma z (t: a scalar or shape (n,))."""
+        r"""The interpolant $x_t = \alpha x_0 + \beta x_1 + \gamma z$.
+
+        t is a scalar or of shape (n,)."""
         check_batch(x0=x0, x1=x1, z=z)
         al, be, g, *_ = self.coefficients(as_time(t, x0))
         return al * x0 + be * x1 + g * z
 
     def target(self, x0: torch.Tensor, x1: torch.Tensor, z: torch.Tensor, t
                ) -> torch.Tensor:
-        """d/dt of the interpolant: alpha' x0 + beta' x1 + gamma' z."""
+        r"""The time derivative of the interpolant.
+
+        $\partial_t x_t = \alpha' x_0 + \beta' x_1 + \gamma' z$."""
         check_batch(x0=x0, x1=x1, z=z)
         *_, dal, dbe, dg = self.coefficients(as_time(t, x0))
         return dal * x0 + dbe * x1 + dg * z
@@ -138,15 +149,19 @@ def velocity_loss(b: Field, interp: Interpolant, x0: torch.Tensor, x1: torch.Ten
                   t: Optional[torch.Tensor] = None,
                   antithetic: bool = True, t_min: float = 1e-3,
                   generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """The quadratic objective of the velocity,
-    E[|b(t, x_t)|^2 / 2 - (alpha' x0 + beta' x1 + gamma' z) . b(t, x_t)],
-    on the paired batch `x0`, `x1` (n, ...), uniquely minimised by
-    b(t, x) = E[alpha' x0 + beta' x1 + gamma' z | x_t = x]; L(b + d) - L(b) =
-    E|d|^2 / 2.
+    r"""The quadratic objective $L_b$ of the velocity on the paired batch `x0`, `x1`.
 
-    `z` ~ N(0, I) and `t` ~ U[t_min, 1 - t_min] (shape (n,)) are drawn unless given.
-    `antithetic` averages over z and -z, which cancels the term gamma' z (infinite
-    at t = 0 and 1) to leading order.
+    $$
+    L_b(\hat b) = \mathbb{E}\Big[\tfrac12 |\hat b(t, x_t)|^2
+    - (\alpha' x_0 + \beta' x_1 + \gamma' z)\cdot \hat b(t, x_t)\Big],
+    $$
+
+    on `x0`, `x1` of shape (n, ...), uniquely minimised by
+    $b(t, x) = \mathbb{E}[\alpha' x_0 + \beta' x_1 + \gamma' z \mid x_t = x]$;
+    $L_b(b + \delta) - L_b(b) = \tfrac12 \mathbb{E}|\delta|^2$.
+    `z` $\sim \mathcal{N}(0, I)$ and `t` $\sim U[t_{\min}, 1 - t_{\min}]$ (shape (n,))
+    are drawn unless given. `antithetic` averages over $z$ and $-z$, which cancels the
+    term $\gamma' z$ (infinite at $t = 0$ and $1$) to leading order.
     """
     z, t = _draw(b, "b", x0, x1, z, t, t_min, generator)
     return _quadratic_loss(b, interp, x0, x1, z, t, antithetic, "velocity")
@@ -157,10 +172,16 @@ def denoiser_loss(eta: Field, interp: Interpolant, x0: torch.Tensor,
                   t: Optional[torch.Tensor] = None, antithetic: bool = True,
                   t_min: float = 1e-3, generator: Optional[torch.Generator] = None
                   ) -> torch.Tensor:
-    """The quadratic objective of the denoiser,
-    E[|eta(t, x_t)|^2 / 2 - z . eta(t, x_t)],
-    uniquely minimised by eta_z(t, x) = E[z | x_t = x]; the score of the interpolant's
-    density is -eta_z / gamma. Arguments as in `velocity_loss`."""
+    r"""The quadratic objective $L_\eta$ of the denoiser.
+
+    $$
+    L_\eta(\hat\eta) = \mathbb{E}\Big[\tfrac12 |\hat\eta(t, x_t)|^2
+    - z\cdot\hat\eta(t, x_t)\Big],
+    $$
+
+    uniquely minimised by $\eta_z(t, x) = \mathbb{E}[z \mid x_t = x]$; the score of the
+    interpolant's density is $\nabla \log \rho_t = -\eta_z / \gamma$. Arguments as in
+    `velocity_loss`."""
     z, t = _draw(eta, "eta", x0, x1, z, t, t_min, generator)
     return _quadratic_loss(eta, interp, x0, x1, z, t, antithetic, "denoiser")
 
@@ -170,15 +191,26 @@ def gmm_fields(interp: Interpolant, means0: torch.Tensor,
                std1: Union[float, torch.Tensor],
                weights0: Optional[torch.Tensor] = None,
                weights1: Optional[torch.Tensor] = None):
-    """The exact velocity b, denoiser eta_z and score of `interp` between the
-    independent Gaussian mixtures rho0 = sum_i w0_i N(means0[i], std0_i^2 I) and
-    rho1 = sum_j w1_j N(means1[j], std1_j^2 I).
+    r"""The exact $b$, $\eta_z$ and score of `interp` between two Gaussian mixtures.
+
+    Between the independent mixtures
+    $\rho_0 = \sum_i w^0_i \mathcal{N}(m^0_i, s_{0,i}^2 I)$ and
+    $\rho_1 = \sum_j w^1_j \mathcal{N}(m^1_j, s_{1,j}^2 I)$ (`means0`, `std0`,
+    `weights0` and `means1`, `std1`, `weights1`).
 
     Returns `(b, eta, score)`, functions f(t, x) for x of shape (n, d) and t a scalar
-    or of shape (n,). Given the components (i, j), x_t is Gaussian with mean
-    mu = alpha m0_i + beta m1_j and variance c = alpha^2 s0_i^2 + beta^2 s1_j^2 +
-    gamma^2, so b = sum r_ij (mu' + c' / (2c) (x - mu)), eta = sum r_ij gamma / c
-    (x - mu), r_ij the posterior of the pair.
+    or of shape (n,). Given the components $(i, j)$, $x_t$ is Gaussian with mean
+    $\mu_{ij} = \alpha m^0_i + \beta m^1_j$ and variance
+    $c_{ij} = \alpha^2 s_{0,i}^2 + \beta^2 s_{1,j}^2 + \gamma^2$, so
+
+    $$
+    b(t, x) = \sum_{ij} r_{ij}\Big(\mu_{ij}'
+    + \frac{c_{ij}'}{2 c_{ij}}(x - \mu_{ij})\Big), \qquad
+    \eta_z(t, x) = \sum_{ij} r_{ij}\, \frac{\gamma}{c_{ij}} (x - \mu_{ij}),
+    $$
+
+    $r_{ij}(t, x)$ the posterior probability of the pair; the score is
+    $-\eta_z / \gamma = -\sum_{ij} r_{ij} (x - \mu_{ij}) / c_{ij}$.
     """
     if not isinstance(interp, Interpolant):
         raise TypeError(f"interp must be an Interpolant, got {type(interp).__name__}")
@@ -242,9 +274,14 @@ def gmm_fields(interp: Interpolant, means0: torch.Tensor,
 # %% ../../nbs/generative/11_stochastic_interpolants.ipynb #c015
 def ode_sample(b: Field, x0: torch.Tensor, steps: Optional[int] = 100,
                method: str = "rk4", **kw) -> torch.Tensor:
-    """Samples of rho1 from samples `x0` of rho0 by the probability-flow ODE
-    dX/dt = b(t, X) on [0, 1]: `papers_lib.flows.matching.sample` (its keywords:
-    `trajectory`, `rtol`, `atol`, `t_end`)."""
+    r"""Samples of $\rho_1$ from samples `x0` of $\rho_0$ by the probability-flow ODE.
+
+    $$
+    \dot X_t = b(t, X_t), \qquad t \in [0, 1],
+    $$
+
+    by `papers_lib.flows.matching.sample` (its keywords: `trajectory`, `rtol`, `atol`,
+    `t_end`)."""
     return sample(b, x0, steps, method, **kw)
 
 
@@ -254,13 +291,20 @@ def sde_sample(b: Field, eta: Field, interp: Interpolant, x0: torch.Tensor,
                t_span: tuple = (0.0, 1.0),
                generator: Optional[torch.Generator] = None,
                trajectory: bool = False):
-    """Euler-Maruyama for the forward SDE dX = (b - eps(t) eta / gamma) dt +
-    sqrt(2 eps(t)) dW from `x0` at t_span[0] to t_span[1] (`steps` equal steps; the
-    drift at the left end of each), whose marginals are those of the interpolant for
-    every eps >= 0 (eps = 0: the ODE).
+    r"""Euler-Maruyama for the forward SDE with the interpolant's marginals.
 
-    `eps` is a number or a function of t (a 0-dim tensor). The score -eta / gamma is
-    undefined where gamma = 0: start at t_span[0] > 0 (or let eps vanish there).
+    $$
+    dX_t = \Big(b(t, X_t) - \frac{\epsilon(t)}{\gamma(t)}\, \eta_z(t, X_t)\Big) dt
+    + \sqrt{2\epsilon(t)}\, dW_t
+    $$
+
+    from `x0` at `t_span[0]` to `t_span[1]` (`steps` equal steps; the drift at the
+    left end of each), whose marginals are those of the interpolant for every
+    $\epsilon \ge 0$ ($\epsilon = 0$: the ODE).
+
+    `eps` $= \epsilon$ is a number or a function of t (a 0-dim tensor). The score
+    $-\eta_z / \gamma$ is undefined where $\gamma = 0$: start at `t_span[0]` > 0 (or
+    let eps vanish there).
     Returns the samples at t_span[1], or `(t, xs)` with xs of shape
     (steps+1, *x0.shape)
     if `trajectory`.

@@ -29,10 +29,16 @@ __all__ = ['GaussianPath', 'VPDiffusionPath', 'CondOTPath', 'cfm_loss', 'sample'
 
 # %% ../../nbs/generative/01_flow_matching.ipynb #c005
 class GaussianPath:
-    """Conditional path p_t(x | x1) = N(m_t x1, sigma_t^2 I), t in [0, 1] (t=0 noise).
+    r"""A Gaussian conditional path from noise ($t = 0$) to a data point $x_1$.
 
-    Subclasses implement `coefficients(t) -> (m_t, dm_t/dt, sigma_t, dsigma_t/dt)`.
-    Training times are drawn from [0, t_max].
+    $$
+    p_t(x \mid x_1) = \mathcal{N}\big(x;\, m_t x_1,\, \sigma_t^2 I\big), \qquad
+    \psi_t(x_0) = \sigma_t x_0 + m_t x_1 .
+    $$
+
+    Subclasses implement `coefficients(t)`, which returns
+    $(m_t, m_t', \sigma_t, \sigma_t')$. Training times are drawn from $[0, t_{\max}]$
+    (`t_max`).
     """
     t_max: float = 1.0
 
@@ -40,35 +46,46 @@ class GaussianPath:
         raise NotImplementedError
 
     def sigma_dsigma(self, t: torch.Tensor) -> torch.Tensor:
-        """sigma_t * dsigma_t/dt = (1/2) d(sigma_t^2)/dt."""
+        r"""The product $\sigma_t \sigma_t' = \frac12 \frac{d}{dt} \sigma_t^2$."""
         _, _, s, ds = self.coefficients(t)
         return s * ds
 
     def mu_t(self, x1: torch.Tensor, t) -> torch.Tensor:
-        """Conditional mean m_t x1."""
+        r"""Conditional mean $\mu_t(x_1) = m_t x_1$."""
         return self.coefficients(as_time(t, x1))[0] * x1
 
     def sigma_t(self, t) -> torch.Tensor:
-        """Conditional standard deviation sigma_t (float64 for a Python number `t`)."""
+        r"""Conditional standard deviation $\sigma_t$ (float64 for a Python number
+        `t`)."""
         t = t if torch.is_tensor(t) else \
             torch.tensor(check_real(t, "t"), dtype=torch.float64)
         return self.coefficients(check_time(t))[2]
 
     def sample_xt(self, x0: torch.Tensor, x1: torch.Tensor, t) -> torch.Tensor:
-        """The conditional flow psi_t(x0 | x1) = sigma_t x0 + m_t x1 (x0 ~ N(0, I)
-        gives x_t ~ p_t(. | x1))."""
+        r"""The conditional flow $\psi_t(x_0) = \sigma_t x_0 + m_t x_1$
+        ($x_0 \sim \mathcal{N}(0, I)$ gives $x_t \sim p_t(\cdot \mid x_1)$)."""
         check_same_shape(x0=x0, x1=x1)
         m, _, s, _ = self.coefficients(as_time(t, x1))
         return s * x0 + m * x1
 
     def target(self, x0: torch.Tensor, x1: torch.Tensor, t) -> torch.Tensor:
-        """d/dt psi_t(x0 | x1) = sigma_t' x0 + m_t' x1: the CFM regression target."""
+        r"""The CFM regression target, the velocity of the conditional flow.
+
+        $$
+        \frac{d}{dt}\psi_t(x_0) = \sigma_t' x_0 + m_t' x_1
+        $$
+        """
         check_same_shape(x0=x0, x1=x1)
         _, dm, _, ds = self.coefficients(as_time(t, x1))
         return ds * x0 + dm * x1
 
     def u_t(self, x: torch.Tensor, x1: torch.Tensor, t) -> torch.Tensor:
-        """Conditional field u_t(x | x1) = sigma_t'/sigma_t (x - m_t x1) + m_t' x1."""
+        r"""The conditional field that generates $p_t(x \mid x_1)$.
+
+        $$
+        u_t(x \mid x_1) = \frac{\sigma_t'}{\sigma_t}(x - m_t x_1) + m_t' x_1
+        $$
+        """
         check_same_shape(x=x, x1=x1)
         m, dm, s, ds = self.coefficients(as_time(t, x1))
         if bool((s <= 0).any()):
@@ -78,17 +95,22 @@ class GaussianPath:
 
     def sample_t(self, n: int, generator: Optional[torch.Generator] = None,
                  device=None) -> torch.Tensor:
-        """`n` training times, uniform on [0, t_max]."""
+        r"""`n` training times, uniform on $[0, t_{\max}]$."""
         n = check_int(n, "n", low=0)
         return self.t_max * torch.rand(n, generator=generator, device=device)
 
 # %% ../../nbs/generative/01_flow_matching.ipynb #c007
 class VPDiffusionPath(GaussianPath):
-    """The variance-preserving diffusion path: m_t = alpha_{1-t}, sigma_t =
-    sqrt(1 - alpha_{1-t}^2), alpha_s = exp(-T(s)/2),
-    T(s) = beta_min s + (beta_max - beta_min) s^2 / 2.
+    r"""The variance-preserving diffusion path of score-based models, in flow time.
 
-    Training times lie in [0, 1 - eps]: sigma_t' diverges at t = 1.
+    $$
+    m_t = \alpha_{1-t} = e^{-\frac12 T(1-t)}, \qquad
+    \sigma_t = \sqrt{1 - \alpha_{1-t}^2}, \qquad
+    T(s) = \beta_{\min} s + \tfrac12 (\beta_{\max} - \beta_{\min}) s^2 ,
+    $$
+
+    with $\beta_{\min}$ = `beta_min`, $\beta_{\max}$ = `beta_max`. Training times lie
+    in $[0, 1 - \epsilon]$, $\epsilon$ = `eps`: $\sigma_t'$ diverges at $t = 1$.
     """
 
     def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0,
@@ -121,7 +143,15 @@ class VPDiffusionPath(GaussianPath):
 
 # %% ../../nbs/generative/01_flow_matching.ipynb #c009
 class CondOTPath(GaussianPath):
-    """The conditional OT path: m_t = t, sigma_t = 1 - (1 - sigma_min) t."""
+    r"""The conditional optimal-transport path: straight conditional trajectories.
+
+    $$
+    m_t = t, \qquad \sigma_t = 1 - (1 - \sigma_{\min})\, t, \qquad
+    \frac{d}{dt}\psi_t(x_0) = x_1 - (1 - \sigma_{\min})\, x_0 ,
+    $$
+
+    with $\sigma_{\min}$ = `sigma_min`.
+    """
 
     def __init__(self, sigma_min: float = 1e-4):
         self.sigma_min = check_real(sigma_min, "sigma_min", 0.0, 1.0, high_open=True)
@@ -137,11 +167,19 @@ class CondOTPath(GaussianPath):
 def cfm_loss(v_theta: Field, path: GaussianPath, x1: torch.Tensor, *,
              x0: Optional[torch.Tensor] = None, t: Optional[torch.Tensor] = None,
              generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """Conditional flow matching loss E ||v_theta(t, psi_t(x0)) - d/dt psi_t(x0)||^2
-    on the batch `x1` (n, ...): squared error summed over non-batch dimensions, mean
-    over the batch.
+    r"""Conditional flow matching loss of the field `v_theta` on a batch of data `x1`.
 
-    `x0` ~ N(0, I) and `t` ~ U[0, path.t_max] (shape (n,)) are drawn unless given.
+    $$
+    \mathcal{L}_{\mathrm{CFM}}(\theta) = \mathbb{E}_{t,\, x_1,\, x_0}
+    \big\lVert v_\theta\big(t, \psi_t(x_0)\big) - \big(\sigma_t' x_0 + m_t' x_1\big)
+    \big\rVert^2 ,
+    $$
+
+    with $\psi_t(x_0) = \sigma_t x_0 + m_t x_1$, on the batch `x1` (n, ...): squared
+    error summed over non-batch dimensions, mean over the batch.
+
+    `x0` $\sim \mathcal{N}(0, I)$ and `t` $\sim U[0, t_{\max}]$ (`path.t_max`; shape
+    (n,)) are drawn unless given.
     """
     if not callable(v_theta):
         raise TypeError(f"v_theta must be callable as v_theta(t, x), got {v_theta!r}")
@@ -173,8 +211,13 @@ def cfm_loss(v_theta: Field, path: GaussianPath, x1: torch.Tensor, *,
 def sample(v_theta: Field, x0: torch.Tensor, steps: Optional[int] = 100,
            method: str = "euler", *, t_end: float = 1.0, rtol: float = 1e-5,
            atol: float = 1e-5, trajectory: bool = False):
-    """Integrate dx/dt = v_theta(t, x) (t of shape (n,)) from noise `x0` at t=0 to
-    t_end.
+    r"""Integrate a field from noise `x0` at $t = 0$ to `t_end` with an ODE solver.
+
+    $$
+    \frac{dx}{dt} = v_\theta(t, x), \qquad x(0) = x_0 ,
+    $$
+
+    with `v_theta` called on `t` of shape (n,).
 
     Fixed-step methods ("euler", "rk4") take `steps` equal steps; "dopri5" is adaptive
     (`rtol`, `atol`; `steps`, if given, only sets the output grid of a trajectory).
@@ -205,14 +248,21 @@ def sample(v_theta: Field, x0: torch.Tensor, steps: Optional[int] = 100,
 def gmm_marginal_field(path: GaussianPath, means: torch.Tensor,
                        std: Union[float, torch.Tensor],
                        weights: Optional[torch.Tensor] = None) -> Field:
-    """The exact marginal field u_t(x) of `path` for data q = sum_k w_k
-    N(means[k], std_k^2 I): a function field(t, x) for x of shape (n, d) and t a
-    scalar or of shape (n,),
+    r"""The exact marginal field $u_t(x)$ of `path` for Gaussian-mixture data.
 
-        u_t(x) = sum_k r_k(x) [sigma_t sigma_t' / v_k (x - m_t mu_k)
-                               + m_t' E[x1 | x_t = x, k]],
+    For data $q = \sum_k w_k \mathcal{N}(\mu_k, s_k^2 I)$ ($\mu_k$ = `means[k]`, $s_k$
+    from `std`, $w_k$ from `weights`): a function `field(t, x)` for `x` of shape (n, d)
+    and `t` a scalar or of shape (n,),
 
-    v_k = m_t^2 s_k^2 + sigma_t^2, r_k(x) proportional to w_k N(x; m_t mu_k, v_k I)."""
+    $$
+    u_t(x) = \sum_k r_k(x) \Big[\frac{\sigma_t \sigma_t'}{v_k}\,(x - m_t \mu_k)
+    + m_t'\, \mathbb{E}[x_1 \mid x_t = x, k]\Big],
+    $$
+
+    $v_k = m_t^2 s_k^2 + \sigma_t^2$,
+    $\mathbb{E}[x_1 \mid x_t = x, k] = \mu_k + \frac{m_t s_k^2}{v_k}(x - m_t \mu_k)$,
+    and $r_k(x) \propto w_k \mathcal{N}(x;\, m_t \mu_k,\, v_k I)$.
+    """
     if not isinstance(path, GaussianPath):
         raise TypeError(f"path must be a GaussianPath, got {type(path).__name__}")
     means = torch.as_tensor(means)
@@ -246,9 +296,13 @@ def gmm_marginal_field(path: GaussianPath, means: torch.Tensor,
 
 # %% ../../nbs/generative/01_flow_matching.ipynb #c031
 class VectorFieldMLP(nn.Module):
-    """v_theta(t, x) for flat data: an MLP (SiLU) on the concatenation [x, t].
+    r"""A vector field network $v_\theta(t, x)$ for flat data: an MLP on $[x, t]$.
 
-    `x` has shape (n, dim); `t` is a scalar or has shape (n,).
+    $$
+    v_\theta(t, x) = \operatorname{MLP}_\theta\big([x, t]\big),
+    $$
+
+    SiLU activations. `x` has shape (n, dim); `t` is a scalar or has shape (n,).
     """
 
     def __init__(self, dim: int, hidden: int = 128, depth: int = 3):

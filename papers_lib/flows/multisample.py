@@ -51,9 +51,15 @@ def _sq_cost(x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
 
 
 def ot_assignment(x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
-    """The permutation `sigma` (a LongTensor of shape (n,)) that minimises
-    sum_i |x0_i - x1_sigma(i)|^2 over the rows of `x0` and `x1` (both (n, ...)), by
-    `scipy.optimize.linear_sum_assignment`."""
+    r"""The optimal assignment: the permutation $\sigma$ with the least squared cost.
+
+    $$
+    \sigma = \arg\min_{\sigma} \sum_i \lVert x_0^{(i)} - x_1^{(\sigma(i))} \rVert^2
+    $$
+
+    over the rows of `x0` and `x1` (both (n, ...)), by
+    `scipy.optimize.linear_sum_assignment`. Returns `sigma`, a LongTensor of shape
+    (n,)."""
     _check_batches(x0, x1)
     cost = _sq_cost(x0, x1).cpu().numpy()
     from scipy.optimize import linear_sum_assignment  # on first use: 0.3 s to import
@@ -62,22 +68,40 @@ def ot_assignment(x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
 
 
 def minibatch_ot_coupling(x0: torch.Tensor, x1: torch.Tensor):
-    """The minibatch OT coupling: `x0` paired with the rows of `x1` permuted by the
-    exact assignment under the squared Euclidean cost (`ot_assignment`).
+    r"""The minibatch OT coupling: `x0` paired with `x1` permuted by the OT assignment.
+
+    The pairs $(x_0^{(i)}, x_1^{(\sigma(i))})$, $\sigma$ the optimal assignment under
+    the squared Euclidean cost (`ot_assignment`), that is the vertex of
+
+    $$
+    \pi^\star = \arg\min_{\pi \text{ doubly stochastic}} \sum_{ij} \pi_{ij}\,
+    \lVert x_0^{(i)} - x_1^{(j)} \rVert^2 .
+    $$
+
     Returns `(x0, x1[sigma])`, a `papers_lib.flows.rectified.Coupling`."""
     return x0, x1[ot_assignment(x0, x1)]
 
 # %% ../../nbs/generative/10_multisample_fm.ipynb #c008
 def sinkhorn_plan(x0: torch.Tensor, x1: torch.Tensor, eps: float = 0.1,
                   iters: int = 200) -> torch.Tensor:
-    """The entropic OT plan P (n, n) between the uniform measures on the rows of `x0`
-    and `x1` under the squared Euclidean cost, with regularisation `eps` (in units of
-    that cost): `iters` log-domain Sinkhorn iterations, each matching the row and then
-    the column marginals (so the columns sum to 1/n exactly),
-    f_i = eps (log(1/n) - logsumexp_j (g_j - C_ij) / eps), then g likewise, and
-    P_ij = exp((f_i + g_j - C_ij) / eps). Float64. Computed in units of eps
-    (F = f / eps, G = g / eps, K = -C / eps, as POT's `sinkhorn_log`), with K and its
-    transpose both contiguous, so that each half-step reduces along rows, in place."""
+    r"""The entropic OT plan $P$ (n, n) between the uniform measures on the rows.
+
+    Under the squared Euclidean cost $C_{ij} = \lVert x_0^{(i)} - x_1^{(j)} \rVert^2$
+    of the rows of `x0` and `x1`, with regularisation $\varepsilon$ = `eps` (in units
+    of that cost): `iters` log-domain Sinkhorn iterations, each matching the row and
+    then the column marginals (so the columns sum to $1/n$ exactly),
+
+    $$
+    f_i \leftarrow \varepsilon \log \tfrac{1}{n} - \varepsilon \log \sum_j
+    e^{(g_j - C_{ij}) / \varepsilon}, \qquad
+    g_j \leftarrow \varepsilon \log \tfrac{1}{n} - \varepsilon \log \sum_i
+    e^{(f_i - C_{ij}) / \varepsilon},
+    $$
+
+    and $P_{ij} = \exp((f_i + g_j - C_{ij}) / \varepsilon)$. Float64. Computed in units
+    of $\varepsilon$ ($F = f / \varepsilon$, $G = g / \varepsilon$,
+    $K = -C / \varepsilon$, as POT's `sinkhorn_log`), with $K$ and its transpose both
+    contiguous, so that each half-step reduces along rows, in place."""
     _check_batches(x0, x1)
     eps = check_positive(eps, "eps", finite=True)
     iters = check_int(iters, "iters")
@@ -104,8 +128,10 @@ def sinkhorn_plan(x0: torch.Tensor, x1: torch.Tensor, eps: float = 0.1,
 def sinkhorn_coupling(x0: torch.Tensor, x1: torch.Tensor, eps: float = 0.1,
                       iters: int = 200, *,
                       generator: Optional[torch.Generator] = None):
-    """A coupling sampled from the entropic plan (`sinkhorn_plan`): each row of `x0`
-    keeps its place and draws its partner j from the row i of the plan, normalised.
+    r"""A coupling sampled row by row from the entropic plan (`sinkhorn_plan`).
+
+    Each row $x_0^{(i)}$ of `x0` keeps its place and draws its partner from the row
+    $i$ of the plan, normalised: $j \sim n P_{i\cdot}$, independently for each $i$.
     Returns `(x0, x1[j])`; use `functools.partial` to fix `eps`, `iters` and
     `generator` for `fit_coupling`."""
     _check_generator(generator)
@@ -118,10 +144,17 @@ def gradient_variance(net: nn.Module, x0: torch.Tensor, x1: torch.Tensor,
                       coupling: Coupling, *, batch_size: int = 128,
                       n_batches: int = 32,
                       generator: Optional[torch.Generator] = None) -> float:
-    """Total variance E|g - E g|^2 (the trace of the covariance) of the gradient of
-    `rectified_loss` over the parameters of `net`, for minibatches drawn as
-    `fit_coupling` draws them (rows of `x0` and `x1` sampled independently, then paired
-    by `coupling`), estimated without bias from `n_batches` batches."""
+    r"""The total variance of the minibatch gradient of `rectified_loss` for a coupling.
+
+    $$
+    \mathbb{E} \lVert \hat g - \mathbb{E} \hat g \rVert^2, \qquad
+    \hat g = \nabla_\theta \mathcal{L}_{\text{batch}},
+    $$
+
+    the trace of the covariance of the gradient over the parameters $\theta$ of `net`,
+    for minibatches drawn as `fit_coupling` draws them (rows of `x0` and `x1` sampled
+    independently, then paired by `coupling`), estimated without bias from
+    `n_batches` batches."""
     if not isinstance(net, nn.Module):
         raise TypeError(f"net must be an nn.Module, got {type(net).__name__}")
     _check_batches(x0, x1)

@@ -28,13 +28,18 @@ __all__ = ['Coupling', 'independent_coupling', 'reflow_coupling', 'rectified_los
 
 # %% ../../nbs/generative/07_rectified_flow.ipynb #c005
 Coupling = Callable[[torch.Tensor, torch.Tensor], tuple]
+r"""A coupling of $\pi_0$ and $\pi_1$ as a function: `coupling(x0, x1)` pairs the rows
+of two batches and returns the pair `(x0, x1)`, as `independent_coupling` does;
+`fit_coupling` takes one."""
 _RF_PATH = CondOTPath(sigma_min=0.0)   # x_t = (1 - t) x0 + t x1, velocity x1 - x0
 
 
 def independent_coupling(x0: torch.Tensor, x1: torch.Tensor, *,
                          generator: Optional[torch.Generator] = None):
-    """The independent coupling: `x0` paired with a random permutation of the rows of
-    `x1` (both (n, ...)). Returns `(x0, x1[perm])`."""
+    r"""The independent coupling: `x0` paired with a random permutation of `x1`'s rows.
+
+    $(X_0, X_1) \sim \pi_0 \times \pi_1$, drawn independently; both (n, ...).
+    Returns `(x0, x1[perm])`."""
     check_batch(x0=x0, x1=x1)
     perm = torch.randperm(x1.shape[0], generator=generator).to(x1.device)
     return x0, x1[perm]
@@ -43,10 +48,16 @@ def independent_coupling(x0: torch.Tensor, x1: torch.Tensor, *,
 @torch.no_grad()
 def reflow_coupling(v: Field, x0: torch.Tensor, ode_steps: Optional[int] = 100,
                     method: str = "euler", **kw):
-    """The coupling of the flow dz/dt = v(t, z): each `x0` paired with the endpoint
-    z_1 = z_0 + int_0^1 v(t, z_t) dt of its ODE path, solved in `ode_steps` steps of
-    `method` (`papers_lib.flows.matching.sample`; `kw` goes to it, e.g. rtol).
-    Returns `(x0, z1)`."""
+    r"""The coupling $(Z_0, Z_1)$ of the flow $dZ_t/dt = v(Z_t, t)$ started at `x0`.
+
+    Each `x0` $= Z_0$ is paired with the endpoint of its ODE path,
+
+    $$
+    Z_1 = Z_0 + \int_0^1 v(Z_t, t)\, dt,
+    $$
+
+    solved in `ode_steps` steps of `method` (`papers_lib.flows.matching.sample`; `kw`
+    goes to it, e.g. rtol). Returns `(x0, z1)`."""
     check_tensor(x0, "x0", min_ndim=2)
     if ode_steps is not None:
         check_int(ode_steps, "ode_steps")
@@ -56,9 +67,15 @@ def reflow_coupling(v: Field, x0: torch.Tensor, ode_steps: Optional[int] = 100,
 def rectified_loss(v: Field, x0: torch.Tensor, x1: torch.Tensor, *,
                    t: Optional[torch.Tensor] = None,
                    generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """E ||v(t, (1 - t) x0 + t x1) - (x1 - x0)||^2 over the paired rows of `x0`,
-    `x1`, t ~ U[0, 1] unless given: `cfm_loss` of the conditional OT path with
-    sigma_min=0."""
+    r"""The rectified-flow loss over the paired rows of `x0`, `x1`.
+
+    $$
+    \mathbb{E}\,\lVert X_1 - X_0 - v(X_t, t)\rVert^2, \qquad
+    X_t = (1 - t) X_0 + t X_1,
+    $$
+
+    $t \sim U[0, 1]$ unless given: `cfm_loss` of the conditional OT path with
+    $\sigma_{\min} = 0$."""
     check_batch(x0=x0, x1=x1)
     return cfm_loss(v, _RF_PATH, x1, x0=x0, t=t, generator=generator)
 
@@ -68,9 +85,15 @@ def fit_coupling(net: nn.Module, x0: torch.Tensor, x1: torch.Tensor, train_steps
                  coupling: Optional[Coupling] = None, batch_size: int = 256,
                  lr: float = 1e-3, generator: Optional[torch.Generator] = None
                  ) -> torch.Tensor:
-    """Train `net` (a field net(t, x)) by `rectified_loss`,
-    E ||net(t, (1 - t) x0 + t x1) - (x1 - x0)||^2, for `train_steps` Adam steps (cosine
-    learning-rate decay) on minibatches from `x0`, `x1` (both (n, ...)).
+    r"""Train `net` (a field net(t, x)) on a coupling by `rectified_loss`.
+
+    $$
+    \min_v\; \mathbb{E}\,\lVert X_1 - X_0 - v(X_t, t)\rVert^2, \qquad
+    X_t = (1 - t) X_0 + t X_1,
+    $$
+
+    for `train_steps` Adam steps (cosine learning-rate decay) on minibatches from
+    `x0`, `x1` (both (n, ...)).
 
     `coupling=None`: rows stay paired. Otherwise the minibatch rows of `x0` and `x1`
     are drawn independently and paired by `coupling(x0_batch, x1_batch)`.
@@ -105,9 +128,17 @@ def reflow(v: nn.Module, x0: torch.Tensor, train_steps: int, *,
            net: Optional[nn.Module] = None, ode_steps: Optional[int] = 100,
            method: str = "euler", batch_size: int = 256, lr: float = 1e-3,
            generator: Optional[torch.Generator] = None):
-    """One reflow: pair the noise `x0` with the endpoints z_1 of the flow of `v`
+    r"""One reflow: train a new field on the coupling $(Z_0, Z_1)$ of the flow of `v`.
+
+    Pair the noise `x0` $= Z_0$ with the endpoints $Z_1$ of $dZ_t/dt = v(Z_t, t)$
     (`reflow_coupling`, `ode_steps` steps of `method`) and train `net` (default: a copy
-    of `v`) on the coupling (x0, z_1) for `train_steps` Adam steps (`fit_coupling`).
+    of `v`) on it for `train_steps` Adam steps (`fit_coupling`):
+
+    $$
+    v_{2} = \arg\min_u \int_0^1 \mathbb{E}\,\lVert Z_1 - Z_0
+    - u\big((1 - t) Z_0 + t Z_1, t\big)\rVert^2\, dt.
+    $$
+
     Returns `(net, losses)`; `v` is unchanged."""
     if net is None:
         if not isinstance(v, nn.Module):

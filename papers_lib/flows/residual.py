@@ -30,10 +30,20 @@ __all__ = ['spectral_norm_power', 'SpectralLinear', 'LipSwish', 'ResidualBlock',
 def spectral_norm_power(W: torch.Tensor, iters: int = 1,
                         u: Optional[torch.Tensor] = None, *,
                         generator: Optional[torch.Generator] = None):
-    """Largest singular value of the matrix `W` by `iters` steps of power iteration
-    from the left vector `u` (random if None). Returns `(sigma, u)`: `sigma = u^T W v`
-    is differentiable in `W` (u, v are held fixed, as in spectral normalisation) and
-    `u` is the updated left vector, to be reused as the next start."""
+    r"""The largest singular value of the matrix `W` by power iteration.
+
+    `iters` steps, from the left vector `u` (random if None), of
+
+    $$
+    v \leftarrow \frac{W^\top u}{\lVert W^\top u \rVert}, \qquad
+    u \leftarrow \frac{W v}{\lVert W v \rVert}, \qquad
+    \tilde\sigma = u^\top W v .
+    $$
+
+    Returns `(sigma, u)`: `sigma` $= \tilde\sigma$ is differentiable in `W` ($u$, $v$
+    are held fixed, as in spectral normalisation) and `u` is the updated left vector, to
+    be reused as the next start.
+    """
     check_tensor(W, "W", ndim=2, floating=True)
     iters = check_int(iters, "iters", low=0)
     if u is not None and check_tensor(u, "u", ndim=1).shape[0] != W.shape[0]:
@@ -51,10 +61,19 @@ def spectral_norm_power(W: torch.Tensor, iters: int = 1,
 
 
 class SpectralLinear(nn.Linear):
-    """`nn.Linear` whose weight is used as W / max(1, sigma / coeff), sigma the largest
-    singular value of W by power iteration (`n_power_iter` steps per call in training
-    mode, the left vector kept in the buffer `u`; no steps in eval mode), so that
-    ||W||_2 <= coeff up to the error of power iteration."""
+    r"""`nn.Linear` with its weight rescaled to $\lVert W \rVert_2 \le c$.
+
+    With $c$ = `coeff`, the layer uses
+
+    $$
+    \tilde W = \frac{W}{\max(1, \tilde\sigma / c)},
+    $$
+
+    $\tilde\sigma$ the largest singular value of $W$ by power iteration (`n_power_iter`
+    steps per call in training mode, the left vector kept in the buffer `u`; no steps in
+    eval mode), so that $\lVert \tilde W \rVert_2 \le c$ up to the error of power
+    iteration.
+    """
 
     def __init__(self, in_features: int, out_features: int, coeff: float = 0.97,
                  n_power_iter: int = 1, bias: bool = True):
@@ -77,8 +96,15 @@ class SpectralLinear(nn.Linear):
 
 # %% ../../nbs/generative/14_residual_flows.ipynb #c008
 class LipSwish(nn.Module):
-    """LipSwish(x) = x * sigmoid(beta x) / 1.1 with beta = softplus(raw) > 0 learned:
-    the derivative of z * sigmoid(z) is at most 1.0998, so LipSwish is 1-Lipschitz."""
+    r"""The 1-Lipschitz activation LipSwish, a Swish scaled by $1/1.1$.
+
+    $$
+    \operatorname{LipSwish}(z) = \frac{z\, \sigma(\beta z)}{1.1}, \qquad
+    \beta = \operatorname{softplus}(\cdot) > 0 \ \text{learned};
+    $$
+
+    the derivative of $z\, \sigma(z)$ is at most 1.0998, so LipSwish is 1-Lipschitz.
+    """
 
     def __init__(self, beta: float = 1.0, learn_beta: bool = True):
         super().__init__()
@@ -96,9 +122,19 @@ class LipSwish(nn.Module):
 
 # %% ../../nbs/generative/14_residual_flows.ipynb #c011
 class ResidualBlock(nn.Module):
-    """y = x + g(x) with g an MLP of `SpectralLinear` layers (each ||W|| <= coeff) and
-    1-Lipschitz activations, so Lip(g) <= coeff^(depth + 1) < 1 and the block is
-    invertible. `activation` builds one activation module (default `LipSwish`)."""
+    r"""An invertible residual block $y = x + g(x)$ with $\operatorname{Lip}(g) < 1$.
+
+    $g$ is an MLP of `SpectralLinear` layers (each $\lVert W_i \rVert_2 \le c$, $c$ =
+    `coeff`) and 1-Lipschitz activations, so
+
+    $$
+    y = x + g(x), \qquad
+    \operatorname{Lip}(g) \le \prod_i \lVert W_i \rVert_2 \le c^{\,\text{depth}+1} < 1,
+    $$
+
+    and the block is invertible. `activation` builds one activation module (default
+    `LipSwish`).
+    """
 
     def __init__(self, dim: int, hidden: int = 64, depth: int = 2, coeff: float = 0.97,
                  n_power_iter: int = 1,
@@ -124,8 +160,15 @@ class ResidualBlock(nn.Module):
     @torch.no_grad()
     def inverse(self, y: torch.Tensor, tol: float = 1e-6, max_iter: int = 500
                 ) -> torch.Tensor:
-        """x with x + g(x) = y by the fixed-point iteration x <- y - g(x) from x = y,
-        a contraction with rate Lip(g); stops when max |x_new - x| < tol."""
+        r"""$x$ with $x + g(x) = y$, by fixed-point iteration from $x_0 = y$.
+
+        $$
+        x_{k+1} = y - g(x_k),
+        $$
+
+        a contraction with rate $\operatorname{Lip}(g)$; stops when the largest entry of
+        $\lvert x_{k+1} - x_k \rvert$ is below `tol`.
+        """
         if check_finite(check_tensor(y, "y", ndim=2), "y").shape[1] != self.dim:
             raise ValueError(f"y must have shape (n, {self.dim}), got {tuple(y.shape)}")
         check_dtype(y, "y", self)
@@ -155,8 +198,11 @@ def _leaf(x: torch.Tensor) -> torch.Tensor:
 
 
 def block_jacobian(block: ResidualBlock, x: torch.Tensor, create_graph: bool = False):
-    """Per-sample Jacobian J_g(x) of the residual branch, shape (n, d, d) with
-    J[n, i, j] = d g_i / d x_j, by d vector-Jacobian products. Returns `(y, J)`."""
+    r"""The per-sample Jacobian $J_g(x)$ of the residual branch.
+
+    By d vector-Jacobian products: shape (n, d, d), with `J[n, i, j]`
+    $= \partial g_i / \partial x_j$ at the n-th row of `x`. Returns `(y, J)`.
+    """
     _check_x(block, x)
     with torch.enable_grad():
         x = _leaf(x)
@@ -168,8 +214,16 @@ def block_jacobian(block: ResidualBlock, x: torch.Tensor, create_graph: bool = F
 
 
 def logdet_exact(block: ResidualBlock, x: torch.Tensor):
-    """log det(I + J_g(x)) from the explicit Jacobian (cost d vjps: small d only).
-    Returns `(y, logdet)` with `logdet` of shape (n,), differentiable."""
+    r"""The exact $\log\det(I + J_g(x))$ of a residual block (small d only).
+
+    From the explicit Jacobian (cost d vjps) with `torch.linalg.slogdet`:
+
+    $$
+    \log p(x) = \log p(z) + \log\det(I + J_g(x)), \qquad z = x + g(x).
+    $$
+
+    Returns `(y, logdet)` with `logdet` of shape (n,), differentiable.
+    """
     y, J = block_jacobian(block, x, create_graph=True)
     eye = torch.eye(block.dim, dtype=J.dtype, device=J.device)
     return y, torch.linalg.slogdet(eye + J)[1]
@@ -225,18 +279,36 @@ def logdet_truncated(block: ResidualBlock, x: torch.Tensor, n_terms: int, *,
                      trace: str = "hutchinson", n_samples: int = 1,
                      neumann: bool = False,
                      generator: Optional[torch.Generator] = None):
-    """i-ResNet's estimate of log det(I + J_g): the power series
-    sum_{k=1}^{n_terms} (-1)^(k+1) tr(J^k) / k, with Hutchinson's trace (`n_samples`
-    Gaussian probes) or the exact trace (`trace='exact'`). Biased for finite n_terms.
-    Returns `(y, logdet)`."""
+    r"""i-ResNet's estimate of $\log\det(I + J_g)$: its power series, truncated.
+
+    $$
+    \log\det(I + J_g) \approx \sum_{k=1}^{n} \frac{(-1)^{k+1}}{k}\,
+    \operatorname{tr}(J_g^k), \qquad
+    \operatorname{tr}(J_g^k) \approx v^\top J_g^k v, \quad v \sim \mathcal{N}(0, I),
+    $$
+
+    $n$ = `n_terms`, with Hutchinson's trace (`n_samples` Gaussian probes $v$) or the
+    exact trace (`trace='exact'`). Biased for finite $n$: by up to
+    $L^{n+1} / ((n+1)(1-L))$ per dimension, $L = \operatorname{Lip}(g)$. Returns
+    `(y, logdet)`.
+    """
     n_terms = check_int(n_terms, "n_terms", low=0)
     return _series(block, x, [1.0] * n_terms, trace, n_samples, neumann,
                    generator)
 
 
 def roulette_coeffs(n: int, p: float, n_exact: int) -> list:
-    """Weights 1 / P(N >= k - n_exact) of terms k = 1..n_exact+n for N ~ Geometric(p)
-    on {0, 1, ...}, P(N >= m) = (1 - p)^m (the first `n_exact` terms weight 1)."""
+    r"""The weights $1 / P(N \ge k - n_0)$ of the Russian-roulette series, term by term.
+
+    For terms $k = 1, \dots, n_0 + n$ ($n_0$ = `n_exact`) and
+    $N \sim \mathrm{Geometric}(p)$ on $\{0, 1, \dots\}$,
+
+    $$
+    w_k = \frac{1}{P(N \ge k - n_0)}, \qquad P(N \ge m) = (1 - p)^m,
+    $$
+
+    so the first $n_0$ terms weigh 1.
+    """
     n, n_exact = check_int(n, "n", low=0), check_int(n_exact, "n_exact", low=0)
     p = check_open01(p, "p")
     return [1.0] * n_exact + [(1 - p) ** -(k) for k in range(1, n + 1)]
@@ -246,10 +318,20 @@ def logdet_roulette(block: ResidualBlock, x: torch.Tensor, *, p: float = 0.5,
                     n_exact: int = 2, trace: str = "hutchinson", n_samples: int = 1,
                     neumann: bool = False,
                     generator: Optional[torch.Generator] = None):
-    """Residual Flows' unbiased estimate of log det(I + J_g): draw N ~ Geometric(p)
-    (P(N >= m) = (1-p)^m), sum the first n_exact + N terms of the power series and
-    reweight term k > n_exact by 1 / P(N >= k - n_exact). One N per call (shared by the
-    batch). `neumann=True` gives the Neumann-series gradient. Returns `(y, logdet)`."""
+    r"""Residual Flows' unbiased Russian-roulette estimate of $\log\det(I + J_g)$.
+
+    Draw $N \sim \mathrm{Geometric}(p)$, $P(N \ge m) = (1-p)^m$, sum the first $n_0 + N$
+    terms of the power series ($n_0$ = `n_exact`) and reweight term $k > n_0$ by
+    $1 / P(N \ge k - n_0)$:
+
+    $$
+    \log\det(I + J_g) = \mathbb{E}_{N, v}\Big[\sum_{k=1}^{n_0 + N}
+    \frac{(-1)^{k+1}}{k}\,\frac{v^\top J_g^k v}{P(N \ge k - n_0)}\Big].
+    $$
+
+    One $N$ per call (shared by the batch). `neumann=True` gives the Neumann-series
+    gradient. Returns `(y, logdet)`.
+    """
     check_open01(p, "p")
     n_exact = check_int(n_exact, "n_exact", low=0)
     u = torch.rand((), generator=generator, dtype=torch.float64).item()
@@ -263,8 +345,14 @@ _ESTIMATORS = {"exact": logdet_exact, "truncated": logdet_truncated,
 
 
 class ResidualFlow(nn.Module):
-    """A stack of `ResidualBlock`s mapping data x to z = f(x) with a standard normal
-    base: log p(x) = log N(f(x); 0, I) + sum of the blocks' log det(I + J_g)."""
+    r"""Stacked `ResidualBlock`s mapping data $x$ to $z = f(x) \sim \mathcal{N}(0, I)$.
+
+    $$
+    \log p(x) = \log \mathcal{N}(f(x); 0, I) + \sum_b \log\det(I + J_{g_b}),
+    $$
+
+    the sum over the blocks $b$.
+    """
 
     def __init__(self, dim: int, n_blocks: int = 4, **block_kw):
         super().__init__()
@@ -287,8 +375,11 @@ class ResidualFlow(nn.Module):
 
     def log_prob(self, x: torch.Tensor, estimator: str = "exact", **kw
                  ) -> torch.Tensor:
-        """log p(x), shape (n,), with the log-det of each block from `estimator`
-        ('exact', 'truncated' or 'roulette'; `kw` goes to it)."""
+        r"""$\log p(x)$, shape (n,), with the log-det of each block from `estimator`.
+
+        $\log p(x) = \log \mathcal{N}(f(x); 0, I) + \sum_b \log\det(I + J_{g_b})$, each
+        log-det by `estimator` ('exact', 'truncated' or 'roulette'; `kw` goes to it).
+        """
         check_choice(estimator, "estimator", _ESTIMATORS)
         total = 0.0
         for b in self.blocks:
@@ -300,7 +391,10 @@ class ResidualFlow(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, *, generator: Optional[torch.Generator] = None, **kw
                ) -> torch.Tensor:
-        """n samples: z ~ N(0, I) pushed through the inverse of every block."""
+        r"""`n` samples $x = f^{-1}(z)$, $z \sim \mathcal{N}(0, I)$.
+
+        $z$ pushed through the inverse of every block, in reverse order.
+        """
         n, p = check_int(n, "n"), next(self.parameters())
         z = torch.randn(n, self.dim, generator=generator, dtype=p.dtype).to(p.device)
         return self.inverse(z, **kw)

@@ -38,8 +38,16 @@ def _check_logits(name: str, a: torch.Tensor) -> torch.Tensor:
 
 def value_function(real_logits: torch.Tensor,
                    fake_logits: torch.Tensor) -> torch.Tensor:
-    """Monte Carlo V(D, G) = mean log D(x) + mean log(1 - D(G(z))) from the logits
-    a with D = sigmoid(a) on real and fake samples."""
+    r"""Monte Carlo estimate of the game's value $V(D, G)$ from discriminator logits.
+
+    $$
+    \hat V = \tfrac1n \textstyle\sum_i \log \sigma(a(x_i))
+    + \tfrac1m \sum_j \log\big(1 - \sigma(a(\tilde x_j))\big),
+    $$
+
+    from the logits $a$ ($D = \sigma(a)$) on real samples $x_i$ (`real_logits`) and
+    fake samples $\tilde x_j = G(z_j)$ (`fake_logits`).
+    """
     r = _check_logits("real_logits", real_logits)
     f = _check_logits("fake_logits", fake_logits)
     return -F.softplus(-r).mean() - F.softplus(f).mean()
@@ -47,25 +55,55 @@ def value_function(real_logits: torch.Tensor,
 
 def minimax_d_loss(real_logits: torch.Tensor,
                    fake_logits: torch.Tensor) -> torch.Tensor:
-    """Discriminator loss -V(D, G) = -mean log sigmoid(a(x)) - mean log(1 -
-    sigmoid(a(G(z)))): binary cross-entropy, real labelled 1, fake 0."""
+    r"""The discriminator's loss $\mathcal{L}_D = -\hat V$, from its logits.
+
+    $$
+    \mathcal{L}_D = -\tfrac1n \textstyle\sum_i \log \sigma(a(x_i))
+    - \tfrac1m \sum_j \log\big(1 - \sigma(a(\tilde x_j))\big),
+    $$
+
+    a binary cross-entropy, real labelled 1, fake 0.
+    """
     return -value_function(real_logits, fake_logits)
 
 
 def minimax_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
-    """The generator's part of V: mean log(1 - D(G(z))) (saturates when D rejects)."""
+    r"""The generator's part of $\hat V$, which saturates when $D$ rejects the fakes.
+
+    $$
+    \mathcal{L}_G^{\text{minimax}} = \tfrac1m \textstyle\sum_j
+    \log\big(1 - \sigma(a(\tilde x_j))\big),
+    $$
+
+    whose derivative in a logit, $-\sigma(a)$, vanishes as $a \to -\infty$.
+    """
     return -F.softplus(_check_logits("fake_logits", fake_logits)).mean()
 
 
 def nonsaturating_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
-    """The paper's practical generator loss: -mean log D(G(z))."""
+    r"""The paper's practical, non-saturating generator loss.
+
+    $$
+    -\tfrac1m \textstyle\sum_j \log \sigma(a(\tilde x_j)) = -\tfrac1m \sum_j
+    \log D(G(z_j)),
+    $$
+
+    whose derivative in a logit, $-(1 - \sigma(a))$, tends to $-1$ as $a \to -\infty$.
+    """
     return F.softplus(-_check_logits("fake_logits", fake_logits)).mean()
 
 # %% ../../nbs/generative/03_gan.ipynb #c008
 def optimal_discriminator(log_p_data: torch.Tensor,
                           log_p_g: torch.Tensor) -> torch.Tensor:
-    """D*(x) = p_data / (p_data + p_g) = sigmoid(log p_data - log p_g), from the two
-    log densities evaluated at the same points."""
+    r"""The optimal discriminator for a fixed generator, from two log densities.
+
+    $$
+    D^*_G(x) = \frac{p_{\text{data}}(x)}{p_{\text{data}}(x) + p_g(x)}
+    = \sigma\big(\log p_{\text{data}}(x) - \log p_g(x)\big),
+    $$
+
+    from `log_p_data` and `log_p_g` evaluated at the same points.
+    """
     for name, lp in (("log_p_data", log_p_data), ("log_p_g", log_p_g)):
         if bool(torch.isnan(check_tensor(lp, name, floating=True)).any()):
             raise ValueError(f"{name} must not be NaN, got nan")
@@ -76,8 +114,11 @@ def optimal_discriminator(log_p_data: torch.Tensor,
 
 # %% ../../nbs/generative/03_gan.ipynb #c014
 class MLPGenerator(nn.Module):
-    """G(z): an MLP (ReLU) from a latent z ~ N(0, I_latent_dim) to data of shape
-    (n, data_dim)."""
+    r"""The generator $G(z)$: an MLP (ReLU) from a standard normal latent to the data.
+
+    $\tilde x = G(z)$, $z \sim \mathcal{N}(0, I)$ of dimension `latent_dim`, to data of
+    shape (n, data_dim).
+    """
 
     def __init__(self, latent_dim: int = 2, data_dim: int = 2, hidden: int = 64,
                  depth: int = 2):
@@ -93,15 +134,18 @@ class MLPGenerator(nn.Module):
 
     def sample(self, n: int, generator: Optional[torch.Generator] = None
                ) -> torch.Tensor:
-        """`n` samples G(z), z ~ N(0, I) drawn with `generator` (with gradients)."""
+        r"""`n` samples $G(z)$, $z \sim \mathcal{N}(0, I)$ drawn with `generator` (with
+        gradients)."""
         p, n = next(self.parameters()), check_int(n, "n")
         z = torch.randn(n, self.latent_dim, generator=generator, dtype=p.dtype)
         return self(z.to(p.device))
 
 
 class MLPDiscriminator(nn.Module):
-    """The discriminator's logit a(x) (D = sigmoid(a)), or a critic's score: an MLP
-    (LeakyReLU 0.2) from (n, data_dim) to (n,)."""
+    r"""The discriminator's logit $a(x)$, or a critic's score: an MLP (LeakyReLU 0.2).
+
+    $D(x) = \sigma(a(x))$; from (n, data_dim) to (n,), one output per sample.
+    """
 
     def __init__(self, data_dim: int = 2, hidden: int = 64, depth: int = 2):
         super().__init__()
@@ -142,13 +186,21 @@ class GANLoss:
 
 
 def minimax_loss() -> GANLoss:
-    """The paper's minimax game: D minimises -V, G minimises mean log(1 - D(G(z)))."""
+    r"""The paper's minimax game as a `GANLoss`.
+
+    $D$ minimises $\mathcal{L}_D = -\hat V$ (`minimax_d_loss`) and $G$ minimises
+    $\mathcal{L}_G^{\text{minimax}} = \frac1m \sum_j \log\big(1 - D(G(z_j))\big)$
+    (`minimax_g_loss`).
+    """
     return GANLoss(minimax_d_loss, minimax_g_loss, "minimax")
 
 
 def nonsaturating_loss() -> GANLoss:
-    """The paper's practical variant: D as in the minimax game, G minimises
-    -mean log D(G(z))."""
+    r"""The paper's practical, non-saturating variant as a `GANLoss`.
+
+    $D$ minimises $\mathcal{L}_D = -\hat V$ as in the minimax game and $G$ minimises
+    $-\frac1m \sum_j \log D(G(z_j))$ (`nonsaturating_g_loss`).
+    """
     return GANLoss(minimax_d_loss, nonsaturating_g_loss, "non-saturating")
 
 # %% ../../nbs/generative/03_gan.ipynb #c018
@@ -270,8 +322,16 @@ def train_gan(G: nn.Module, D: nn.Module, data: _Data, steps: int,
 
 # %% ../../nbs/generative/03_gan.ipynb #c028
 def ring_centres(k: int = 8, radius: float = 3.0) -> torch.Tensor:
-    """The `k` centres radius * (cos 2 pi i / k, sin 2 pi i / k), as (k, 2): those of
-    `papers_lib.data.eight_gaussians` for k = 8."""
+    r"""The centres of `k` modes evenly spaced on a circle of radius `radius`.
+
+    $$
+    c_i = r\, \big(\cos(2\pi i / k),\, \sin(2\pi i / k)\big), \qquad
+    i = 0, \dots, k - 1,
+    $$
+
+    with $r$ = `radius`, as (k, 2): those of `papers_lib.data.eight_gaussians` for
+    $k = 8$.
+    """
     check_int(k, "k")
     radius = check_positive(radius, "radius", finite=True)
     ang = 2 * math.pi * torch.arange(int(k), dtype=torch.float64) / k
@@ -280,12 +340,13 @@ def ring_centres(k: int = 8, radius: float = 3.0) -> torch.Tensor:
 
 def mode_coverage(x: torch.Tensor, centres: torch.Tensor, std: float,
                   n_std: float = 3.0, min_share: float = 0.25) -> dict:
-    """Mode coverage of samples `x` (n, d) on a mixture with `centres` (K, d) and
+    r"""Mode coverage of samples `x` (n, d) on a mixture with `centres` (K, d) and
     component standard deviation `std`.
 
-    A sample is high quality if its nearest centre is within `n_std * std`; a mode is
-    covered if it gets at least `min_share * n / K` (and at least one) high-quality
-    samples. Returns
+    A sample $x$ is high quality if its nearest centre $c_k$ is close,
+    $\min_k \lVert x - c_k \rVert \le$ `n_std` $\times$ `std`; a mode is covered if it
+    gets at least `min_share` times its fair part $n / K$ (and at least one) of the
+    high-quality samples. Returns
     `modes` (number covered), `quality` (fraction of high-quality samples) and
     `counts` (high-quality samples per mode).
     """

@@ -26,15 +26,26 @@ __all__ = ['critic_loss', 'wasserstein_g_loss', 'clip_weights', 'wasserstein_los
 
 # %% ../../nbs/generative/04_wgan.ipynb #c005
 def critic_loss(real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
-    """The critic's loss mean f(G(z)) - mean f(x): minus the Kantorovich-Rubinstein
-    estimate of W1 (up to the critic's Lipschitz constant)."""
+    r"""The critic's loss, minus the Kantorovich-Rubinstein estimate $\hat W$ of $W_1$.
+
+    $$
+    \tfrac1m \textstyle\sum_j f_w(G(z_j)) - \tfrac1n \sum_i f_w(x_i) = -\hat W
+    $$
+
+    with `real_out` $= f_w(x_i)$ and `fake_out` $= f_w(G(z_j))$; $\hat W$ estimates
+    $K \cdot W(P_r, P_g)$, up to the critic's Lipschitz constant $K$."""
     return (_check_logits("fake_out", fake_out).mean()
             - _check_logits("real_out", real_out).mean())
 
 
 def wasserstein_g_loss(fake_out: torch.Tensor) -> torch.Tensor:
-    """The generator's loss -mean f(G(z)): the part of the estimate that depends
-    on G."""
+    r"""The generator's loss, the part of the critic's estimate that depends on $G$.
+
+    $$
+    -\tfrac1m \textstyle\sum_j f_w(G(z_j)),
+    $$
+
+    `fake_out` holding the critic's outputs $f_w(G(z_j))$."""
     return -_check_logits("fake_out", fake_out).mean()
 
 
@@ -44,7 +55,9 @@ def _check_clip(clip) -> float:
 
 
 def clip_weights(module: nn.Module, clip: float = 0.01) -> None:
-    """Clamp every parameter of `module` to [-clip, clip] in place (no gradient)."""
+    r"""Clamp every parameter of `module` to the box $[-c, c]$, $c$ = `clip`, in place.
+
+    $w \leftarrow \operatorname{clip}(w, -c, c)$ for every weight (no gradient)."""
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be an nn.Module, got {type(module).__name__}")
     _check_clip(clip)
@@ -54,8 +67,11 @@ def clip_weights(module: nn.Module, clip: float = 0.01) -> None:
 
 
 def wasserstein_loss(clip: float = 0.01) -> GANLoss:
-    """WGAN (Arjovsky et al., 2017): linear critic and generator losses, the critic's
-    weights clipped to [-clip, clip] after every critic step."""
+    r"""WGAN (Arjovsky et al., 2017): linear critic and generator losses with clipping.
+
+    The critic minimises $-\hat W$ (`critic_loss`), the generator
+    $-\tfrac1m \sum_j f_w(G(z_j))$ (`wasserstein_g_loss`), and the critic's weights
+    are clipped to $[-c, c]$, $c$ = `clip`, after every critic step."""
     clip = _check_clip(clip)
     return GANLoss(critic_loss, wasserstein_g_loss, "wgan",
                    after_d_step=partial(clip_weights, clip=clip))
@@ -67,8 +83,10 @@ def _check_theta(theta) -> float:
 
 
 def parallel_lines(n: int, theta: float, seed: Optional[int] = None) -> torch.Tensor:
-    """`n` samples of P_theta = (theta, Z), Z ~ U[0, 1], as (n, 2): the paper's
-    Example 1 (P_0 is the vertical segment through the origin)."""
+    r"""`n` samples of $P_\theta$, the law of $(\theta, Z)$, as (n, 2).
+
+    $(\theta, Z)$ with $Z \sim U[0, 1]$: the paper's Example 1 ($P_0$ is the vertical
+    segment through the origin)."""
     check_int(n, "n"), _check_theta(theta)
     g = None if seed is None else torch.Generator().manual_seed(
         check_int(seed, "seed", 0))
@@ -77,8 +95,11 @@ def parallel_lines(n: int, theta: float, seed: Optional[int] = None) -> torch.Te
 
 
 def parallel_lines_distances(theta: float) -> dict:
-    """Closed forms between P_0 and P_theta: W1 = |theta|; for theta != 0 the supports
-    are disjoint, so JS = log 2, KL = +inf and TV = 1; all are 0 at theta = 0."""
+    r"""Closed-form distances between $P_0$ and $P_\theta$ (keys W, JS, KL, TV).
+
+    $W(P_0, P_\theta) = |\theta|$; for $\theta \ne 0$ the supports are disjoint, so
+    $\mathrm{JS} = \log 2$, $\mathrm{KL} = +\infty$ and $\mathrm{TV} = 1$; all are 0
+    at $\theta = 0$."""
     _check_theta(theta)
     if theta == 0:
         return {"W": 0.0, "JS": 0.0, "KL": 0.0, "TV": 0.0}
@@ -87,7 +108,13 @@ def parallel_lines_distances(theta: float) -> dict:
 
 @torch.no_grad()
 def critic_estimate(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> float:
-    """mean f(real) - mean f(fake): the critic's estimate of K * W1(P_r, P_g)."""
+    r"""The critic's estimate $\hat W$ of $K \cdot W(P_r, P_g)$ on two samples.
+
+    $$
+    \hat W = \tfrac1n \textstyle\sum_i f_w(x_i) - \tfrac1m \sum_j f_w(\tilde x_j),
+    $$
+
+    $x_i$ the rows of `real`, $\tilde x_j$ those of `fake`, $f_w$ = `D`."""
     if not callable(D):
         raise TypeError(f"D must be callable as D(x), got {type(D).__name__}")
     check_dtype(real, "real", D), check_dtype(fake, "fake", D)
@@ -96,11 +123,17 @@ def critic_estimate(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> flo
 # %% ../../nbs/generative/04_wgan.ipynb #c016
 def optimal_critic_1d(real: torch.Tensor, fake: torch.Tensor
                       ) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The optimal 1-Lipschitz critic between two 1-D samples (shapes (n,) or (n, 1)):
-    f' = sign(F_fake - F_real) between the pooled points, f = 0 at the smallest,
-    constant outside; mean f(real) - mean f(fake) is then exactly W1 of the two
-    samples. Returns f as a function of a tensor of points (float64 values, shape
-    (m,))."""
+    r"""The optimal 1-Lipschitz critic between two 1-D samples (shapes (n,) or (n, 1)).
+
+    $$
+    f' = \operatorname{sign}(F_g - F_r)
+    $$
+
+    between the pooled points ($F_r$, $F_g$ the empirical distribution functions of
+    `real` and `fake`), $f = 0$ at the smallest, constant outside; then
+    $\mathbb{E}_{P_r} f - \mathbb{E}_{P_g} f = \int |F_g(t) - F_r(t)|\, dt$, exactly
+    $W_1$ of the two samples. Returns $f$ as a function of a tensor of points
+    (float64 values, shape (m,))."""
     r, g = (torch.as_tensor(a).detach().double() for a in (real, fake))
     if r.ndim == 2 and r.shape[1] == 1:
         r = r[:, 0]
@@ -128,9 +161,15 @@ def optimal_critic_1d(real: torch.Tensor, fake: torch.Tensor
 # %% ../../nbs/generative/04_wgan.ipynb #c022
 def gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor,
                      generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """WGAN-GP (Gulrajani et al., 2017, the follow-up paper):
-    mean (|grad f(x_hat)| - 1)^2 at x_hat = u x + (1 - u) G(z), u ~ U[0, 1] per
-    pair (drawn with `generator`), differentiable in D's parameters."""
+    r"""The gradient penalty of WGAN-GP (Gulrajani et al., 2017, the follow-up paper).
+
+    $$
+    \mathbb{E}_{\hat x} \big(\|\nabla f(\hat x)\| - 1\big)^2, \qquad
+    \hat x = u x + (1 - u) \tilde x,
+    $$
+
+    $x$ from `real`, $\tilde x = G(z)$ from `fake`, $u \sim U[0, 1]$ per pair (drawn
+    with `generator`), averaged over the pairs; differentiable in D's parameters."""
     if not callable(D):
         raise TypeError(f"D must be callable as D(x), got {type(D).__name__}")
     check_dtype(real, "real", D), check_dtype(fake, "fake", D)
@@ -145,9 +184,16 @@ def gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor,
 
 
 def wgan_gp_loss(weight: float = 10.0) -> GANLoss:
-    """WGAN-GP (the follow-up paper): WGAN's losses, no clipping, plus `weight` times
-    the gradient penalty on the critic: the critic minimises
-    mean f(G(z)) - mean f(x) + weight * mean (|grad f(x_hat)| - 1)^2."""
+    r"""WGAN-GP (the follow-up paper): WGAN's losses, no clipping, a gradient penalty.
+
+    The critic minimises, with $\lambda$ = `weight`,
+
+    $$
+    \tfrac1m \textstyle\sum_j f(G(z_j)) - \tfrac1n \sum_i f(x_i)
+    + \lambda\, \mathbb{E}_{\hat x} \big(\|\nabla f(\hat x)\| - 1\big)^2,
+    $$
+
+    the generator $-\tfrac1m \sum_j f(G(z_j))$ as in WGAN."""
     w = check_positive(weight, "weight", finite=True)
     return GANLoss(critic_loss, wasserstein_g_loss, "wgan-gp",
                    penalty=lambda D, real, fake: w * gradient_penalty(D, real, fake))

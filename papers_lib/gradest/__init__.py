@@ -22,15 +22,21 @@ from torch.func import grad, jvp
 from ..analysis import LossFn, Params, functional_loss, params_of, ravel
 from ..checks import check_int, check_tensor
 
-Estimator = Callable[[torch.Generator], Union[Params, Tensor]]
-
 # %% auto #0
 __all__ = ['Estimator', 'check_loss_params', 'exact_gradient', 'directional_derivative', 'EstimatorStats', 'estimator_stats']
 
 # %% ../../nbs/gradest/00_harness.ipynb #c005
+Estimator = Callable[[torch.Generator], Union[Params, Tensor]]
+r"""A gradient estimator $\hat g$: called with a `torch.Generator`, it returns one
+random draw, a weight dictionary (`Params`) or a flat vector, to compare with
+$\nabla L(\theta)$."""
+
+
 def check_loss_params(L: LossFn, params: Params) -> Params:
-    """`params`, if `L` is callable and `params` is a dictionary of floating tensors:
-    the arguments of every estimator of this part."""
+    """Check the arguments of every estimator of this part and return `params`.
+
+    `L` must be callable (as `L(params)`) and `params` a dictionary of floating tensors.
+    """
     if not callable(L):
         raise TypeError(f"L must be callable as L(params) -> 0-d tensor, got "
                         f"{type(L).__name__}")
@@ -43,15 +49,20 @@ def check_loss_params(L: LossFn, params: Params) -> Params:
 
 
 def exact_gradient(L: LossFn, params: Params) -> Params:
-    """The backpropagated gradient `g = grad_theta L(theta)` at `params`, a dictionary
-    like `params`."""
+    r"""The backpropagated gradient $\nabla L(\theta)$ at `params` (`torch.func.grad`).
+
+    A dictionary like `params`.
+    """
     return grad(L)(check_loss_params(L, params))
 
 
 def directional_derivative(L: LossFn, params: Params, v: Params
                            ) -> tuple[Tensor, Tensor]:
-    """`(L(params), grad L(params) . v)` by one forward-mode pass (`torch.func.jvp`),
-    with no backward pass. `v` has the names and shapes of `params`."""
+    r"""The loss and its directional derivative along `v`, by one forward-mode pass.
+
+    Returns $(L(\theta), \nabla L(\theta)^\top v)$ by `torch.func.jvp`, with no backward
+    pass. `v` has the names and shapes of `params`.
+    """
     want = {k: tuple(t.shape) for k, t in check_loss_params(L, params).items()}
     got = ({k: tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__
             for k, t in v.items()} if isinstance(v, dict) else type(v).__name__)
@@ -63,11 +74,21 @@ def directional_derivative(L: LossFn, params: Params, v: Params
 # %% ../../nbs/gradest/00_harness.ipynb #c008
 @dataclass(frozen=True)
 class EstimatorStats:
-    """Statistics of `samples` draws of a gradient estimator g_hat against the exact
-    gradient g: `rel_bias` = ||mean - g|| / ||g||, `rel_variance` = E||g_hat - mean||^2
-    / ||g||^2, `bias_ratio` = ||mean - g||^2 / (variance / samples) (about 1 when
-    unbiased, growing with `samples` when biased), `cosine` = mean cos(g_hat, g) and
-    its standard error `cosine_se`."""
+    r"""Statistics of draws $\hat g_i$ of a gradient estimator against $\nabla L$.
+
+    With $n$ = `samples` draws $\hat g_i$ of mean $\bar g$, and the exact gradient
+    $\nabla L$:
+
+    $$
+    V = \frac{1}{n-1} \sum_{i=1}^{n} \lVert \hat g_i - \bar g \rVert^2, \qquad
+    r = \frac{\lVert \bar g - \nabla L \rVert^2}{V / n},
+    $$
+
+    `rel_bias` $= \lVert \bar g - \nabla L \rVert / \lVert \nabla L \rVert$,
+    `rel_variance` $= V / \lVert \nabla L \rVert^2$, `bias_ratio` $= r$ (about 1 when
+    unbiased, growing with `samples` when biased), `cosine` = mean
+    $\cos(\hat g, \nabla L)$ and its standard error `cosine_se`.
+    """
     samples: int
     rel_bias: float
     rel_variance: float
@@ -88,8 +109,19 @@ def _flat(t: Union[Params, Tensor]) -> Tensor:
 def estimator_stats(estimator: Estimator, exact: Union[Params, Tensor],
                     samples: int = 100, *,
                     generator: Optional[torch.Generator] = None) -> EstimatorStats:
-    """Draw `samples` estimates `estimator(generator)` and compare them with `exact`
-    (a dictionary or a vector of the same size): see `EstimatorStats`."""
+    r"""Bias, variance and alignment of a gradient estimator, from `samples` draws.
+
+    Draws $\hat g_i$ = `estimator(generator)` and compares them with `exact`
+    $= \nabla L$ (a dictionary or a vector of the same size):
+
+    $$
+    \text{bias} = \lVert \bar g - \nabla L \rVert, \qquad
+    \text{variance} = \mathbb{E}\lVert \hat g - \bar g \rVert^2, \qquad
+    \text{alignment} = \mathbb{E}\cos(\hat g, \nabla L);
+    $$
+
+    see `EstimatorStats`.
+    """
     if not callable(estimator):
         raise TypeError(f"estimator must be callable as estimator(generator), got "
                         f"{type(estimator).__name__}")

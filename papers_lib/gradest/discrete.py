@@ -21,13 +21,17 @@ from torch.func import vmap
 
 from ..checks import check_int, check_positive, check_tensor
 
-Objective = Callable[[Tensor], Tensor]   # f(D) -> 0-d tensor, D shaped like the logits
-
 # %% auto #0
 __all__ = ['Objective', 'sample_one_hot', 'straight_through', 'gumbel_softmax_st', 'reinmax', 'one_hot_outcomes',
            'categorical_expectation', 'exact_gradient_enumeration', 'expected_estimate', 'gradient_draws']
 
 # %% ../../nbs/gradest/05_reinmax.ipynb #c006
+Objective = Callable[[Tensor], Tensor]   # f(D) -> 0-d tensor, D shaped like the logits
+r"""The function $f$ of a one-hot sample $D$ (a tensor shaped like the logits
+$\theta$), returning a 0-d tensor, whose expectation $\mathbb{E}_D[f(D)]$ the
+estimators differentiate."""
+
+
 def _check_logits(logits: Tensor) -> None:
     """Logits of shape (..., K) with K >= 2 categories."""
     if check_tensor(logits, "logits", min_ndim=1, floating=True).shape[-1] < 2:
@@ -41,7 +45,10 @@ def _check_logits(logits: Tensor) -> None:
 
 def sample_one_hot(probs: Tensor, generator: Optional[torch.Generator] = None
                    ) -> Tensor:
-    """One-hot draws D ~ Cat(probs) along the last dimension (no gradient)."""
+    r"""One-hot draws $D \sim \mathrm{Cat}(\pi)$ along the last dimension (no gradient).
+
+    $\pi$ = `probs`: $P(D = I_i) \propto \pi_i$, $I_i$ the $i$-th one-hot vector.
+    """
     check_tensor(probs, "probs", min_ndim=1, floating=True)
     if not (probs.isfinite().all() and (probs >= 0).all()
             and (probs.sum(-1) > 0).all()):
@@ -67,9 +74,20 @@ def _draw(logits: Tensor, generator: Optional[torch.Generator],
 
 def straight_through(logits: Tensor, generator: Optional[torch.Generator] = None,
                      tau: float = 1.0, *, sample: Optional[Tensor] = None) -> Tensor:
-    """One-hot D ~ Cat(softmax(logits)) whose backward pass is that of
-    softmax(logits / tau): D + p - sg(p) (straight-through). `sample` replaces the
-    draw by a given one-hot tensor shaped like `logits`."""
+    r"""Straight-through: a one-hot sample $D$ with a softmax's backward pass.
+
+    $D \sim \mathrm{Cat}(\mathrm{softmax}\, \theta)$, $\theta$ = `logits`, is returned
+    as
+
+    $$
+    D + p - \mathrm{sg}(p), \qquad p = \mathrm{softmax}(\theta / \tau).
+    $$
+
+    At $\tau = 1$ its gradient is $\hat g_{\mathrm{ST}} = J(\pi)\, \nabla f(D)$,
+    $J(\pi) = \mathrm{diag}(\pi) - \pi\pi^\top$, the first-order (Euler) approximation
+    of $\nabla_\theta \mathbb{E}[f(D)]$. `sample` replaces the draw by a given one-hot
+    tensor shaped like `logits`.
+    """
     _check_logits(logits)
     check_positive(tau, "tau", finite=True)
     D = _draw(logits, generator, sample)
@@ -79,9 +97,16 @@ def straight_through(logits: Tensor, generator: Optional[torch.Generator] = None
 
 def gumbel_softmax_st(logits: Tensor, tau: float = 1.0,
                       generator: Optional[torch.Generator] = None) -> Tensor:
-    """Straight-through Gumbel-softmax: D = onehot(argmax(logits + G)), G standard
-    Gumbel (a draw from Cat(softmax(logits))), backpropagated through
-    softmax((logits + G) / tau)."""
+    r"""Straight-through Gumbel-softmax: one-hot draws with a relaxed backward pass.
+
+    $$
+    D = \mathrm{onehot}\big(\arg\max(\theta + G)\big), \qquad
+    \text{backpropagated through } \mathrm{softmax}\big((\theta + G) / \tau\big),
+    $$
+
+    $\theta$ = `logits`, $G$ standard Gumbel (so $D$ is a draw from
+    $\mathrm{Cat}(\mathrm{softmax}\, \theta)$).
+    """
     _check_logits(logits)
     check_positive(tau, "tau", finite=True)
     gumbel = -torch.empty_like(logits).exponential_(generator=generator).log()
@@ -114,18 +139,32 @@ class _ReinMax(torch.autograd.Function):
 def reinmax(logits: Tensor, tau: float = 1.0,
             generator: Optional[torch.Generator] = None, *,
             sample: Optional[Tensor] = None) -> Tensor:
-    """One-hot D ~ Cat(softmax(logits)) with the ReinMax backward pass
-    [2 J(pi_half) - J(pi) / 2] dL/dD, pi = softmax(logits), pi_half = (D +
-    softmax(logits / tau)) / 2, J(p) = diag(p) - p p^T. At tau = 1 this is Heun's
-    second-order approximation of the gradient of E[f(D)] (Liu et al., 2023)."""
+    r"""ReinMax: a one-hot sample $D$ with a second-order (Heun) backward pass.
+
+    $D \sim \mathrm{Cat}(\mathrm{softmax}\, \theta)$, $\theta$ = `logits`, with the
+    gradient
+
+    $$
+    \hat g_{\mathrm{ReinMax}} = \Big[2 J\big(\pi_{1/2}\big) - \tfrac12 J(\pi)\Big]
+    \nabla f(D), \qquad
+    \pi_{1/2} = \frac{D + \mathrm{softmax}(\theta / \tau)}{2},
+    $$
+
+    $\pi = \mathrm{softmax}\, \theta$, $J(p) = \mathrm{diag}(p) - p p^\top$ and
+    $\nabla f(D)$ the incoming gradient. At $\tau = 1$ this is Heun's second-order
+    approximation of the gradient of $\mathbb{E}[f(D)]$ (Liu et al., 2023), unbiased for
+    quadratic $f$.
+    """
     _check_logits(logits)
     check_positive(tau, "tau", finite=True)
     return _ReinMax.apply(logits, float(tau), generator, sample)
 
 # %% ../../nbs/gradest/05_reinmax.ipynb #c014
 def one_hot_outcomes(shape: tuple[int, ...], max_outcomes: int = 1 << 16) -> Tensor:
-    """All K^n one-hot tensors of `shape` (n variables with K = shape[-1] categories),
-    stacked: (K^n, *shape)."""
+    """All $K^n$ one-hot tensors of `shape`, stacked: shape `(K^n, *shape)`.
+
+    $n$ variables with $K$ = `shape[-1]` categories.
+    """
     if not isinstance(shape, (tuple, list)) or not shape:
         raise TypeError(f"shape must be a non-empty tuple of ints, got {shape!r}")
     *batch, K = [check_int(s, f"shape[{i}]") for i, s in enumerate(shape)]
@@ -145,9 +184,17 @@ def _log_prob(outcomes: Tensor, logits: Tensor) -> Tensor:
 
 def categorical_expectation(f: Objective, logits: Tensor,
                             max_outcomes: int = 1 << 16) -> Tensor:
-    """E[f(D)] over independent D_v ~ Cat(softmax(logits_v)), exactly, by enumerating
-    every outcome; differentiable in `logits`. `f` maps one one-hot tensor shaped like
-    `logits` to a 0-d tensor (it is vectorised with torch.func.vmap)."""
+    r"""$\mathbb{E}[f(D)]$ over independent categorical $D_v$, exactly, by enumeration.
+
+    $$
+    \mathbb{E}[f(D)] = \sum_D P(D)\, f(D), \qquad
+    \log P(D) = \sum_v \langle D_v, \log \mathrm{softmax}\, \theta_v \rangle,
+    $$
+
+    over every outcome of $D_v \sim \mathrm{Cat}(\mathrm{softmax}\, \theta_v)$, $\theta$
+    = `logits`; differentiable in `logits`. `f` maps one one-hot tensor shaped like
+    `logits` to a 0-d tensor (it is vectorised with `torch.func.vmap`).
+    """
     _check_logits(logits)
     if not callable(f):
         raise TypeError("f must be callable as f(D) -> 0-d tensor")
@@ -161,8 +208,13 @@ def categorical_expectation(f: Objective, logits: Tensor,
 
 def exact_gradient_enumeration(f: Objective, logits: Tensor,
                                max_outcomes: int = 1 << 16) -> Tensor:
-    """The exact gradient of E[f(D)] with respect to `logits`, by enumeration:
-    `grad_theta sum_D p_theta(D) f(D)`, `p_theta = prod_v softmax(theta_v)[D_v]`."""
+    r"""The exact gradient of $\mathbb{E}[f(D)]$ in `logits`, by enumeration.
+
+    $$
+    \nabla_\theta \sum_D p_\theta(D)\, f(D), \qquad
+    p_\theta(D) = \prod_v \mathrm{softmax}(\theta_v)[D_v].
+    $$
+    """
     _check_logits(logits)
     theta = logits.detach().requires_grad_(True)
     with torch.enable_grad():
@@ -172,9 +224,17 @@ def exact_gradient_enumeration(f: Objective, logits: Tensor,
 
 def expected_estimate(estimator: Callable[..., Tensor], f: Objective, logits: Tensor,
                       max_outcomes: int = 1 << 16) -> Tensor:
-    """The exact mean over D of the gradient of f(estimator(logits, sample=D)): the
-    expectation of an estimator whose only randomness is the draw D (straight_through,
-    reinmax), by enumerating every outcome."""
+    r"""The exact mean of an estimator whose only randomness is the draw $D$.
+
+    By enumerating every outcome $D$:
+
+    $$
+    \mathbb{E}\, \hat g = \sum_D P(D)\, \hat g(D),
+    $$
+
+    $\hat g(D)$ the gradient of `f(estimator(logits, sample=D))` (`straight_through`,
+    `reinmax`).
+    """
     _check_logits(logits)
     for name, fn in (("estimator", estimator), ("f", f)):
         if not callable(fn):
@@ -190,9 +250,11 @@ def expected_estimate(estimator: Callable[..., Tensor], f: Objective, logits: Te
 def gradient_draws(sampler: Callable[[Tensor, torch.Generator], Tensor], f: Objective,
                    logits: Tensor, samples: int,
                    generator: Optional[torch.Generator] = None) -> Tensor:
-    """`samples` independent estimates of the gradient of E[f(D)], one per draw of
-    D = sampler(logits, generator), computed in one vectorised backward pass:
-    (samples, *logits.shape)."""
+    r"""`samples` independent estimates $\hat g_i$ of $\nabla_\theta \mathbb{E}[f(D)]$.
+
+    One per draw of $D$ = `sampler(logits, generator)`, computed in one vectorised
+    backward pass: shape `(samples, *logits.shape)`.
+    """
     _check_logits(logits)
     for name, fn in (("sampler", sampler), ("f", f)):
         if not callable(fn):

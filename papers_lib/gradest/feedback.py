@@ -19,12 +19,16 @@ from torch import Tensor, nn
 from ..analysis import Params
 from ..checks import check_same_batch, check_tensor
 
-PredLoss = Callable[[Tensor, Tensor], Tensor]
-
 # %% auto #0
 __all__ = ['PredLoss', 'random_feedback', 'dfa_loss', 'dfa_gradients', 'alignment']
 
 # %% ../../nbs/gradest/02_dfa.ipynb #c005
+PredLoss = Callable[[Tensor, Tensor], Tensor]
+"""A loss of the network's output and the targets, `loss_fn(output, y)` -> a 0-d
+tensor; its gradient in the output is the error $e$ that DFA sends to hidden layer $l$
+as $B_l e$."""
+
+
 def _blocks(model: nn.Module) -> list[nn.Sequential]:
     """Split a Sequential at its `nn.Linear` layers: each block is one Linear and the
     element-wise modules after it (modules before the first Linear join block 0)."""
@@ -39,8 +43,17 @@ def _blocks(model: nn.Module) -> list[nn.Sequential]:
 
 def random_feedback(model: nn.Sequential, *,
                     generator: Optional[torch.Generator] = None) -> list[Tensor]:
-    """One fixed feedback matrix B_l per hidden layer of `model` (every `nn.Linear` but
-    the last), of shape (out_features_l, n_out) with i.i.d. N(0, 1/n_out) entries."""
+    r"""One fixed random feedback matrix $B_l$ per hidden layer of `model`.
+
+    Every `nn.Linear` but the last gets $B_l \in \mathbb{R}^{n_l \times n_L}$, of shape
+    `(out_features_l, n_out)`, with i.i.d. entries
+
+    $$
+    (B_l)_{ij} \sim \mathcal{N}(0, 1/n_L),
+    $$
+
+    so that $B_l e$ has entries the size of those of $e$.
+    """
     _blocks(model)
     linears = [m for m in model if isinstance(m, nn.Linear)]
     n_out, dtype = linears[-1].out_features, linears[-1].weight.dtype
@@ -50,10 +63,21 @@ def random_feedback(model: nn.Sequential, *,
 
 def dfa_loss(model: nn.Sequential, x: Tensor, y: Tensor, feedback: list[Tensor],
              loss_fn: PredLoss = nn.functional.cross_entropy) -> Tensor:
-    """A scalar equal to `loss_fn(model(x), y)` whose `backward()` writes the DFA
-    update into `.grad`: the last layer gets its exact gradient, hidden layer l the
-    signal B_l e at its output (e = d loss / d output), carried only through its own
-    block."""
+    r"""A surrogate whose value is the loss and whose gradient is the DFA update.
+
+    A scalar equal to `loss_fn(model(x), y)` whose `backward()` writes the DFA update
+    into `.grad`: the last layer gets its exact gradient, hidden layer $l$ the signal
+    $B_l e$ at its output ($e = \partial \mathcal{L} / \partial a_L$), carried only
+    through its own block. With $\bar h$ a value cut from the graph,
+
+    $$
+    S = \mathcal{L}\big(W_L \bar h_{L-1} + b_L\big)
+    + \sum_{l<L} \Big(\langle h_l(\bar h_{l-1}), \overline{B_l e} \rangle
+    - \overline{\langle h_l, B_l e \rangle}\Big),
+    $$
+
+    whose gradient in $W_l$ is $\big((B_l e) \odot f'(a_l)\big)\, h_{l-1}^\top$.
+    """
     blocks = _blocks(model)
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable as loss_fn(output, y), got "
@@ -96,8 +120,18 @@ def dfa_loss(model: nn.Sequential, x: Tensor, y: Tensor, feedback: list[Tensor],
 
 def dfa_gradients(model: nn.Sequential, x: Tensor, y: Tensor, feedback: list[Tensor],
                   loss_fn: PredLoss = nn.functional.cross_entropy) -> Params:
-    """The DFA update as a dictionary `{name: tensor}` like `params_of(model)`; the
-    parameters' `.grad` fields are left untouched."""
+    r"""The DFA update as a dictionary `{name: tensor}` like `params_of(model)`.
+
+    The gradient of `dfa_loss`: for hidden layer $l$, $\delta a_l\, h_{l-1}^\top$ in
+    $W_l$ and $\delta a_l$ in $b_l$, with
+
+    $$
+    \delta a_l^{\mathrm{DFA}} = (B_l e) \odot f'(a_l),
+    $$
+
+    and the exact gradient for the last layer. The parameters' `.grad` fields are left
+    untouched.
+    """
     loss = dfa_loss(model, x, y, feedback, loss_fn)
     names, params = zip(*model.named_parameters())
     g = torch.autograd.grad(loss, params)
@@ -105,9 +139,17 @@ def dfa_gradients(model: nn.Sequential, x: Tensor, y: Tensor, feedback: list[Ten
 
 # %% ../../nbs/gradest/02_dfa.ipynb #c009
 def alignment(update: Params, exact: Params) -> dict[str, float]:
-    """The angle in degrees between `update` and `exact` per layer: parameters are
-    grouped by their name's prefix (`"0.weight"` and `"0.bias"` form layer `"0"`). A
-    zero vector counts as orthogonal to everything (90 degrees)."""
+    r"""The angle in degrees between `update` and `exact`, per layer.
+
+    $$
+    \angle(u_l, g_l) = \arccos \frac{\langle u_l, g_l \rangle}
+    {\lVert u_l \rVert\, \lVert g_l \rVert},
+    $$
+
+    $u_l$ and $g_l$ layer $l$'s parameters in `update` and `exact`, flattened:
+    parameters are grouped by their name's prefix (`"0.weight"` and `"0.bias"` form
+    layer `"0"`). A zero vector counts as orthogonal to everything (90 degrees).
+    """
     for name, d in (("update", update), ("exact", exact)):
         if not isinstance(d, dict):
             raise TypeError(f"{name} must be a dict {{name: tensor}}, got "

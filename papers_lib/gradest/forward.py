@@ -27,11 +27,26 @@ __all__ = ['forward_gradient', 'expected_cosine']
 def forward_gradient(L: LossFn, params: Params, *, n_directions: int = 1,
                      generator: Optional[torch.Generator] = None,
                      guess: Optional[Params] = None) -> Params:
-    """The forward gradient of `L` at `params`: the average over `n_directions` draws
-    v ~ N(0, I) of (grad L . v) v, each from one forward-mode pass (unbiased, variance
-    (P + 1) |grad L|^2 / n_directions for P parameters). With a `guess` u (a dictionary
-    like `params`), the projection (grad L . u) u / |u|^2 of the gradient on u instead,
-    from one pass (exact when u is parallel to the gradient, biased otherwise)."""
+    r"""The forward gradient of `L` at `params`: one forward-mode pass per direction.
+
+    The average over $K$ = `n_directions` draws $v_k \sim \mathcal{N}(0, I)$,
+
+    $$
+    \hat g = \frac{1}{K} \sum_{k=1}^{K} (\nabla L^\top v_k)\, v_k, \qquad
+    \mathbb{E}\, \hat g = \nabla L, \qquad
+    \mathbb{E} \lVert \hat g - \nabla L \rVert^2
+    = \frac{(P + 1) \lVert \nabla L \rVert^2}{K},
+    $$
+
+    for $P$ parameters. With a `guess` $u$ (a dictionary like `params`), the projection
+    of the gradient on $u$ instead, from one pass,
+
+    $$
+    \hat g_u = \frac{(\nabla L^\top u)\, u}{\lVert u \rVert^2},
+    $$
+
+    exact when $u$ is parallel to the gradient, biased otherwise.
+    """
     check_loss_params(L, params)
     n_directions = check_int(n_directions, "n_directions")
     if guess is not None:
@@ -64,9 +79,17 @@ def forward_gradient(L: LossFn, params: Params, *, n_directions: int = 1,
 
 
 def expected_cosine(dim: int) -> float:
-    """E|cos(v, g)| for v ~ N(0, I_dim) and any fixed g != 0, the mean cosine of the
-    one-direction forward gradient with the gradient: Gamma(d/2) / (sqrt(pi)
-    Gamma((d+1)/2)), about sqrt(2 / (pi d)) for large d."""
+    r"""The mean $\mathbb{E}\lvert\cos(v, \nabla L)\rvert$ for a random direction $v$.
+
+    For $v \sim \mathcal{N}(0, I_P)$, $P$ = `dim`, and any fixed $\nabla L \ne 0$: the
+    mean cosine of the one-direction forward gradient with the gradient,
+
+    $$
+    \mathbb{E}\, \lvert \cos(v, \nabla L) \rvert
+    = \frac{\Gamma(P/2)}{\sqrt{\pi}\, \Gamma\big((P+1)/2\big)}
+    \approx \sqrt{\frac{2}{\pi P}} \quad \text{for large } P.
+    $$
+    """
     dim = check_int(dim, "dim")
     return math.exp(math.lgamma(dim / 2) - math.lgamma((dim + 1) / 2)) / math.sqrt(
         math.pi)

@@ -24,8 +24,15 @@ __all__ = ['embed_label', 'wrong_labels', 'FFNet', 'ff_loss', 'ff_scores', 'ff_p
 
 # %% ../../nbs/gradest/03_forward_forward.ipynb #c005
 def embed_label(x: Tensor, y: Tensor, n_classes: int) -> Tensor:
-    """`[one_hot(y), x]`: the one-hot code of the labels `y` prepended to the rows of
-    `x` (shape (n, d) -> (n, n_classes + d), in `x`'s dtype)."""
+    r"""The one-hot code of the labels `y` prepended to the rows of `x`.
+
+    $$
+    (x, y) \mapsto [\, e_y, x \,] \in \mathbb{R}^{C + d},
+    $$
+
+    $C$ = `n_classes`: `[one_hot(y), x]`, shape (n, d) -> (n, n_classes + d), in `x`'s
+    dtype.
+    """
     if check_tensor(x, "x").dim() != 2:
         raise ValueError(f"x must have shape (n, d), got {tuple(x.shape)}")
     n_classes = check_int(n_classes, "n_classes")
@@ -41,8 +48,10 @@ def embed_label(x: Tensor, y: Tensor, n_classes: int) -> Tensor:
 
 def wrong_labels(y: Tensor, n_classes: int, *,
                  generator: Optional[torch.Generator] = None) -> Tensor:
-    """A label different from each entry of `y`, uniform over the `n_classes - 1` wrong
-    ones: `(y + s) % n_classes` with `s` uniform in 1..n_classes-1."""
+    r"""A label different from each entry of `y`, uniform over the $C - 1$ wrong ones.
+
+    $(y + s) \bmod C$ with $s$ uniform in $\{1, \dots, C - 1\}$, $C$ = `n_classes`.
+    """
     n_classes = check_int(n_classes, "n_classes", low=2)
     if check_tensor(y, "y").is_floating_point() or y.dtype == torch.bool:
         raise TypeError(f"y must be a tensor of integer labels, got {y.dtype}")
@@ -54,10 +63,18 @@ def wrong_labels(y: Tensor, n_classes: int, *,
 
 # %% ../../nbs/gradest/03_forward_forward.ipynb #c008
 class FFNet(nn.Module):
-    """Linear+ReLU layers of sizes `sizes` (input first) trained by forward-forward:
-    each layer sees its input length-normalised (root-mean-square 1) and detached, so
-    no gradient crosses a layer boundary. `goodness(x)` is the (n, L) matrix of the
-    layers' mean squared activities."""
+    r"""Linear+ReLU layers of sizes `sizes` (input first) trained by forward-forward.
+
+    $$
+    h_l = \mathrm{relu}\big(W_l\, \nu(\bar h_{l-1}) + b_l\big), \qquad
+    \nu(h) = \frac{h}{\sqrt{\tfrac1n \lVert h \rVert^2}},
+    $$
+
+    $h_0$ the input: each layer sees its input length-normalised ($\nu$,
+    root-mean-square 1) and detached ($\bar h$), so no gradient crosses a layer
+    boundary. `goodness(x)` is the (n, L) matrix of the layers' mean squared activities
+    $G_l(x) = \lVert h_l(x) \rVert^2 / n_l$.
+    """
 
     def __init__(self, sizes: Sequence[int], eps: float = 1e-8):
         super().__init__()
@@ -69,12 +86,19 @@ class FFNet(nn.Module):
         self.eps = check_nonnegative(eps, "eps", finite=True)
 
     def normalise(self, h: Tensor) -> Tensor:
-        """Rescale each row of `h` to a root-mean-square of one."""
+        r"""Rescale each row of `h` to a root-mean-square of one.
+
+        $\nu(h) = h / (\sqrt{\lVert h \rVert^2 / n} + \epsilon)$, $n$ the row's length
+        and $\epsilon$ = `eps`.
+        """
         return h / (h.pow(2).mean(1, keepdim=True).sqrt() + self.eps)
 
     def forward(self, x: Tensor) -> list[Tensor]:
-        """The activities of every layer, each computed from the previous one's,
-        normalised and detached."""
+        r"""The activities $h_l$ of every layer, each from the previous one's.
+
+        $h_l = \mathrm{relu}(W_l\, \nu(\bar h_{l-1}) + b_l)$ with $h_0$ = `x`: each
+        input normalised and detached.
+        """
         w = self.layers[0].weight
         if check_tensor(x, "x").shape[1:] != w.shape[1:] or x.dtype != w.dtype:
             raise ValueError(f"x must be a {w.dtype} tensor of shape (n, "
@@ -86,16 +110,28 @@ class FFNet(nn.Module):
         return hs
 
     def goodness(self, x: Tensor) -> Tensor:
-        """G[i, l] = mean of the squared activities of layer l on row i of `x`."""
+        r"""The goodness $G_l(x) = \lVert h_l(x) \rVert^2 / n_l$ of every layer.
+
+        Shape (n, L): `G[i, l]` is the mean of the squared activities of layer $l$ on
+        row $i$ of `x`.
+        """
         return torch.stack([h.pow(2).mean(1) for h in self(x)], 1)
 
 
 def ff_loss(net: FFNet, x_pos: Tensor, x_neg: Tensor,
             theta: Union[float, Tensor] = 2.0, collaborative: bool = False) -> Tensor:
-    """The L per-layer forward-forward losses (sum them to train):
-    mean softplus(theta - z(x_pos)) + mean softplus(z(x_neg) - theta), where z is each
-    layer's goodness (vanilla) or that plus the other layers' detached goodness
-    (collaborative). `theta` is a float or a tensor broadcastable to (n, L)."""
+    r"""The $L$ per-layer forward-forward losses (sum them to train).
+
+    $$
+    \mathcal{L}_l = \mathbb{E}\, \mathrm{softplus}\big(\theta - z_l(x^+)\big)
+    + \mathbb{E}\, \mathrm{softplus}\big(z_l(x^-) - \theta\big),
+    $$
+
+    means over the rows of `x_pos` ($x^+$) and `x_neg` ($x^-$), where $z_l = G_l$ is
+    each layer's goodness (vanilla), or that plus the other layers' detached goodness,
+    $z_l = G_l + \sum_{k \ne l} \mathrm{sg}(G_k)$ (`collaborative`). `theta` ($\theta$)
+    is a float or a tensor broadcastable to (n, L).
+    """
     if not isinstance(net, FFNet):
         raise TypeError(f"net must be an FFNet, got {type(net).__name__}")
     if check_tensor(x_pos, "x_pos").shape[1:] != check_tensor(x_neg, "x_neg").shape[1:]:
@@ -116,8 +152,11 @@ def ff_loss(net: FFNet, x_pos: Tensor, x_neg: Tensor,
 
 # %% ../../nbs/gradest/03_forward_forward.ipynb #c012
 def ff_scores(net: FFNet, x: Tensor, n_classes: int) -> Tensor:
-    """S[i, c, l] = goodness of layer l on row i of `x` with label c embedded, without
-    gradient."""
+    """The goodness of every layer for every embedded label, without gradient.
+
+    `S[i, c, l]` $= G_l([e_c, x_i])$, the goodness of layer $l$ on row $i$ of `x` with
+    label $c$ embedded; shape (n, C, L).
+    """
     if not isinstance(net, FFNet):
         raise TypeError(f"net must be an FFNet, got {type(net).__name__}")
     n_classes = check_int(n_classes, "n_classes")
@@ -134,7 +173,12 @@ def ff_scores(net: FFNet, x: Tensor, n_classes: int) -> Tensor:
 
 def ff_predict(net: FFNet, x: Tensor, n_classes: int,
                layers: Optional[Sequence[int]] = None) -> Tensor:
-    """The label of highest goodness summed over `layers` (all layers if None)."""
+    r"""The label of highest goodness summed over `layers` (all layers if None).
+
+    $$
+    \hat y(x) = \arg\max_c \sum_l G_l([e_c, x]) .
+    $$
+    """
     s = ff_scores(net, x, n_classes)
     if layers is not None:
         if not isinstance(layers, Sequence) or len(layers) == 0:

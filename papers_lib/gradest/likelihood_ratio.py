@@ -23,12 +23,16 @@ from ..analysis import Params, params_of
 from ..checks import check_int, check_positive, check_same_batch, check_tensor
 from . import exact_gradient
 
-PerExampleLoss = Callable[[Tensor, Tensor], Tensor]
-
 # %% auto #0
 __all__ = ['PerExampleLoss', 'lr_gradient', 'smoothed_gradient', 'Step']
 
 # %% ../../nbs/gradest/06_likelihood_ratio.ipynb #c006
+PerExampleLoss = Callable[[Tensor, Tensor], Tensor]
+r"""A loss `loss_fn(output, y)` that returns one value per example, shape (batch,),
+e.g. `cross_entropy` with `reduction="none"`: the loss $\ell$ that weights each noisy
+copy."""
+
+
 def _linear_layers(model: nn.Module) -> list[int]:
     """Indices of the `nn.Linear` layers of an `nn.Sequential`; no other layer may
     hold parameters."""
@@ -94,16 +98,30 @@ def lr_gradient(model: nn.Sequential, loss_fn: PerExampleLoss, x: Tensor, y: Ten
                 *, sigma: float, n_samples: int, antithetic: bool = True,
                 baseline: bool = True, layerwise: bool = False,
                 generator: Optional[torch.Generator] = None) -> Params:
-    """Likelihood-ratio estimate of the gradient of the smoothed loss
-    E_eps mean_b loss_fn(f(x_b; eps), y_b), where every `nn.Linear` layer's output
-    gets independent N(0, sigma^2) noise, from `n_samples` noisy forward copies of the
-    batch and no backward pass. Layer i's weight gradient is
-    mean over copies and examples of (loss - baseline) * eps_i / sigma * input_i^T.
-    `loss_fn(output, target)` returns per-example losses (shape (batch,)).
-    `antithetic`: copies come in pairs eps, -eps (`n_samples` must be even);
-    `baseline`: subtract each example's noise-free loss (one more clean forward);
-    `layerwise`: each layer gets its own `n_samples` copies in which only it is
-    perturbed. Returns a dictionary with the names of `params_of(model)`."""
+    r"""The likelihood-ratio gradient of the smoothed loss, from forward passes only.
+
+    The smoothed loss is $L_\sigma(\theta) = \mathbb{E}_\varepsilon\, \ell$, $\ell$ the
+    mean over the batch of `loss_fn(f(x_b; eps), y_b)`, where every `nn.Linear` layer's
+    output gets independent noise $\sigma \varepsilon_i$,
+    $\varepsilon_i \sim \mathcal{N}(0, I)$. For layer $i$, with input $h_i$ and baseline
+    $\ell_0$,
+
+    $$
+    \nabla_{W_i} L_\sigma
+    = \mathbb{E}\Big[(\ell - \ell_0)\, \frac{\varepsilon_i}{\sigma}\, h_i^\top\Big],
+    \qquad
+    \nabla_{b_i} L_\sigma
+    = \mathbb{E}\Big[(\ell - \ell_0)\, \frac{\varepsilon_i}{\sigma}\Big],
+    $$
+
+    estimated by the mean over `n_samples` noisy forward copies of the batch and over
+    its examples, with no backward pass. `loss_fn(output, target)` returns per-example
+    losses (shape (batch,)). `antithetic`: copies come in pairs
+    $\varepsilon, -\varepsilon$ (`n_samples` must be even); `baseline`: $\ell_0$ is each
+    example's noise-free loss (one more clean forward), else 0; `layerwise`: each layer
+    gets its own `n_samples` copies in which only it is perturbed. Returns a dictionary
+    with the names of `params_of(model)`.
+    """
     lin, n_samples = _check(model, loss_fn, sigma, n_samples, x, y)
     if antithetic and n_samples % 2:
         raise ValueError(f"antithetic sampling needs an even n_samples, got {n_samples}")
@@ -137,9 +155,17 @@ def lr_gradient(model: nn.Sequential, loss_fn: PerExampleLoss, x: Tensor, y: Ten
 def smoothed_gradient(model: nn.Sequential, loss_fn: PerExampleLoss, x: Tensor,
                       y: Tensor, *, sigma: float, n_samples: int,
                       generator: Optional[torch.Generator] = None) -> Params:
-    """Reference for `lr_gradient`: backpropagation (`exact_gradient`) through the
-    same noise-injected network, averaged over `n_samples` noise draws: the pathwise
-    Monte Carlo gradient of the smoothed loss, for networks that are differentiable."""
+    r"""The pathwise gradient of the smoothed loss: the reference for `lr_gradient`.
+
+    $$
+    \nabla_\theta L_\sigma \approx \frac{1}{n} \sum_{s=1}^{n}
+    \nabla_\theta\, \ell\big(\theta; \varepsilon^{(s)}\big),
+    $$
+
+    by backpropagation (`exact_gradient`) through the same noise-injected network,
+    averaged over $n$ = `n_samples` noise draws $\varepsilon^{(s)}$ (the pathwise Monte
+    Carlo gradient), for networks that are differentiable.
+    """
     lin, n_samples = _check(model, loss_fn, sigma, n_samples, x, y)
     noise = {i: torch.randn(n_samples, len(x), model[i].out_features,
                             generator=generator, dtype=x.dtype, device=x.device)
@@ -153,8 +179,10 @@ def smoothed_gradient(model: nn.Sequential, loss_fn: PerExampleLoss, x: Tensor,
 
 # %% ../../nbs/gradest/06_likelihood_ratio.ipynb #c010
 class Step(nn.Module):
-    """The Heaviside unit 1[z > 0]: its derivative is zero wherever it exists, so
-    backpropagation passes no gradient through it."""
+    """The Heaviside unit $1[z > 0]$, whose derivative is zero wherever it exists.
+
+    Backpropagation therefore passes no gradient through it.
+    """
 
     def forward(self, z: Tensor) -> Tensor:
         return (check_tensor(z, "z") > 0).to(z.dtype)

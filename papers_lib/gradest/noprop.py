@@ -25,11 +25,23 @@ __all__ = ['NoPropDT', 'noisy_label', 'noprop_loss', 'classifier_loss', 'noprop_
 
 # %% ../../nbs/gradest/04_noprop.ipynb #c005
 class NoPropDT(nn.Module):
-    """T denoising blocks u_t(x, z) -> u_y (each `papers_lib.core.mlp` on [x, z]),
-    a fixed label embedding `u` (n_classes, d) (one-hot by default, a buffer) and a
-    linear classifier `head` on z_T. The noise levels z_0 (nearly pure noise) ... z_T
-    are the DDPM indices T+1 ... 1 of `schedule`, a `DiscreteSchedule` with T + 1
-    steps (default: the cosine schedule clipped at beta = 0.999)."""
+    r"""NoProp-DT: $T$ blocks, each trained alone to denoise a noisy label embedding.
+
+    Block $t$ predicts $\hat u_t(x, z_{t-1})$ of $u_y$ (each a `papers_lib.core.mlp` on
+    $[x, z]$), with a fixed label embedding `u` (n_classes, d) (one-hot by default, a
+    buffer) and a linear classifier `head` on $z_T$:
+
+    $$
+    q(z_t \mid y)
+    = \mathcal{N}\big(\sqrt{\bar\alpha_t}\, u_y,\ (1 - \bar\alpha_t) I\big),
+    \qquad \hat p(y \mid z_T) = \mathrm{softmax}(W z_T + c).
+    $$
+
+    The noise levels $z_0$ (nearly pure noise) ... $z_T$ are the DDPM indices
+    $T + 1, \dots, 1$ of `schedule`, a `DiscreteSchedule` with $T + 1$ steps (default:
+    the cosine schedule clipped at $\beta = 0.999$). `eta` ($\eta$) multiplies the
+    denoising losses; $\eta = 1$ is the ELBO.
+    """
 
     def __init__(self, d_in: int, n_classes: int, T: int = 10, hidden: int = 64,
                  depth: int = 2, *, schedule: Optional[DiscreteSchedule] = None,
@@ -60,22 +72,28 @@ class NoPropDT(nn.Module):
         self.head = nn.Linear(d, n_classes)
 
     def level(self, t: int) -> float:
-        """The schedule time of z_t: DDPM index T + 1 - t on the grid i / (T + 1)."""
+        """The schedule time $(T + 1 - t) / (T + 1)$ of $z_t$.
+
+        Its DDPM index is $T + 1 - t$, on the grid $i / (T + 1)$.
+        """
         t = check_int(t, "t", low=0, high=self.T)
         return (self.T + 1 - t) / (self.T + 1)
 
     def alpha_bar(self, t: int) -> float:
-        """abar of z_t: q(z_t | y) = N(sqrt(abar) u_y, (1 - abar) I)."""
+        r"""$\bar\alpha_t$ of $z_t$, the signal fraction of its noise level.
+
+        $q(z_t \mid y) = \mathcal{N}(\sqrt{\bar\alpha_t}\, u_y, (1 - \bar\alpha_t) I)$.
+        """
         self.level(t)
         return float(self.schedule.alphas_bar[self.T - int(t)])
 
     def snr(self, t: int) -> float:
-        """SNR(t) = abar_t / (1 - abar_t), increasing in t."""
+        r"""$\mathrm{SNR}(t) = \bar\alpha_t / (1 - \bar\alpha_t)$, increasing in $t$."""
         ab = self.alpha_bar(t)
         return ab / (1 - ab)
 
     def denoise(self, t: int, x: Tensor, z: Tensor) -> Tensor:
-        """Block t (1..T): its prediction of u_y from x and z_{t-1}."""
+        r"""Block $t$ ($1..T$): its prediction $\hat u_t(x, z_{t-1})$ of $u_y$."""
         t = check_int(t, "t", low=1, high=self.T)
         return self.blocks[t - 1](torch.cat([x, z], 1))
 
@@ -102,17 +120,31 @@ def _check(model: NoPropDT, x: Optional[Tensor], y: Optional[Tensor]) -> None:
 
 def noisy_label(model: NoPropDT, y: Tensor, t: int,
                 generator: Optional[torch.Generator] = None) -> Tensor:
-    """z_t ~ q(z_t | y) = N(sqrt(abar_t) u_y, (1 - abar_t) I), drawn with the
-    toolkit's `q_sample` at the schedule time of level t (0..T)."""
+    r"""A draw of the noisy label embedding $z_t$ at level $t$ ($0..T$).
+
+    $$
+    z_t \sim q(z_t \mid y)
+    = \mathcal{N}\big(\sqrt{\bar\alpha_t}\, u_y,\ (1 - \bar\alpha_t) I\big),
+    $$
+
+    drawn with the toolkit's `q_sample` at the schedule time of level $t$.
+    """
     _check(model, None, y)
     return q_sample(model.schedule, model.u[y], model.level(t), generator=generator)[0]
 
 
 def noprop_loss(model: NoPropDT, x: Tensor, y: Tensor, t_block: int,
                 generator: Optional[torch.Generator] = None) -> Tensor:
-    """Block t's own loss, eta T / 2 (SNR(t) - SNR(t-1)) E ||u_t(x, z_{t-1}) - u_y||^2
-    with z_{t-1} ~ q(z_{t-1} | y): no other block is run, so its gradient reaches only
-    block t's parameters."""
+    r"""Block $t$'s own denoising loss, with the ELBO's weight, $t$ = `t_block`.
+
+    $$
+    \eta\, \frac{T}{2} \big(\mathrm{SNR}(t) - \mathrm{SNR}(t-1)\big)\,
+    \mathbb{E}_{q(z_{t-1} \mid y)} \big\lVert \hat u_t(x, z_{t-1}) - u_y \big\rVert^2,
+    $$
+
+    with $z_{t-1} \sim q(z_{t-1} \mid y)$: no other block is run, so its gradient
+    reaches only block $t$'s parameters.
+    """
     _check(model, x, y)
     t_block = check_int(t_block, "t_block", low=1, high=model.T)
     z = noisy_label(model, y, t_block - 1, generator)
@@ -123,7 +155,12 @@ def noprop_loss(model: NoPropDT, x: Tensor, y: Tensor, t_block: int,
 
 def classifier_loss(model: NoPropDT, y: Tensor,
                     generator: Optional[torch.Generator] = None) -> Tensor:
-    """The output term E_{q(z_T | y)} [-log p(y | z_T)] of the head (no block runs)."""
+    r"""The head's output term of the ELBO (no block runs).
+
+    $$
+    \mathbb{E}_{q(z_T \mid y)} \big[-\log \hat p(y \mid z_T)\big].
+    $$
+    """
     _check(model, None, None)   # y is checked by noisy_label
     z = noisy_label(model, y, model.T, generator)
     return nn.functional.cross_entropy(model.head(z), y)
@@ -131,8 +168,15 @@ def classifier_loss(model: NoPropDT, y: Tensor,
 # %% ../../nbs/gradest/04_noprop.ipynb #c013
 def noprop_step(model: NoPropDT, x: Tensor, z: Tensor, t: int,
                 generator: Optional[torch.Generator] = None) -> Tensor:
-    """z_t from z_{t-1}: the ancestral (DDPM posterior) step of the toolkit with block
-    t's prediction as x0, z_t ~ N(a_t u_t(x, z_{t-1}) + b_t z_{t-1}, c_t I)."""
+    r"""$z_t$ from $z_{t-1}$: one ancestral step with block $t$'s prediction as $x_0$.
+
+    $$
+    z_t \sim \mathcal{N}\big(a_t\, \hat u_t(x, z_{t-1}) + b_t\, z_{t-1},\ c_t I\big),
+    $$
+
+    the toolkit's ancestral (DDPM posterior) step, $a_t, b_t, c_t$ the coefficients of
+    $q(z_t \mid z_{t-1}, u_y)$.
+    """
     _check(model, x, None)
     if (check_tensor(z, "z").shape != (x.shape[0], model.u.shape[1])
             or z.dtype != x.dtype):
@@ -152,9 +196,12 @@ def _step(model, z, t, u_hat, generator):
 def noprop_predict(model: NoPropDT, x: Tensor,
                    generator: Optional[torch.Generator] = None, *,
                    trajectory: bool = False):
-    """Inference: z_0 ~ N(0, I), then z_t = noprop_step(z_{t-1}) for t = 1..T, and
-    the head's logits on z_T. With `trajectory`, also the blocks' predictions of u_y,
-    shape (T, n, d), in order."""
+    r"""Inference: the reverse diffusion from $z_0$ to $z_T$, then the head's logits.
+
+    $z_0 \sim \mathcal{N}(0, I)$, then $z_t$ from $z_{t-1}$ by `noprop_step` for
+    $t = 1, \dots, T$, and the head's logits on $z_T$. With `trajectory`, also the
+    blocks' predictions $\hat u_t$ of $u_y$, shape (T, n, d), in order.
+    """
     _check(model, x, None)
     z = torch.randn(x.shape[0], model.u.shape[1], generator=generator,
                     dtype=x.dtype).to(x.device)
@@ -168,7 +215,10 @@ def noprop_predict(model: NoPropDT, x: Tensor,
 
 
 def nearest_label(model: NoPropDT, u_hat: Tensor) -> Tensor:
-    """The class whose embedding is closest to each row (or last axis) of `u_hat`."""
+    r"""The class whose embedding is closest to each row (or last axis) of `u_hat`.
+
+    $\arg\min_k \lVert \hat u - u_k \rVert$, $u_k$ the embedding of class $k$.
+    """
     _check(model, None, None)
     d = model.u.shape[1]
     if (check_tensor(u_hat, "u_hat", min_ndim=1).shape[-1] != d

@@ -24,17 +24,25 @@ __all__ = ['half_life', 'alpha_schedule', 'beta3_schedule', 'AdEMAMix']
 
 # %% ../../nbs/optimizers/04_ademamix.ipynb #c007
 def half_life(beta: float) -> float:
-    """Steps after which an EMA with decay `beta` has halved a gradient's weight:
-    ln(1/2) / ln(beta), and 0 for beta = 0."""
+    r"""Steps after which an EMA with decay `beta` has halved a gradient's weight.
+
+    $$
+    h(\beta) = \frac{\ln\frac12}{\ln\beta}, \qquad h(0) = 0 .
+    $$"""
     check_real(beta, "beta", 0.0, 1.0, high_open=True)
     return 0.0 if beta == 0.0 else math.log(0.5) / math.log(beta)
 
 
 def alpha_schedule(step: int, alpha: float, warmup: Optional[int]) -> float:
-    """The mixing weight at step `step` (counted from 1): linear from 0 to `alpha` over
-    `warmup` steps, then constant; `alpha` throughout when `warmup` is None. `step` may
-    be a tensor (a compiled step's counter): then so is the result, with no branch on
-    its value."""
+    r"""The mixing weight $\alpha(t)$ at step `step` (from 1), with a linear warm-up.
+
+    $$
+    \alpha(t) = \alpha \min\Big(\frac{t}{T_\alpha}, 1\Big),
+    $$
+
+    linear from 0 to $\alpha$ = `alpha` over $T_\alpha$ = `warmup` steps, then constant;
+    `alpha` throughout when `warmup` is None. `step` may be a tensor (a compiled step's
+    counter): then so is the result, with no branch on its value."""
     if warmup is None:
         return alpha
     check_int(warmup, "warmup")
@@ -48,9 +56,18 @@ def alpha_schedule(step: int, alpha: float, warmup: Optional[int]) -> float:
 
 def beta3_schedule(step: int, beta3: float, beta_start: float,
                    warmup: Optional[int]) -> float:
-    """The slow EMA's decay at step `step` (counted from 1): its half-life grows
-    linearly from that of `beta_start` to that of `beta3` over `warmup` steps, then
-    `beta3`; `beta3` throughout when `warmup` is None. `step` may be a tensor, as in
+    r"""The slow EMA's decay $\beta_3(t)$ at step `step` (from 1): a half-life warm-up.
+
+    Its half-life grows linearly from that of $\beta_{\text{start}}$ = `beta_start` to
+    that of $\beta_3$ = `beta3` over $T_{\beta_3}$ = `warmup` steps,
+
+    $$
+    h\big(\beta_3(t)\big) = \Big(1 - \frac{t}{T_{\beta_3}}\Big) h(\beta_{\text{start}})
+      + \frac{t}{T_{\beta_3}}\, h(\beta_3) \quad (t \le T_{\beta_3}),
+    $$
+
+    with $h$ the half-life (`half_life`), so $\beta_3(t) = 2^{-1/h}$; then `beta3`, and
+    `beta3` throughout when `warmup` is None. `step` may be a tensor, as in
     `alpha_schedule`."""
     if warmup is None:
         return beta3
@@ -70,22 +87,37 @@ def beta3_schedule(step: int, beta3: float, beta_start: float,
 
 # %% ../../nbs/optimizers/04_ademamix.ipynb #c010
 class AdEMAMix(AdamBase):
-    """AdEMAMix (Pagliardini, Ablin and Grangier, 2025): AdamW whose numerator adds
-    `alpha` times a slow EMA of the gradients (decay `beta3`, no bias correction) to
-    the fast one, with optional warm-ups of `alpha` (linear) and `beta3` (linear in its
-    half-life, starting from beta1). With `alpha=0` its iterates are AdamW's.
+    r"""AdEMAMix (Pagliardini, Ablin and Grangier, 2025): AdamW plus a slow EMA.
+
+    AdamW whose numerator adds $\alpha$ = `alpha` times a slow EMA $m_2$ of the
+    gradients (decay $\beta_3$ = `beta3`, no bias correction) to the fast one $m_1$:
+
+    $$
+    \begin{aligned}
+    m_{2,t} &= \beta_3 m_{2,t-1} + (1-\beta_3)\, g_t, \\
+    x_t &= x_{t-1} - \eta\Big(\frac{\hat m_{1,t} + \alpha\, m_{2,t}}{\sqrt{\hat\nu_t}
+      + \epsilon} + \lambda x_{t-1}\Big),
+    \end{aligned}
+    $$
+
+    with $\hat m_{1,t}$ and $\hat\nu_t$ Adam's bias-corrected averages (decays
+    $\beta_1$, $\beta_2$), $\eta$ = `lr` and $\lambda$ = `weight_decay`. Optional
+    warm-ups of $\alpha$ (linear) and $\beta_3$ (linear in its half-life, starting
+    from $\beta_1$). With `alpha=0` its iterates are AdamW's.
 
     The arguments of `AdamBase`, in the order of the reference implementation, and:
 
     Args:
-        betas: (beta1, beta2, beta3), decays of the fast EMA, of the second-moment EMA
-            and of the slow EMA (default (0.9, 0.999, 0.9999)).
-        alpha: weight of the slow EMA (default 5.0; the reference implementation's
-            default is 2.0).
-        beta3_warmup: steps over which beta3's half-life grows linearly from beta1's to
-            beta3's; None (the default) for none.
-        alpha_warmup: steps over which alpha grows linearly from 0; None for none.
-        weight_decay: decoupled weight decay coefficient, as in AdamW (default 0).
+        betas: $(\beta_1, \beta_2, \beta_3)$, decays of the fast EMA, of the
+            second-moment EMA and of the slow EMA (default (0.9, 0.999, 0.9999)).
+        alpha: weight $\alpha$ of the slow EMA (default 5.0; the reference
+            implementation's default is 2.0).
+        beta3_warmup: steps $T_{\beta_3}$ over which $\beta_3$'s half-life grows
+            linearly from $\beta_1$'s to $\beta_3$'s; None (the default) for none.
+        alpha_warmup: steps $T_\alpha$ over which $\alpha$ grows linearly from 0; None
+            for none.
+        weight_decay: decoupled weight decay coefficient $\lambda$, as in AdamW
+            (default 0).
     """
 
     state_keys = AdamBase.state_keys + ("exp_avg_slow",)  # m1, nu, m2

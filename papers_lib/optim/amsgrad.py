@@ -20,10 +20,21 @@ __all__ = ['AMSGrad']
 
 # %% ../../nbs/optimizers/01_amsgrad.ipynb #c010
 class AMSGrad(AdamBase):
-    """AMSGrad (Reddi, Kale and Kumar, 2018): Adam dividing by the running maximum
-    of its second-moment average. Iterates as `torch.optim.Adam(amsgrad=True)`.
-    Takes `AdamBase`'s arguments (Adam's), and `decoupled_weight_decay`: shrink the
-    parameters as AdamW does instead of adding an L2 gradient (default False)."""
+    r"""AMSGrad (Reddi, Kale and Kumar, 2018): Adam with a running maximum of $v_t$.
+
+    Adam's step with the running maximum $\hat v_t$ of the raw second-moment average in
+    the denominator (bias-corrected after the maximum):
+
+    $$
+    \hat v_t = \max(\hat v_{t-1}, v_t), \qquad
+    x_t = x_{t-1} - \frac{\alpha_t}{1-\beta_1^t}\;
+      \frac{m_t}{\sqrt{\hat v_t/(1-\beta_2^t)} + \varepsilon} .
+    $$
+
+    Iterates as `torch.optim.Adam(amsgrad=True)`. Takes `AdamBase`'s arguments (Adam's),
+    and `decoupled_weight_decay`: shrink the parameters as AdamW does,
+    $x_{t-1} \leftarrow (1 - \alpha_t\lambda)\, x_{t-1}$, instead of adding an L2
+    gradient $\lambda x_{t-1}$ (default False)."""
 
     state_keys = AdamBase.state_keys + ("max_exp_avg_sq",)  # m, v, v_hat
     extra_hparams = {"decoupled_weight_decay": False}

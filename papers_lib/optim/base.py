@@ -23,11 +23,13 @@ __all__ = ['check_lr', 'check_betas', 'check_adam_hparams', 'check_foreach', 'gr
 
 # %% ../../nbs/optimizers/00_anatomy.ipynb #c004
 def check_lr(lr, *, positive: bool = False) -> Union[float, Tensor]:
-    """A finite learning rate, `>= 0` (or `> 0` when `positive`): a real number or, as
-    `torch.optim` takes it, a floating-point tensor of one element, returned as it is
-    (changing it in place changes the later steps, with no recompilation under
-    `torch.compile`). In eager mode a step reads its value with `.item()`: free for a
-    CPU tensor, a device sync for a GPU one (torch's per-tensor path does the same)."""
+    """A learning rate, checked: finite and `>= 0` (`> 0` when `positive`).
+
+    It is a real number or, as `torch.optim` takes it, a floating-point tensor of one
+    element, returned as it is (changing it in place changes the later steps, with no
+    recompilation under `torch.compile`). In eager mode a step reads its value with
+    `.item()`: free for a CPU tensor, a device sync for a GPU one (torch's per-tensor
+    path does the same)."""
     if isinstance(lr, Tensor):
         if lr.numel() != 1:
             raise ValueError("lr must be a real number or a tensor of one element, "
@@ -40,7 +42,7 @@ def check_lr(lr, *, positive: bool = False) -> Union[float, Tensor]:
 
 
 def check_betas(betas, n: int = 2) -> tuple[float, ...]:
-    """A tuple or list of `n` decay rates, each in [0, 1)."""
+    """A tuple or list of `n` decay rates, each in $[0, 1)$."""
     if not isinstance(betas, (tuple, list)) or len(betas) != n:
         error = ValueError if isinstance(betas, (tuple, list)) else TypeError
         raise error(f"betas must be a tuple of {n} decay rates, got {betas!r}")
@@ -82,11 +84,11 @@ def group_tensors(*lists: Sequence[Tensor]) -> list[tuple[list[Tensor], ...]]:
 
 
 def scalar_value(x):
-    """A step counter or a hyperparameter as a step uses it (`torch.optim`'s
-    `_get_value`): a Python number in eager mode (a tensor's `.item()`, exact and cheap
-    for the CPU tensors it is meant for), and while `torch.compile` traces, the tensor
-    itself (0-d), so that reading it breaks no graph and a new value needs no
-    recompilation."""
+    """A step counter or a hyperparameter as a step uses it (torch's `_get_value`).
+
+    A Python number in eager mode (a tensor's `.item()`, exact and cheap for the CPU
+    tensors it is meant for), and while `torch.compile` traces, the tensor itself (0-d),
+    so that reading it breaks no graph and a new value needs no recompilation."""
     if not isinstance(x, Tensor):
         return x
     if x.numel() != 1:
@@ -97,10 +99,15 @@ def scalar_value(x):
 
 def foreach_addcdiv_(xs: list[Tensor], nums: list[Tensor], denoms: list[Tensor],
                      scalars: list) -> None:
-    """x <- x + s n / d for each tensor x of `xs`, with its own scalar s:
-    `torch._foreach_addcdiv_` given numbers, and given the 0-d tensors that
-    `scalar_value` returns while compiling (which that op then refuses), the product
-    s n taken first, as torch's compiled Adam does."""
+    r"""In place, $x \leftarrow x + s\,n/d$ for each tensor $x$ of `xs`.
+
+    $$
+    x_i \leftarrow x_i + s_i\, \frac{n_i}{d_i}
+    $$
+
+    with $s_i$ the scalar of $x_i$: `torch._foreach_addcdiv_` given numbers, and given
+    the 0-d tensors that `scalar_value` returns while compiling (which that op then
+    refuses), the product $s_i n_i$ taken first, as torch's compiled Adam does."""
     if len(scalars) != len(xs):
         raise ValueError(f"scalars must hold one scalar per tensor ({len(xs)}), "
                          f"got {len(scalars)}")
@@ -118,9 +125,11 @@ def as_real(tensors: Sequence[Tensor]) -> list[Tensor]:
 
 # %% ../../nbs/optimizers/00_anatomy.ipynb #c010
 class BaseOptimizer(torch.optim.Optimizer):
-    """A `torch.optim.Optimizer` that validates its hyperparameters, creates its state
-    lazily and calls `_update` once per parameter group. See the chapter *Anatomy of a
-    torch optimizer* for the protocol a subclass follows."""
+    """A `torch.optim.Optimizer` with checks, lazy state and one `_update` per group.
+
+    It validates the hyperparameters at construction and in `add_param_group`, creates
+    its state lazily and calls `_update` once per parameter group. See the chapter
+    *Anatomy of a torch optimizer* for the protocol a subclass follows."""
 
     state_keys: tuple[str, ...] = ()      # per-parameter state, zeros like the parameter
     count_steps: bool = False             # keep a float32 step counter state["step"]
@@ -187,21 +196,36 @@ class BaseOptimizer(torch.optim.Optimizer):
 
 # %% ../../nbs/optimizers/00_anatomy.ipynb #c018
 class AdamBase(BaseOptimizer):
-    """Adam (Kingma and Ba, 2015) with hooks for a variant: `_direction` returns the
-    numerator n_t and the moment q_t under the root (m_t and v_t), `_apply` applies
-    x <- x + s_t n_t / (sqrt(q_t / (1 - beta2^t)) + eps) with s_t = -lr / (1 - beta1^t);
-    each has a `_foreach_` twin. Weight decay is L2 (added to g) unless
-    `decoupled_weight_decay` (AdamW). With no hook overridden its iterates are those of
-    `torch.optim.Adam` (or `AdamW`), bit for bit on a CPU. A variant names its own
-    hyperparameters, with their defaults, in `extra_hparams`.
+    r"""Adam (Kingma and Ba, 2015) with hooks through which a variant changes one piece.
+
+    With $\alpha$ = `lr`, $\lambda$ = `weight_decay` and $g_t$ the gradient (plus
+    $\lambda x_{t-1}$ for L2 weight decay), one step is
+
+    $$
+    \begin{aligned}
+    m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \qquad
+    v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2, \\
+    x_t &= x_{t-1} + s_t\, \frac{n_t}{d_t}, \qquad
+    s_t = -\frac{\alpha}{1-\beta_1^t}, \qquad
+    d_t = \frac{\sqrt{q_t}}{\sqrt{1-\beta_2^t}} + \varepsilon .
+    \end{aligned}
+    $$
+
+    `_direction` returns the numerator $n_t$ and the moment $q_t$ under the root
+    ($m_t$ and $v_t$), `_apply` applies $x \leftarrow x + s_t\, n_t/d_t$; each has a
+    `_foreach_` twin. Weight decay is L2 (added to $g_t$) unless
+    `decoupled_weight_decay` (AdamW: first
+    $x_{t-1} \leftarrow (1 - \alpha\lambda)\, x_{t-1}$). With no hook overridden its
+    iterates are those of `torch.optim.Adam` (or `AdamW`), bit for bit on a CPU. A
+    variant names its own hyperparameters, with their defaults, in `extra_hparams`.
 
     Args:
         params: parameters or parameter groups (dicts), as for any torch optimizer.
-        lr: learning rate (default 1e-3).
-        betas: decay rates of the first and second moment averages
+        lr: learning rate $\alpha$ (default 1e-3).
+        betas: decay rates $(\beta_1, \beta_2)$ of the first and second moment averages
             (default (0.9, 0.999)).
-        eps: term added to the denominator (default 1e-8).
-        weight_decay: weight decay coefficient, L2 or decoupled (default 0).
+        eps: term $\varepsilon$ added to the denominator (default 1e-8).
+        weight_decay: weight decay coefficient $\lambda$, L2 or decoupled (default 0).
         foreach: use the multi-tensor `torch._foreach_*` path; None (the default)
             means yes.
         maximize: maximise the objective instead of minimising it (default False).

@@ -23,13 +23,17 @@ __all__ = ['TanhRNN', 'vanishing_gradient_regularizer']
 
 # %% ../../nbs/optimizers/13_rnn_clipping.ipynb #c013
 class TanhRNN(nn.Module):
-    """`members` independent Elman RNNs,
-    h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), read out linearly from the last
-    state: y = W_out h_T + b_out.
+    r"""`members` independent Elman RNNs, read out linearly from the last state.
 
-    Each member is initialised like `torch.nn.RNN` (uniform in +-1/sqrt(hidden)) and
-    computes what `nn.RNN(nonlinearity="tanh")` computes with its weights; the members
-    train side by side (several seeds or settings in one forward pass)."""
+    $$
+    h_t = \tanh(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}), \qquad
+    y = W_{out} h_T + b_{out} .
+    $$
+
+    Each member is initialised like `torch.nn.RNN` (uniform in $\pm 1/\sqrt{H}$, $H$ =
+    `hidden_size`) and computes what `nn.RNN(nonlinearity="tanh")` computes with its
+    weights; the members train side by side (several seeds or settings in one forward
+    pass)."""
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int = 1,
                  members: int = 1, generator: Optional[torch.Generator] = None):
@@ -50,8 +54,9 @@ class TanhRNN(nn.Module):
         self.input_size, self.hidden_size, self.members = input_size, H, M
 
     def cell(self, x: Tensor, h: Tensor) -> Tensor:
-        """One step, for inputs (members, ..., input_size) and states (members, ...,
-        hidden)."""
+        r"""One step, $h_t = \tanh(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})$.
+
+        For inputs (members, ..., input_size) and states (members, ..., hidden)."""
         shape = h.shape
         x = x.reshape(self.members, -1, x.shape[-1])
         h = h.reshape(self.members, -1, shape[-1])
@@ -62,9 +67,11 @@ class TanhRNN(nn.Module):
 
     def forward(self, x: Tensor, h0: Optional[Tensor] = None
                 ) -> tuple[Tensor, list[Tensor]]:
-        """For `x` (batch, T, input_size), shared by all members, or (members, batch,
-        T, input_size): the outputs (members, batch, output_size) and the states
-        [h_0, ..., h_T], each (members, batch, hidden) and a node of the graph."""
+        r"""The outputs $y$ and all the states, each a node of the graph.
+
+        For `x` (batch, T, input_size), shared by all members, or (members, batch, T,
+        input_size): the outputs (members, batch, output_size) and the states
+        $[h_0, \dots, h_T]$, each (members, batch, hidden) and a node of the graph."""
         n_in, M = self.input_size, self.members
         shape = tuple(x.shape)
         if x.dim() == 3:
@@ -86,18 +93,27 @@ def vanishing_gradient_regularizer(loss: Tensor, states: Sequence[Tensor],
                                    cell: Callable[[Tensor, Tensor], Tensor],
                                    inputs: Tensor, *, bound: float = 1e-20,
                                    reduction: str = "mean") -> Tensor:
-    """The paper's Omega = sum_k (||delta_{k+1} J_k|| / ||delta_{k+1}|| - 1)^2, with
-    J_k = dh_{k+1}/dh_k and delta_k = dE/dh_k, the gradient of `loss` at the state h_k.
+    r"""The paper's soft regulariser $\Omega$ against vanishing gradients.
 
-    `states` = [h_0, ..., h_T], each (..., hidden) and in the graph of `loss`, with
-    h_{k+1} = cell(inputs[..., k, :], h_k); `inputs` is (..., T, input_size), and
+    $$
+    \Omega = \sum_k \left(
+      \frac{\lVert \delta_{k+1} J_k\rVert}{\lVert \delta_{k+1}\rVert} - 1\right)^2,
+    \qquad
+    J_k = \frac{\partial h_{k+1}}{\partial h_k}, \quad
+    \delta_k = \frac{\partial E}{\partial h_k},
+    $$
+
+    with $\delta_k$ the gradient of `loss` ($E$) at the state $h_k$.
+
+    `states` $= [h_0, \dots, h_T]$, each (..., hidden) and in the graph of `loss`, with
+    $h_{k+1}$ = `cell(inputs[..., k, :], h_k)`; `inputs` is (..., T, input_size), and
     `cell` must accept inputs (..., T, input_size) and states (..., T, hidden) (one
-    step for every k at once). As in the paper, delta and the states are constants:
-    Omega's gradient reaches the parameters through the one-step Jacobians only.
-    Terms with ||delta_{k+1}||^2 < `bound` are left out. `reduction`: "sum" sums over
-    k and averages over the other (batch) dims, the paper's equation; "mean" averages
-    over the terms kept, as the authors' code does; "none" returns the terms
-    (..., T), 0 where left out."""
+    step for every $k$ at once). As in the paper, $\delta$ and the states are constants:
+    $\Omega$'s gradient reaches the parameters through the one-step Jacobians only.
+    Terms with $\lVert\delta_{k+1}\rVert^2 <$ `bound` are left out. `reduction`: "sum"
+    sums over $k$ and averages over the other (batch) dims, the paper's equation;
+    "mean" averages over the terms kept, as the authors' code does; "none" returns the
+    terms (..., T), 0 where left out."""
     if not (isinstance(loss, Tensor) and loss.dim() == 0 and loss.requires_grad):
         raise ValueError("loss must be a scalar tensor that requires grad")
     if inputs.dim() < 2 or len(states) != inputs.shape[-2] + 1:

@@ -25,9 +25,11 @@ __all__ = ['Contender', 'lr_grid', 'Problem', 'Trace', 'run_batch', 'Result', 't
 # %% ../../nbs/optimizers/14_side_by_side.ipynb #c004
 @dataclass
 class Contender:
-    """An optimizer to compare: `make(params, lr, steps)` builds it for a run of `steps`
-    steps (for methods whose schedule depends on the length of the run); `lr` is the
-    default learning rate, the centre of the grid, or None for a parameter-free method."""
+    """An optimizer to compare, with its default learning rate, the centre of the grid.
+
+    `make(params, lr, steps)` builds it for a run of `steps` steps (for methods whose
+    schedule depends on the length of the run); `lr` is the default learning rate, the
+    centre of the grid, or None for a parameter-free method."""
     name: str
     make: Callable[[Sequence[torch.Tensor], Optional[float], int], torch.optim.Optimizer]
     lr: Optional[float] = None
@@ -40,8 +42,17 @@ class Contender:
 
 
 def lr_grid(lr: Optional[float], points: int = 7, decades: float = 3.0) -> list:
-    """`points` learning rates spaced evenly in log scale over `decades` decades,
-    centred on `lr`; `[None]` for a parameter-free method."""
+    r"""`points` learning rates spaced evenly in log scale over `decades` decades.
+
+    Centred on $\bar\alpha$ = `lr`, with $P$ = `points` and $D$ = `decades`:
+
+    $$
+    \alpha_k = \bar\alpha \cdot 10^{D\,(k/(P-1) - 1/2)}, \qquad k = 0, \dots, P - 1;
+    $$
+
+    `[None]` for a parameter-free method, `[lr]` for one point. The chapter's grid
+    $\alpha_0 \cdot \{10^{-1}, 10^{-1/2}, \dots, 10^{2}\}$ is `lr` $= 10^{1/2}\alpha_0$
+    with the defaults."""
     if lr is None:
         return [None]
     check_positive(lr, "lr", finite=True)
@@ -81,7 +92,13 @@ class Trace:
 
     @property
     def score(self) -> float:
-        """Mean loss over the last fifth of the steps; inf if the run diverged."""
+        r"""Mean loss over the last fifth of the steps; inf if the run diverged.
+
+        $$
+        \frac1k \sum_{s=T-k+1}^{T} L_s, \qquad k = \max(1, \lfloor T/5 \rfloor),
+        $$
+
+        for the losses $L_1, \dots, L_T$, and $+\infty$ if one is not finite."""
         if not torch.isfinite(self.losses).all():
             return math.inf
         tail = self.losses[-max(1, len(self.losses) // 5):]

@@ -86,20 +86,29 @@ def _dog_step(params: list[Tensor], grads: list[Tensor], x0s: list[Tensor],
 
 # %% ../../nbs/optimizers/07_dog.ipynb #c012
 class DoG(BaseOptimizer):
-    """DoG, distance over gradients (Ivgi, Hinder and Carmon, 2023): SGD with the step
-    size eta_t = lr * rbar_t / sqrt(sum_{i<=t} ||g_i||^2 + eps), where
-    rbar_t = max(r_eps, max_{i<=t} ||x_i - x_0||) and r_eps = reps_rel (1 + ||x_0||).
+    r"""DoG, distance over gradients (Ivgi, Hinder and Carmon, 2023): tuning-free SGD.
+
+    SGD, $x_{t+1} = x_t - \eta_t g_t$, with the step size
+
+    $$
+    \eta_t = c\, \frac{\bar r_t}{\sqrt{G_t + \epsilon}}, \qquad
+    \bar r_t = \max\Big(r_\epsilon,\ \max_{i \le t}\lVert x_i - x_0\rVert\Big), \qquad
+    G_t = \sum_{i \le t}\lVert g_i\rVert^2,
+    $$
+
+    where $c$ = `lr` and $r_\epsilon$ is `reps_rel` times $1 + \lVert x_0\rVert$.
     Norms are over the whole parameter group, or over each tensor with
-    `layerwise=True` (L-DoG). Use with iterate averaging
-    (`PolynomialAverage`).
+    `layerwise=True` (L-DoG). Use with iterate averaging (`PolynomialAverage`).
 
     Args:
         params: parameters or parameter groups (dicts), as for any torch optimizer.
-        reps_rel: the first movement r_eps relative to 1 + ||x_0|| (default 1e-6).
-        lr: a constant multiplier of the step size, 1 in the paper (default 1.0).
+        reps_rel: the first movement $r_\epsilon$ relative to $1 + \lVert x_0\rVert$
+            (default 1e-6).
+        lr: a constant multiplier $c$ of the step size, 1 in the paper (default 1.0).
         weight_decay: L2 penalty added to the gradient, as in the reference
             implementation (default 0).
-        eps: added to the sum of squared gradient norms (default 1e-8).
+        eps: $\epsilon$, added to the sum of squared gradient norms $G_t$
+            (default 1e-8).
         layerwise: one step size per parameter tensor (L-DoG) (default False).
         foreach: use the multi-tensor `torch._foreach_*` path; None (the default)
             means yes.
@@ -134,7 +143,13 @@ class DoG(BaseOptimizer):
 
 
 class LDoG(DoG):
-    """L-DoG: `DoG` with one step size per parameter tensor (`layerwise=True`)."""
+    r"""L-DoG: `DoG` with one step size per parameter tensor (`layerwise=True`).
+
+    For each tensor $k$ of the group, with its own distance and gradient norms,
+
+    $$
+    \eta_t^{(k)} = c\, \frac{\bar r_t^{(k)}}{\sqrt{G_t^{(k)} + \epsilon}} .
+    $$"""
 
     def __init__(self, params: Union[Iterable[Tensor], Iterable[dict]],
                  reps_rel: float = 1e-6, lr: float = 1.0, weight_decay: float = 0.0,
@@ -144,10 +159,17 @@ class LDoG(DoG):
 
 # %% ../../nbs/optimizers/07_dog.ipynb #c016
 class PolynomialAverage:
-    """Polynomial-decay averaging of iterates (Shamir and Zhang, 2013), as recommended
-    for DoG: after the t-th call of `step`, avg_t = (1 - w_t) avg_{t-1} + w_t x_t with
-    w_t = (1 + gamma) / (t + gamma), so avg_1 = x_1 and, roughly, the last t / gamma
-    iterates carry the weight."""
+    r"""Polynomial-decay averaging of iterates (Shamir and Zhang, 2013), as for DoG.
+
+    After the $t$-th call of `step`,
+
+    $$
+    \hat x_t = \Big(1 - \frac{1+\gamma}{t+\gamma}\Big)\hat x_{t-1}
+      + \frac{1+\gamma}{t+\gamma}\, x_t ,
+    $$
+
+    with $\gamma$ = `gamma`, so $\hat x_1 = x_1$, $\gamma = 0$ is the uniform average
+    and, roughly, the last $t/\gamma$ iterates carry the weight."""
 
     def __init__(self, params: Iterable[Tensor], gamma: float = 8.0) -> None:
         check_nonnegative(gamma, "gamma", finite=True)
@@ -191,18 +213,34 @@ class PolynomialAverage:
 
 # %% ../../nbs/optimizers/07_dog.ipynb #c029
 class UDoG(BaseOptimizer):
-    """U-DoG as we could reconstruct it (Kreisler, Ivgi, Hinder and Carmon, 2024):
+    r"""U-DoG as we could reconstruct it (Kreisler, Ivgi, Hinder and Carmon, 2024).
+
     UniXGrad's extra-gradient scheme (Kavis et al., 2019) with DoG's distance estimate
-    rbar_t in place of the domain diameter. Two gradients per step, so `step` needs a
-    closure; after a step the parameters hold the weighted average zbar_t, the output.
-    The paper's iterate stabilization and its use of loose bounds on d0 and the noise
-    are not included (see the chapter). Each parameter group is one vector.
+    $\bar r_t$ in place of the domain diameter:
+
+    $$
+    \begin{aligned}
+    x_t &= y_{t-1} - \alpha_t \eta^x_t\, m_t, &
+    \eta^x_t &= \frac{\bar r_t}{\sqrt{G_{t-1}}}, \\
+    y_t &= y_{t-1} - \alpha_t \eta^y_t\, g_t, &
+    \eta^y_t &= \frac{\bar r_t}{\sqrt{G_t}},
+    \end{aligned}
+    $$
+
+    with $m_t$ and $g_t$ the gradients at the weighted averages $\tilde z_t$ and
+    $\bar z_t$, $\alpha_t = S_t/\bar r_t$, $S_t = \sum_{k \le t} \bar r_k$ and
+    $G_t = \lVert m_1\rVert^2 + \sum_{i \le t}\alpha_i^2\lVert g_i - m_i\rVert^2$.
+    Two gradients per step, so `step` needs a closure; after a step the parameters hold
+    the weighted average $\bar z_t$, the output. The paper's iterate stabilization and
+    its use of loose bounds on $d_0$ and the noise are not included (see the chapter).
+    Each parameter group is one vector.
 
     Args:
         params: parameters or parameter groups (dicts), as for any torch optimizer.
-        reps_rel: the first movement r_eps relative to 1 + ||x_0|| (default 1e-6).
+        reps_rel: the first movement $r_\epsilon$ relative to $1 + \lVert x_0\rVert$
+            (default 1e-6).
         lr: a constant multiplier of both step sizes (default 1.0).
-        eps: added to the sum of squared gradient differences (default 1e-8).
+        eps: added to the sum of squared gradient differences $G_t$ (default 1e-8).
     """
 
     supports_complex = False

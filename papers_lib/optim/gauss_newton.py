@@ -20,18 +20,30 @@ from ..checks import (
     check_real, check_tensor)
 from .base import BaseOptimizer, check_lr, scalar_value
 
-LossSpec = Union[str, Callable[[Tensor, Tensor], Tensor]]
-
 # %% auto #0
 __all__ = ['LossSpec', 'Closure', 'output_derivatives', 'batch_jacobian', 'gauss_newton_direction', 'ExactGaussNewton']
 
 # %% ../../nbs/optimizers/10_gauss_newton.ipynb #c005
+LossSpec = Union[str, Callable[[Tensor, Tensor], Tensor]]
+r"""The loss $\ell(f, y)$ on the network's outputs: `"squared"` ($\tfrac12\|f - y\|^2$),
+`"cross_entropy"`, or a function `loss(output, target)` of one example, whose gradient
+and Hessian in $f$ autograd takes."""
+
+
 def output_derivatives(outputs: Tensor, targets: Tensor, loss: LossSpec = "squared"
                        ) -> tuple[Tensor, Tensor, Optional[Tensor]]:
-    """Per-example losses (b,), their gradients r (b, c) and Hessians Q (b, c, c) with
-    respect to the outputs (b, c). `loss` is "squared" (1/2 |f - y|^2), "cross_entropy"
-    (softmax, integer targets) or a callable loss(output, target) of one example. Q is
-    None when it is the identity (the squared loss)."""
+    r"""Per-example losses $\ell_i$, their output gradients $r_i$ and Hessians $Q_i$.
+
+    $$
+    r_i = \nabla_f\, \ell\big(f(x_i;\theta), y_i\big), \qquad
+    Q_i = \nabla_f^2\, \ell\big(f(x_i;\theta), y_i\big)
+    $$
+
+    Shapes: losses (b,), r (b, c), Q (b, c, c), for outputs (b, c). `loss` is "squared"
+    ($\ell = \frac12\lVert f - y\rVert^2$, so $r = f - y$, $Q = I$), "cross_entropy"
+    (softmax, integer targets: $r = p - e_y$, $Q = \operatorname{diag}(p) - pp^\top$)
+    or a callable `loss(output, target)` of one example. Q is None when it is the
+    identity (the squared loss)."""
     if outputs.dim() != 2:
         raise ValueError(f"outputs must have shape (batch, outputs), got "
                          f"{tuple(outputs.shape)}")
@@ -60,9 +72,15 @@ def output_derivatives(outputs: Tensor, targets: Tensor, loss: LossSpec = "squar
 
 # %% ../../nbs/optimizers/10_gauss_newton.ipynb #c008
 def batch_jacobian(outputs: Tensor, params: Sequence[Tensor]) -> Tensor:
-    """The Jacobian, shape (outputs.numel(), n), of the flattened `outputs` with
-    respect to the flattened and concatenated `params` (n numbers in all), by one
-    vectorised backward pass. Parameters the outputs do not use get zero columns."""
+    r"""The Jacobian $J$ of the flattened `outputs` with respect to the `params`.
+
+    $$
+    J = \frac{\partial f}{\partial \theta} \in \mathbb R^{bc \times n},
+    $$
+
+    rows example by example, shape (outputs.numel(), n), for `params` flattened and
+    concatenated ($n$ numbers in all), by one vectorised backward pass. Parameters the
+    outputs do not use get zero columns."""
     check_tensor(outputs, "outputs")
     if not outputs.requires_grad:
         raise ValueError("outputs must require grad (be computed from params)")
@@ -103,19 +121,26 @@ def _sqrt_and_pinv(Q: Tensor) -> tuple[Tensor, Tensor]:
 def gauss_newton_direction(J: Tensor, r: Tensor, damping: Union[float, Tensor],
                            Q: Optional[Tensor] = None, *,
                            solver: str = "lu") -> Tensor:
-    """The damped Gauss-Newton direction d = (J^T Q J / b + D)^{-1} J^T r / b, exactly,
-    through the (b*c)-size system of the push-through identity,
-    d = J^T (Q J J^T + b D)^{-1} r for D = damping * I.
+    r"""The damped Gauss-Newton direction, exactly, through a $bc \times bc$ system.
+
+    $$
+    d = \Big(\frac1b J^\top Q J + D\Big)^{-1} \frac1b J^\top r
+      = J^\top \big(Q\, J J^\top + b D\big)^{-1} r ,
+    $$
+
+    the second form the push-through identity, for $D = \lambda I$.
 
     Args:
-        J: Jacobian of the b*c outputs (rows example by example), shape (b*c, n).
+        J: Jacobian of the $bc$ outputs (rows example by example), shape $(bc, n)$.
         r: gradients of the per-example losses with respect to the outputs, (b, c).
-        damping: lambda >= 0 (a number), or a positive vector of n values, one per
-            parameter.
+        damping: $\lambda \ge 0$ (a number), or a positive vector of n values, one per
+            parameter ($D$ diagonal).
         Q: the per-example output Hessians (b, c, c); None means the identity.
         solver: "lu" (the non-symmetric system) or "cholesky" (the symmetric one
-            through the square root of Q; exact when each r_i is in the range of Q_i).
-    Returns the direction d (n,) in the dtype of J; the step is -lr * d.
+            through the square root $Q_i = S_i S_i^\top$; exact when each $r_i$ is in
+            the range of $Q_i$).
+    Returns the direction $d$ (n,) in the dtype of J; the step is $-\eta\, d$
+    (`-lr * d`).
     """
     if r.dim() != 2:
         raise ValueError(f"r must have shape (batch, outputs), got {tuple(r.shape)}")
@@ -163,26 +188,38 @@ def gauss_newton_direction(J: Tensor, r: Tensor, damping: Union[float, Tensor],
 
 # %% ../../nbs/optimizers/10_gauss_newton.ipynb #c015
 Closure = Callable[[], tuple[Tensor, Tensor]]
+r"""What `step` calls: it runs the network and returns `(outputs, targets)`, the $f(x; \theta)$
+and $y$ of the Gauss-Newton matrix $G = J^\top H_\ell J$."""
 
 
 class ExactGaussNewton(BaseOptimizer):
-    """EGN (Korbit et al., 2024): Levenberg-Marquardt steps with the generalised
-    Gauss-Newton matrix of the mini-batch, computed exactly through a system of size
-    batch*outputs (the push-through / Duncan-Guttman identity).
+    r"""EGN (Korbit et al., 2024): Levenberg-Marquardt steps with an exact batch GGN.
+
+    The step $s = -\alpha\,\eta\, d$ along the damped generalised Gauss-Newton direction
+    of the mini-batch,
+
+    $$
+    d = \big(J^\top Q J + b\lambda I_n\big)^{-1} J^\top r
+      = J^\top \big(Q\, J J^\top + b\lambda\, I_{bc}\big)^{-1} r ,
+    $$
+
+    computed exactly through a system of size batch*outputs (the push-through /
+    Duncan-Guttman identity); $\alpha = 1$ unless the line search backtracks.
 
     Args:
         params: parameters or parameter groups (dicts), as for any torch optimizer.
-        lr: scale of the step, eta (default 1: the Levenberg-Marquardt step).
-        damping: lambda >= 0, the Levenberg-Marquardt damping (default 1e-3).
-        loss: "squared" (1/2 |f - y|^2 per example), "cross_entropy" (softmax, integer
-            targets) or a callable loss(output, target) of one example (default
-            "squared"). The mini-batch loss is the mean over the examples.
+        lr: scale of the step, $\eta$ (default 1: the Levenberg-Marquardt step).
+        damping: $\lambda \ge 0$, the Levenberg-Marquardt damping (default 1e-3).
+        loss: "squared" ($\frac12\lVert f - y\rVert^2$ per example), "cross_entropy"
+            (softmax, integer targets) or a callable loss(output, target) of one
+            example (default "squared"). The mini-batch loss $L$ is the mean over the
+            examples.
         line_search: backtracking line search with the Armijo condition
-            (default False).
-        armijo: the constant c of the Armijo condition, 0 < c < 1 (default 1e-4).
-        shrink: the backtracking factor beta, 0 < beta < 1 (default 0.5).
-        max_backtracks: at most this many reductions of alpha (default 10).
-        adaptive_damping: update lambda by the Levenberg-Marquardt ratio rule
+            $L(\theta + s) \le L(\theta) + c\, g^\top s$ (default False).
+        armijo: the constant $c$ of the Armijo condition, $0 < c < 1$ (default 1e-4).
+        shrink: the backtracking factor $\beta$, $0 < \beta < 1$ (default 0.5).
+        max_backtracks: at most this many reductions of $\alpha$ (default 10).
+        adaptive_damping: update $\lambda$ by the Levenberg-Marquardt ratio rule
             (default False).
         damping_bounds: (low, high), the range of the adaptive damping.
         solver: "lu" (default) or "cholesky"; see `gauss_newton_direction`.

@@ -32,10 +32,17 @@ def _cautious_numerator(m: Tensor, g: Tensor) -> Tensor:
 
 # %% ../../nbs/optimizers/05_grams.ipynb #c008
 class Grams(AdamBase):
-    """Grams (Cao, Li and Song, 2024): Adam's step magnitude
-    |m_hat / (sqrt(v_hat) + eps)| in the direction sign(g) of the current gradient,
-    with decoupled weight decay. Takes `AdamBase`'s
-    arguments; `weight_decay` is decoupled, x <- (1 - lr wd) x."""
+    r"""Grams (Cao, Li and Song, 2024): Adam's step size with the gradient's sign.
+
+    $$
+    x_t = x_{t-1} - \eta\,\big(\operatorname{sign}(g_t) \odot \lvert u_t\rvert
+      + \lambda x_{t-1}\big),
+    \qquad u_t = \frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon} ,
+    $$
+
+    $u_t$ Adam's step: its magnitude in the direction $\operatorname{sign}(g_t)$ of the
+    current gradient, with decoupled weight decay. Takes `AdamBase`'s arguments;
+    `weight_decay` $= \lambda$ is decoupled, $x \leftarrow (1 - \eta\lambda)\, x$."""
 
     decoupled_weight_decay = True
 
@@ -59,9 +66,17 @@ class Grams(AdamBase):
 
 # %% ../../nbs/optimizers/05_grams.ipynb #c009
 class CautiousAdam(Grams):
-    """Cautious Adam (Liang et al., 2024): Adam's step kept only where it agrees in
-    sign with the current gradient, rescaled per tensor by d / (number kept + 1);
-    decoupled weight decay (C-AdamW). Same arguments as `Grams`."""
+    r"""Cautious Adam (Liang et al., 2024): Adam's step, masked where it opposes $g_t$.
+
+    $$
+    \phi_t = \mathbb 1[u_t \odot g_t > 0], \qquad
+    x_t = x_{t-1} - \eta\,\Big(\frac{d}{\lVert\phi_t\rVert_0 + 1}\, \phi_t \odot u_t
+      + \lambda x_{t-1}\Big),
+    $$
+
+    Adam's step $u_t$ kept only where it agrees in sign with the current gradient,
+    rescaled per tensor by $d/(\lVert\phi_t\rVert_0 + 1)$, $d$ the number of entries of
+    the tensor; decoupled weight decay (C-AdamW). Same arguments as `Grams`."""
 
     _numerator = staticmethod(_cautious_numerator)
 

@@ -38,7 +38,13 @@ __all__ = ['SOLVERS', 'mixed_vjp', 'mixed_jvp', 'neumann_ihvp', 'cg_ihvp', 'exac
 
 # %% ../../nbs/optimizers/11_implicit.ipynb #c006
 def mixed_vjp(f: Loss, w: Tree, lam: Tree, v: Tree) -> Tree:
-    """`v^T J = v^T (d^2 f / dw dlam^T)`: the gradient in `lam` of `<df/dw, v>`,
+    r"""Mixed product $v^\top J$: the gradient in `lam` of $\langle df/dw, v\rangle$.
+
+    $$
+    v^\top J = \nabla_\lambda \Big\langle \frac{\partial f}{\partial w}, v\Big\rangle,
+    \qquad J = \frac{\partial^2 f}{\partial w\, \partial \lambda^\top},
+    $$
+
     shaped like `lam` (`v` is shaped like `w`)."""
     _callable(f, "f", "f(w, lam) -> 0-d tensor")
     _check_like(v, w, "v", "w")
@@ -48,8 +54,15 @@ def mixed_vjp(f: Loss, w: Tree, lam: Tree, v: Tree) -> Tree:
 
 
 def mixed_jvp(f: Loss, w: Tree, lam: Tree, u: Tree) -> Tree:
-    """`J u = (d^2 f / dw dlam^T) u`: the change of `df/dw` along `u`, shaped like `w`
-    (`u` is shaped like `lam`)."""
+    r"""Mixed product $J u$: the change of $\partial f/\partial w$ along `u`.
+
+    $$
+    J u = \frac{\partial^2 f}{\partial w\, \partial \lambda^\top}\, u
+    = \frac{d}{d\varepsilon} \frac{\partial f}{\partial w}(w, \lambda + \varepsilon u)
+      \Big|_{\varepsilon = 0},
+    $$
+
+    shaped like `w` (`u` is shaped like `lam`)."""
     _callable(f, "f", "f(w, lam) -> 0-d tensor")
     _check_like(u, lam, "u", "lam")
     _require(w=w)
@@ -58,13 +71,18 @@ def mixed_jvp(f: Loss, w: Tree, lam: Tree, u: Tree) -> Tree:
 # %% ../../nbs/optimizers/11_implicit.ipynb #c010
 def neumann_ihvp(H: Operator, v: Tree, *, alpha: float, terms: int,
                  on_divergence: str = "warn") -> Tree:
-    """`alpha * sum_{j < terms} (I - alpha H)^j v`, the Neumann-series approximation of
-    `H^{-1} v` (the paper's Algorithm 3 with `terms - 1` iterations; `terms - 1`
-    products with `H`). It converges for a positive definite `H` when `0 < alpha < 2 /
-    lambda_max`.
+    r"""The Neumann-series approximation of $H^{-1} v$ with $K$ = `terms` terms.
 
-    Since `(I - alpha H)` is symmetric, its powers cannot lengthen `v` when the series
-    converges. If a term grows longer than `v`, `alpha` is too large (or `H` has
+    $$
+    H^{-1} v \approx \alpha \sum_{j=0}^{K-1} (I - \alpha H)^j v ,
+    $$
+
+    with $\alpha$ = `alpha`: the paper's Algorithm 3 with $K - 1$ iterations ($K - 1$
+    products with `H`). It converges for a positive definite $H$ when
+    $0 < \alpha < 2/\mu_{\max}$, $\mu_{\max}$ the largest eigenvalue of $H$.
+
+    Since $I - \alpha H$ is symmetric, its powers cannot lengthen $v$ when the series
+    converges. If a term grows longer than $v$, `alpha` is too large (or `H` has
     negative curvature) and the series diverges: `on_divergence` is "warn" (a
     `RuntimeWarning`), "raise" (a `ValueError`) or "ignore"."""
     check_positive(alpha, "alpha", finite=True)
@@ -92,9 +110,12 @@ def neumann_ihvp(H: Operator, v: Tree, *, alpha: float, terms: int,
 
 def cg_ihvp(H: Operator, v: Tree, *, iters: int = 100, tol: float = 1e-10,
             damping: float = 0.0) -> Tree:
-    """`(H + damping I)^{-1} v` by conjugate gradient: at most `iters` products with
-    `H`, stopping when the residual is below `tol * |v|`. A `ValueError` if a search
-    direction has non-positive curvature (`H + damping I` is not positive definite)."""
+    r"""$(H + \delta I)^{-1} v$ by conjugate gradient, with $\delta$ = `damping`.
+
+    At most `iters` products with `H`, stopping when the residual is below
+    `tol` $\cdot \lVert v\rVert$. A `ValueError` if a search direction $p$ has
+    non-positive curvature, $p^\top (H + \delta I)\, p \le 0$ ($H + \delta I$ is not
+    positive definite)."""
     iters = check_int(iters, "iters")
     check_nonnegative(tol, "tol", finite=True)
     check_nonnegative(damping, "damping", finite=True)
@@ -125,8 +146,10 @@ def cg_ihvp(H: Operator, v: Tree, *, iters: int = 100, tol: float = 1e-10,
 
 
 def exact_ihvp(H: Operator, v: Tree, *, damping: float = 0.0) -> Tree:
-    """`(H + damping I)^{-1} v` by a dense solve: `n` Hessian-vector products and an
-    `n x n` matrix, for small problems and references only."""
+    r"""$(H + \delta I)^{-1} v$ by a dense solve, with $\delta$ = `damping`.
+
+    `n` Hessian-vector products and an $n \times n$ matrix, for small problems and
+    references only."""
     check_nonnegative(damping, "damping", finite=True)
     _callable(H, "H", "H(v) -> H v")
     flat, unravel = _ravel(v, "v")
@@ -136,17 +159,27 @@ def exact_ihvp(H: Operator, v: Tree, *, damping: float = 0.0) -> Tree:
 
 # %% ../../nbs/optimizers/11_implicit.ipynb #c014
 SOLVERS = {"neumann": neumann_ihvp, "cg": cg_ihvp, "exact": exact_ihvp}
+"""The inverse-Hessian-vector solvers that `hypergradient` takes by name as `method`:
+"neumann" (`neumann_ihvp`), "cg" (`cg_ihvp`) and "exact" (`exact_ihvp`)."""
 
 
 def hypergradient(outer: Loss, inner: Loss, w: Tree, lam: Tree,
                   method: Union[str, Callable[[Operator, Tree], Tree]] = "neumann",
                   **solver_kw) -> Tree:
-    """The implicit-function-theorem hypergradient of `outer(w*(lam), lam)` at weights
-    `w` that (approximately) minimise `inner(., lam)`:
+    r"""The implicit-function-theorem hypergradient, at weights `w` minimising `inner`.
 
-                d L_V / d lam = dL_V/dlam - (dL_V/dw)^T H^{-1} d^2 L_T / dw dlam^T,
+    The hypergradient of $\mathcal L_V(w^*(\lambda), \lambda)$ (`outer`) at weights
+    `w` that (approximately) minimise $\mathcal L_T(\cdot, \lambda)$ (`inner`):
 
-    with `H = d^2 L_T / dw dw^T`. `method` picks the approximation of `H^{-1} dL_V/dw`:
+    $$
+    \frac{d\mathcal L_V}{d\lambda}
+    = \frac{\partial \mathcal L_V}{\partial \lambda}
+    - \frac{\partial \mathcal L_V}{\partial w}\, H^{-1} J, \qquad
+    H = \frac{\partial^2 \mathcal L_T}{\partial w\, \partial w^\top}, \quad
+    J = \frac{\partial^2 \mathcal L_T}{\partial w\, \partial \lambda^\top} .
+    $$
+
+    `method` picks the approximation of $H^{-1}\, \partial\mathcal L_V/\partial w$:
     "neumann" (`alpha=`, `terms=`, the paper's choice), "cg" (`iters=`, `tol=`),
     "exact" (a dense solve), or a callable `(H, v) -> H^{-1} v`; `solver_kw` go to it.
     Returns a detached tree shaped like `lam`, ready to be stored in `lam.grad`."""
@@ -172,8 +205,15 @@ def hypergradient(outer: Loss, inner: Loss, w: Tree, lam: Tree,
 
 # %% ../../nbs/optimizers/11_implicit.ipynb #c020
 def gd_steps(inner: Loss, w: Tree, lam: Tree, *, steps: int, lr: float) -> Tree:
-    """`steps` steps of gradient descent `w <- w - lr dL_T/dw (w, lam)` on the inner
-    loss, differentiable in `lam` (and `w`) when called under a `torch.func` transform.
+    r"""`steps` steps of gradient descent on the inner loss, differentiable in `lam`.
+
+    $$
+    w_{k+1} = w_k - \alpha\, \frac{\partial \mathcal L_T}{\partial w}(w_k, \lambda),
+    \qquad k = 0, \dots, K - 1,
+    $$
+
+    with $\mathcal L_T$ = `inner`, $\alpha$ = `lr` and $K$ = `steps`; differentiable in
+    `lam` (and `w`) when called under a `torch.func` transform.
     """
     steps = check_int(steps, "steps", low=0)
     check_positive(lr, "lr", finite=True)
@@ -186,11 +226,20 @@ def gd_steps(inner: Loss, w: Tree, lam: Tree, *, steps: int, lr: float) -> Tree:
 
 def unrolled_hypergradient(outer: Loss, inner: Loss, w0: Tree, lam: Tree, *,
                            steps: int, lr: float) -> Tree:
-    """The hypergradient of `outer(w_K, lam)` where `w_K` is reached from `w0` (held
-    fixed) by `K = steps` steps of gradient descent on `inner` with step `lr`,
-    differentiated through all of them (memory grows with `steps`). Detached, shaped
-    like `lam`. Started at an exact minimiser `w0 = w*`, it equals `hypergradient(...,
-    "neumann", alpha=lr, terms=steps)`."""
+    r"""The hypergradient of `outer(w_K, lam)`, through $K$ unrolled gradient steps.
+
+    $w_K$ is reached from $w_0$ = `w0` (held fixed) by $K$ = `steps` steps of gradient
+    descent on `inner` with step $\alpha$ = `lr`, and differentiated through all of them
+    (memory grows with `steps`):
+
+    $$
+    \frac{\partial w_{k+1}}{\partial \lambda}
+    = (I - \alpha H_k)\,\frac{\partial w_k}{\partial \lambda} - \alpha J_k,
+    \qquad \frac{\partial w_0}{\partial\lambda} = 0 .
+    $$
+
+    Detached, shaped like `lam`. Started at an exact minimiser $w_0 = w^*$, it equals
+    `hypergradient(..., "neumann", alpha=lr, terms=steps)`."""
     _callable(outer, "outer", "outer(w, lam) -> 0-d tensor")
     _require(w0=w0, lam=lam)
     w0, lam = pytree.tree_map(Tensor.detach, w0), pytree.tree_map(Tensor.detach, lam)

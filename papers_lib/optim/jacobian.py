@@ -91,8 +91,13 @@ def _check_gram(G: np.ndarray) -> None:
 
 
 def gramian(J: Tensor) -> np.ndarray:
-    """G = J J^T in float64 (numpy), divided by its mean diagonal (the aggregators' weights do
-    not depend on that scale); all zeros if J is zero."""
+    r"""The Gram matrix $G = JJ^\top$ in float64 (numpy), divided by its mean diagonal.
+
+    $$
+    G = \frac{J J^\top}{\frac1m \operatorname{tr}(J J^\top)}
+    $$
+
+    The aggregators' weights do not depend on that scale; all zeros if $J$ is zero."""
     _check_jacobian(J)
     J64 = J.detach().to("cpu", torch.float64)
     G = (J64 @ J64.T).numpy()
@@ -106,9 +111,16 @@ def _combine(w: np.ndarray, J: Tensor) -> Tensor:
 
 
 def upgrad_weights(G: np.ndarray, pref: Optional[Sequence[float]] = None) -> np.ndarray:
-    """UPGrad's weights w (A(J) = J^T w) from the Gram matrix G = J J^T: the projection of
-    row i onto the dual cone is J^T (e_i + mu_i), mu_i = argmin_{mu >= 0} of
-    (e_i + mu)^T G (e_i + mu); the weights combine them with `pref` (default: mean)."""
+    r"""UPGrad's weights $w$, with $\mathcal A(J) = J^\top w$, from $G = JJ^\top$.
+
+    The projection of row $i$ onto the dual cone is $\pi_J(g_i) = J^\top (e_i + \mu_i)$,
+
+    $$
+    \mu_i = \arg\min_{\mu \ge 0}\; \tfrac12 (e_i + \mu)^\top G\, (e_i + \mu), \qquad
+    w = \sum_{i=1}^m p_i\, (e_i + \mu_i),
+    $$
+
+    and the weights combine them with $p$ = `pref` (default: the mean, $p_i = 1/m$)."""
     _check_gram(G)
     m = G.shape[0]
     p = np.full(m, 1.0 / m) if pref is None else np.asarray(pref, dtype=np.float64)
@@ -119,13 +131,26 @@ def upgrad_weights(G: np.ndarray, pref: Optional[Sequence[float]] = None) -> np.
 
 
 def upgrad(J: Tensor, pref: Optional[Sequence[float]] = None) -> Tensor:
-    """UPGrad: the mean (or `pref`-weighted sum) of the projections of the rows of J onto the
-    dual cone {v : J v >= 0}. Non-conflicting, linear under scaling, weighted."""
+    r"""UPGrad: the mean of the projections of the rows of $J$ onto the dual cone.
+
+    $$
+    \mathcal A_{\mathrm{UPGrad}}(J) = \sum_{i=1}^m p_i\, \pi_J(g_i), \qquad
+    \pi_J(g) = \arg\min_{v:\ Jv \ge 0} \tfrac12\lVert v - g\rVert^2,
+    $$
+
+    with $g_i$ the rows of $J$ and $p_i = 1/m$ (or $p$ = `pref`, a weighted sum).
+    Non-conflicting, linear under scaling, weighted."""
     return _combine(upgrad_weights(gramian(J), pref), J)
 
 # %% ../../nbs/optimizers/08_jacobian_descent.ipynb #c013
 def orthogonal_part(v: Tensor, u: Tensor, eps: float = 0.0) -> Tensor:
-    """v minus its component along u: v - (v.u / (|u|^2 + eps)) u (v itself if u is 0)."""
+    r"""$v$ minus its component along $u$ ($v$ itself if $u$ is 0).
+
+    $$
+    v - \frac{v^\top u}{\lVert u\rVert^2 + \varepsilon}\, u ,
+    $$
+
+    with $\varepsilon$ = `eps` (default 0)."""
     if v.shape != u.shape:
         raise ValueError(f"v and u must have the same shape, got {tuple(v.shape)} and "
                          f"{tuple(u.shape)}")
@@ -137,14 +162,26 @@ def orthogonal_part(v: Tensor, u: Tensor, eps: float = 0.0) -> Tensor:
 
 
 def mean(J: Tensor) -> Tensor:
-    """The mean of the rows: gradient descent on the average objective."""
+    r"""The mean of the rows: gradient descent on the average objective.
+
+    $$
+    \mathcal A(J) = \frac1m \sum_{i=1}^m g_i
+    $$"""
     _check_jacobian(J)
     return J.detach().mean(0)
 
 
 def mgda_weights(G: np.ndarray) -> np.ndarray:
-    """MGDA's weights: argmin over the simplex of w^T G w, as x / sum(x) for the solution x
-    of the non-negative problem with Q = G + 1 1^T and b = 1."""
+    r"""MGDA's weights: the minimiser of $w^\top G w$ over the simplex $\Delta_m$.
+
+    $$
+    w^\star = \arg\min_{w \in \Delta_m} w^\top G w = \frac{x}{\mathbf 1^\top x}, \qquad
+    x = \arg\min_{x \ge 0}\; \tfrac12\, x^\top (G + \mathbf 1\mathbf 1^\top)\, x
+      - \mathbf 1^\top x ,
+    $$
+
+    $x$ the solution of the non-negative problem with $Q = G + \mathbf 1\mathbf 1^\top$
+    and $b = \mathbf 1$."""
     _check_gram(G)
     m = G.shape[0]
     x = _nnls_gram(G + 1.0, np.ones((1, m)))[0]
@@ -152,13 +189,27 @@ def mgda_weights(G: np.ndarray) -> np.ndarray:
 
 
 def mgda(J: Tensor) -> Tensor:
-    """MGDA: the point of minimum norm in the convex hull of the rows of J."""
+    r"""MGDA: the point of minimum norm in the convex hull of the rows of $J$.
+
+    $$
+    \mathcal A(J) = J^\top w^\star, \qquad
+    w^\star = \arg\min_{w \in \Delta_m} w^\top G w, \quad G = JJ^\top
+    $$"""
     return _combine(mgda_weights(gramian(J)), J)
 
 
 def pcgrad(J: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
-    """PCGrad, averaged: each row minus its components along the rows it conflicts with
-    (visited in index order, or in a random order drawn from `generator`)."""
+    r"""PCGrad, averaged: each row less its components along the rows it conflicts with.
+
+    $$
+    \mathcal A(J) = \frac1m \sum_{i=1}^m \tilde g_i, \qquad
+    \tilde g_i \leftarrow \tilde g_i
+      - \frac{\tilde g_i^\top g_j}{\lVert g_j\rVert^2}\, g_j
+    \quad \text{for each } j \ne i \text{ with } \tilde g_i^\top g_j < 0,
+    $$
+
+    starting from $\tilde g_i = g_i$, the rows $j$ visited in index order, or in a
+    random order drawn from `generator`."""
     _check_jacobian(J)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError("generator must be a torch.Generator or None, got "
@@ -178,12 +229,21 @@ def pcgrad(J: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
 
 # %% ../../nbs/optimizers/08_jacobian_descent.ipynb #c020
 Aggregator = Callable[[Tensor], Tensor]
+r"""An aggregator $\mathcal{A}$: the Jacobian $J \in \mathbb{R}^{m \times n}$ of $m$ objectives
+in, one update direction $\mathcal{A}(J) \in \mathbb{R}^n$ out (`upgrad`, `mgda`, `pcgrad`)."""
 
 
 def jacobian(losses: Union[Tensor, Sequence[Tensor]], params: Iterable[Tensor], *,
              retain_graph: bool = False) -> Tensor:
-    """The Jacobian (m x n) of the m losses (a 1-D tensor or a sequence of scalars) with
-    respect to the parameters, flattened and concatenated in order (zeros if unused)."""
+    r"""The Jacobian $J$ ($m \times n$) of $m$ losses with respect to the parameters.
+
+    $$
+    J_{ij} = \frac{\partial f_i}{\partial x_j}, \qquad
+    \text{row } g_i = \nabla f_i(x)^\top,
+    $$
+
+    for the losses $f_i$ (a 1-D tensor or a sequence of scalars) and the parameters
+    $x$, flattened and concatenated in order (zeros if unused)."""
     if not isinstance(losses, Tensor):
         losses = torch.stack([torch.as_tensor(x).reshape(()) for x in losses])
     if losses.ndim != 1 or losses.numel() < 1:
@@ -221,8 +281,15 @@ def write_grad(params: Iterable[Tensor], direction: Tensor) -> None:
 def jacobian_backward(losses: Union[Tensor, Sequence[Tensor]], params: Iterable[Tensor],
                       aggregator: Aggregator = upgrad, *,
                       retain_graph: bool = False) -> tuple[Tensor, Tensor]:
-    """Compute the Jacobian of `losses`, aggregate it and add the direction to the
-    parameters' `.grad`; then any optimizer's `step()` takes a Jacobian-descent step.
+    r"""Compute the Jacobian of `losses`, aggregate it and add the direction to `.grad`.
+
+    The direction $\mathcal A(J)$ (`aggregator(J)`) is added to the parameters' `.grad`;
+    then any optimizer's `step()` takes a Jacobian-descent step, for SGD
+
+    $$
+    x \leftarrow x - \eta\, \mathcal A(J) .
+    $$
+
     Returns (J, direction)."""
     params = list(params)
     if not callable(aggregator):

@@ -66,15 +66,25 @@ def _multi_tensor_lion(params: list[Tensor], grads: list[Tensor],
 
 # %% ../../nbs/optimizers/02_lion.ipynb #c015
 class Lion(BaseOptimizer):
-    """Lion (Chen et al., 2023): sign of an interpolated momentum, with decoupled
-    weight decay. With `weight_decay` = wd > 0 it solves min f s.t. ||x||_inf <= 1/wd.
+    r"""Lion (Chen et al., 2023): a sign step along an interpolated momentum.
+
+    $$
+    \begin{aligned}
+    c_t &= \beta_1 m_t + (1-\beta_1)\, g_t, \\
+    x_{t+1} &= (1 - \eta\lambda)\, x_t - \eta\, \operatorname{sign}(c_t), \\
+    m_{t+1} &= \beta_2 m_t + (1-\beta_2)\, g_t .
+    \end{aligned}
+    $$
+
+    The weight decay, $\lambda$ = `weight_decay`, is decoupled. With $\lambda > 0$ Lion
+    solves $\min_x f(x)$ subject to $\lVert x\rVert_\infty \le 1/\lambda$.
 
     Args:
         params: parameters or parameter groups (dicts), as for any torch optimizer.
-        lr: learning rate, the size of each sign step (default 1e-4).
-        betas: (beta1, beta2): interpolation weight of the update direction and
+        lr: learning rate $\eta$, the size of each sign step (default 1e-4).
+        betas: $(\beta_1, \beta_2)$: interpolation weight of the update direction and
             decay rate of the stored momentum (default (0.9, 0.99)).
-        weight_decay: decoupled weight decay coefficient (default 0).
+        weight_decay: decoupled weight decay coefficient $\lambda$ (default 0).
         foreach: use the multi-tensor `torch._foreach_*` path; None (the default)
             means yes.
         maximize: maximise the objective instead of minimising it (default False).

@@ -26,8 +26,17 @@ __all__ = ['sherman_morrison_ema', 'stabilize_inverse', 'kronecker_precondition'
 
 # %% ../../nbs/optimizers/12_mkor.ipynb #c005
 def sherman_morrison_ema(inv: Tensor, v: Tensor, decay: float) -> Tensor:
-    """Return `(decay * L + (1 - decay) * v v^T)^{-1}` from `inv = L^{-1}` (symmetric
-    positive definite) in O(d^2), without forming or inverting L."""
+    r"""The inverse of $\gamma L + (1-\gamma)\, v v^\top$ from $L^{-1}$, in $O(d^2)$.
+
+    $$
+    \big(\gamma L + (1-\gamma)\, v v^\top\big)^{-1}
+    = \frac{1}{\gamma} L^{-1}
+    - \frac{1-\gamma}{\gamma\,\big(\gamma + (1-\gamma)\, v^\top u\big)}\; u u^\top,
+    \qquad u = L^{-1} v,
+    $$
+
+    with $\gamma$ = `decay` and `inv` $= L^{-1}$ (symmetric positive definite), without
+    forming or inverting $L$."""
     check_real(decay, "decay", 0.0, 1.0, low_open=True)
     if inv.dim() != 2 or v.shape != inv.shape[:1]:
         raise ValueError(f"v must have {inv.shape[0]} entries (inv is "
@@ -40,9 +49,15 @@ def sherman_morrison_ema(inv: Tensor, v: Tensor, decay: float) -> Tensor:
 # %% ../../nbs/optimizers/12_mkor.ipynb #c009
 def stabilize_inverse(inv: Tensor, threshold: float,
                       zeta: float) -> tuple[Tensor, bool]:
-    """MKOR's norm-based stabilizer: if an entry of `inv` exceeds `threshold` in
-    absolute value, return `zeta * inv + (1 - zeta) * I` (and True), else `inv` (and
-    False)."""
+    r"""MKOR's norm-based stabilizer: pull an inverse with a large entry towards $I$.
+
+    $$
+    \hat L^{-1} = \zeta L^{-1} + (1-\zeta) I \quad\text{if }
+    \max_{ij}\lvert (L^{-1})_{ij}\rvert > \varepsilon ,
+    $$
+
+    with $L^{-1}$ = `inv`, $\varepsilon$ = `threshold` and $\zeta$ = `zeta`: returns
+    $\hat L^{-1}$ (and True), else `inv` (and False)."""
     check_positive(threshold, "threshold", finite=True)
     check_real(zeta, "zeta", 0.0, 1.0)
     if inv.abs().max().item() <= threshold:
@@ -54,8 +69,22 @@ def stabilize_inverse(inv: Tensor, threshold: float,
 # %% ../../nbs/optimizers/12_mkor.ipynb #c012
 def kronecker_precondition(grad: Tensor, g_inv: Tensor, a_inv: Tensor,
                            rescale: bool = False) -> Tensor:
-    """`G^{-1} grad A^{-1}`, i.e. `(A kron G)^{-1} vec(grad)` for symmetric A, G; with
-    `rescale`, multiplied so that its Frobenius norm is that of `grad`."""
+    r"""The Kronecker-factored direction $L^{-1} \nabla_W \mathcal L\, R^{-1}$.
+
+    $$
+    \Delta \hat W = L^{-1}\, \nabla_W \mathcal L\, R^{-1}, \qquad
+    \operatorname{vec}(\Delta \hat W)
+    = (R \otimes L)^{-1} \operatorname{vec}(\nabla_W \mathcal L),
+    $$
+
+    for symmetric $L$, $R$, with `grad` $= \nabla_W \mathcal L$, `g_inv` $= L^{-1}$ and
+    `a_inv` $= R^{-1}$; with `rescale`, multiplied so that its Frobenius norm is that of
+    `grad`:
+
+    $$
+    \Delta W = \Delta \hat W\,
+      \frac{\lVert \nabla_W \mathcal L\rVert}{\lVert \Delta \hat W\rVert} .
+    $$"""
     check_tensor(grad, "grad", ndim=2)
     rows, cols = grad.shape
     for name, x, n in (("g_inv", g_inv, rows), ("a_inv", a_inv, cols)):
@@ -233,30 +262,43 @@ def _check_backend(group: dict) -> None:
 
 # %% ../../nbs/optimizers/12_mkor.ipynb #c018
 class MKOR(_KroneckerOptimizer):
-    """MKOR (Mozaffari et al., 2023): K-FAC-style preconditioning of every `nn.Linear`
-    layer, `G^{-1} grad A^{-1}`, whose factor inverses are updated in O(d^2) by
-    Sherman-Morrison steps on rank-1 (batch-mean) estimates of the factors' increments.
+    r"""MKOR (Mozaffari et al., 2023): K-FAC with rank-1 Sherman-Morrison inverses.
+
+    K-FAC-style preconditioning of every `nn.Linear` layer,
+    $L^{-1} \nabla_W \mathcal L\, R^{-1}$, whose factor inverses are updated in
+    $O(d^2)$ by Sherman-Morrison steps on rank-1 (batch-mean) estimates of the factors'
+    increments:
+
+    $$
+    L_t^{-1} = \big(\gamma L_{t-1} + (1-\gamma)\,\mathbf g_t \mathbf g_t^\top\big)^{-1},
+    \qquad
+    R_t^{-1} = \big(\gamma R_{t-1} + (1-\gamma)\,\mathbf a_t \mathbf a_t^\top\big)^{-1},
+    $$
+
+    with $\mathbf g_t$ and $\mathbf a_t$ the batch means of the output gradients and of
+    the inputs.
 
     Args:
         model: the network; its `nn.Linear` layers (or `layers`) are preconditioned and
             its other trainable parameters take plain first-order steps.
         lr: learning rate of the SGD-with-momentum backend (default 0.01).
         momentum: heavy-ball momentum of the backend (default 0.9).
-        stat_decay: gamma, the momentum of the factors L = gamma L + (1-gamma) v v^T
-            (default 0.95).
+        stat_decay: $\gamma$, the momentum of the factors,
+            $L \leftarrow \gamma L + (1-\gamma)\, v v^\top$ (default 0.95).
         inv_freq: update the factor inverses every `inv_freq` steps (default 1).
-        stabilizer_threshold: epsilon; an inverse with an entry larger than this in
-            absolute value is pulled towards the identity (default 2.0).
-        stabilizer_zeta: zeta in inv <- zeta inv + (1 - zeta) I (default 0.9).
+        stabilizer_threshold: $\varepsilon$; an inverse with an entry larger than this
+            in absolute value is pulled towards the identity (default 2.0).
+        stabilizer_zeta: $\zeta$ in $L^{-1} \leftarrow \zeta L^{-1} + (1 - \zeta) I$
+            (default 0.9).
         rescale: rescale each layer's preconditioned gradient to the gradient's norm
             (default True).
         weight_decay: L2 coefficient added to the preconditioned direction (default 0).
         layers: the `nn.Linear` layers to precondition (default: all of them).
         switch_window, switch_threshold: MKOR-H. With a window of W steps, the mean
             loss of each window is compared with the previous one, and once its
-            relative
-            decrease is below `switch_threshold` the optimizer falls back to SGD with
-            momentum for good. Needs `step(closure)`. None (the default): never.
+            relative decrease is below `switch_threshold` the optimizer falls back to
+            SGD with momentum for good. Needs `step(closure)`. None (the default):
+            never.
         foreach: multi-tensor path for the backend update; None (the default): yes.
     """
 
@@ -345,12 +387,21 @@ class MKOR(_KroneckerOptimizer):
 
 # %% ../../nbs/optimizers/12_mkor.ipynb #c020
 class KFAC(_KroneckerOptimizer):
-    """K-FAC (Martens & Grosse, 2015) with periodic inversion, as MKOR's baseline: the
-    factors A = E[a a^T] and G = E[g g^T] are moving averages of the batch covariances,
-    updated every step, and inverted (with factored Tikhonov damping) every `inv_freq`
-    steps; between inversions the stale inverses are reused.
+    r"""K-FAC (Martens & Grosse, 2015) with periodic inversion, as MKOR's baseline.
 
-    Args: as `MKOR`, with `damping` (lambda, default 1e-3) in place of the stabilizer
+    The factors, $L$ (`G` in the state, the output gradients) and $R$ (`A`, the
+    inputs), are moving averages of the batch covariances, updated every step,
+
+    $$
+    L_t = \gamma L_{t-1} + (1-\gamma)\, \hat{\mathbb E}_t[g g^\top], \qquad
+    R_t = \gamma R_{t-1} + (1-\gamma)\, \hat{\mathbb E}_t[\bar a \bar a^\top],
+    $$
+
+    and inverted with factored Tikhonov damping, $(L + \sqrt\lambda/\pi\, I)^{-1}$ and
+    $(R + \pi\sqrt\lambda\, I)^{-1}$, every `inv_freq` steps; between inversions the
+    stale inverses are reused.
+
+    Args: as `MKOR`, with `damping` ($\lambda$, default 1e-3) in place of the stabilizer
     and `inv_freq` defaulting to 20.
     """
 

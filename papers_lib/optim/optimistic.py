@@ -23,15 +23,30 @@ __all__ = ['PREDICTORS', 'OptimisticAMSGrad']
 
 # %% ../../nbs/optimizers/06_optimistic_amsgrad.ipynb #c005
 PREDICTORS = (None, "last")
+"""The guesses of the next gradient that `OptimisticAMSGrad` takes as `predictor`:
+None (no optimistic step: AMSGrad) and "last" (the last gradient)."""
 
 
 class OptimisticAMSGrad(AdamBase):
-    """OPT-AMSGrad (Wang, Li, Karimi and Li, 2021): AMSGrad whose gradient is evaluated
-    at theta = w - lr h / sqrt(v_hat), with w AMSGrad's iterate and h the momentum with
-    the predicted next gradient. The parameter holds theta;
-    w = param - state["optimistic_offset"]. Takes `AdamBase`'s
-    arguments (L2 weight decay) and `predictor`, the guess of the next gradient: "last"
-    (the last gradient, the default) or None (no optimistic step: AMSGrad)."""
+    r"""OPT-AMSGrad (Wang, Li, Karimi and Li, 2021): AMSGrad plus an optimistic step.
+
+    AMSGrad whose gradient $g_t = \nabla f(\theta_t)$ is evaluated at $\theta_t$, an
+    extra step from AMSGrad's iterate $w_t$ along the momentum $h_t$ with the predicted
+    next gradient $\tilde g_{t+1}$:
+
+    $$
+    \begin{aligned}
+    w_{t+1} &= w_t - \eta\, \frac{m_t}{\sqrt{\hat v_t}}, \qquad
+    h_{t+1} = \beta_1 m_{t-1} + (1-\beta_1)\, \tilde g_{t+1}, \\
+    \theta_{t+1} &= w_{t+1} - \eta\, \frac{h_{t+1}}{\sqrt{\hat v_t}},
+    \end{aligned}
+    $$
+
+    both steps with PyTorch's bias corrections and $\varepsilon$, as in `AMSGrad`. The
+    parameter holds $\theta_t$; $w_t$ is `param - state["optimistic_offset"]`. Takes
+    `AdamBase`'s arguments (L2 weight decay) and `predictor`, the guess of the next
+    gradient: "last" (the last gradient, $\tilde g_{t+1} = g_t$, so $h_{t+1} = m_t$; the
+    default) or None (no optimistic step: AMSGrad)."""
 
     state_keys = AMSGrad.state_keys + ("optimistic_offset",)  # m, v, v_hat, o
     _direction = AMSGrad._direction                  # v_hat = max(v_hat, v)

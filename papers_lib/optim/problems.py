@@ -24,7 +24,14 @@ __all__ = ['rosenbrock', 'Quadratic', 'online_linear', 'DigitsMLP', 'small_net',
 
 # %% ../../nbs/optimizers/00_problems.ipynb #c004
 def rosenbrock(x: torch.Tensor, a: float = 100.0) -> torch.Tensor:
-    """Rosenbrock's function of `x` (shape (..., d), d >= 2), summed over the last axis."""
+    r"""Rosenbrock's function of `x`, summed over the last axis.
+
+    $$
+    f(x) = \sum_{i=1}^{d-1} \Big[ a\,(x_{i+1} - x_i^2)^2 + (1 - x_i)^2 \Big],
+    $$
+
+    with its minimum $f = 0$ at $x = (1, \dots, 1)$. `x` has shape `(..., d)`,
+    $d \ge 2$; `a` is 100 by default."""
     if x.dim() < 1 or x.shape[-1] < 2:
         raise ValueError("x must have d >= 2 coordinates in its last axis, got shape "
                          f"{tuple(x.shape)}")
@@ -34,8 +41,16 @@ def rosenbrock(x: torch.Tensor, a: float = 100.0) -> torch.Tensor:
 
 # %% ../../nbs/optimizers/00_problems.ipynb #c007
 class Quadratic:
-    """f(x) = 1/2 (x - x_star)^T H (x - x_star), eigenvalues geometric in [1, condition],
-    a random rotation; `noise` > 0 adds `noise * xi^T x` with fresh xi ~ N(0, I) per call."""
+    r"""A randomly rotated ill-conditioned quadratic, with optional gradient noise.
+
+    $$
+    f(x) = \tfrac12 (x - x^\star)^\top H (x - x^\star), \qquad
+    H = Q \,\mathrm{diag}(\lambda_1, \dots, \lambda_d)\, Q^\top,
+    $$
+
+    eigenvalues $\lambda_i$ geometric in $[1, \kappa]$ ($\kappa$ = `condition`, $d$ =
+    `dim`), a random rotation $Q$ and $x^\star$ = `x_star`; `noise` $= s > 0$ adds
+    $s\,\xi^\top x$ with a fresh $\xi \sim \mathcal N(0, I)$ per call."""
 
     def __init__(self, dim: int = 10, condition: float = 100.0, noise: float = 0.0,
                  seed: int = 0, dtype: torch.dtype = torch.float64):
@@ -60,15 +75,21 @@ class Quadratic:
         return loss
 
     def gap(self, x: torch.Tensor) -> torch.Tensor:
-        """The noiseless suboptimality f(x) - f(x_star) >= 0."""
+        r"""The noiseless suboptimality $f(x) - f(x^\star) \ge 0$."""
         d = (x - self.x_star).detach()
         return 0.5 * d @ self.H @ d
 
 # %% ../../nbs/optimizers/00_problems.ipynb #c010
 def online_linear(x: torch.Tensor, t: int, big: float = 1010.0, small: float = -10.0,
                   period: int = 101) -> torch.Tensor:
-    """Loss of Reddi et al.'s online problem at step `t` (1-based): big*x if
-    t % period == 1, else small*x (the paper's scaled variant: 1010 and -10)."""
+    r"""Loss of Reddi et al.'s online problem at step `t` (1-based).
+
+    $$
+    f_t(x) = \begin{cases} C x & t \bmod p = 1, \\ c\, x & \text{otherwise,} \end{cases}
+    $$
+
+    with $C$ = `big`, $c$ = `small` and $p$ = `period` (the paper's scaled variant: 1010
+    and -10), summed over the entries of `x`."""
     check_int(t, "t")               # steps count from 1
     check_int(period, "period", 2)
     check_real(big, "big")
@@ -112,7 +133,15 @@ def small_net(seed: int) -> nn.Sequential:
 # %% ../../nbs/optimizers/00_problems.ipynb #c016
 def adding_problem(n: int, T: int, *, seed: Optional[int] = None) -> tuple[torch.Tensor,
                                                                           torch.Tensor]:
-    """`n` sequences of the adding problem of length `T`: inputs (n, T, 2), targets (n,)."""
+    r"""`n` adding-problem sequences of length `T`: inputs (n, T, 2), targets (n,).
+
+    Each input is $T$ pairs $(u_t, m_t)$, $u_t \sim U[0, 1]$, where $m_t$ marks one
+    position in each half of the sequence; the target is the sum of the two marked
+    $u$'s,
+
+    $$
+    y = \sum_{t=1}^{T} m_t\, u_t .
+    $$"""
     check_int(n, "n")
     check_int(T, "T", 2)
     g = None if seed is None else torch.Generator().manual_seed(seed)

@@ -22,10 +22,19 @@ __all__ = ['Bloop']
 
 # %% ../../nbs/optimizers/09_scalpel.ipynb #c005
 class Bloop:
-    """Gradient surgery with an EMA: `backward(train_loss, aux_loss)` adds
-    d = g + lam * (a minus its component along m) to the parameters' `.grad`, with g and a
-    the gradients of the two losses and m = beta * m + (1 - beta) * g an exponential moving
-    average of the training gradients (beta = 0: per-batch projection)."""
+    r"""Bloop, gradient surgery with an EMA of the training gradients.
+
+    `backward(train_loss, aux_loss)` adds to the parameters' `.grad`
+
+    $$
+    d_t = g_{B_t} + \lambda\, \pi(a_t; m_t), \qquad
+    m_t = \beta\, m_{t-1} + (1 - \beta)\, g_{B_t}, \qquad
+    \pi(a; u) = a - \frac{a^\top u}{\lVert u\rVert^2}\, u ,
+    $$
+
+    with $g_{B_t}$ and $a_t$ the gradients of the two losses, $\lambda$ = `lam`,
+    $\beta$ = `beta` and $m_t$ an exponential moving average of the training gradients
+    ($\beta = 0$: per-batch projection)."""
 
     def __init__(self, params: Iterable[Tensor], lam: float = 0.1,
                  beta: float = 0.99) -> None:
@@ -40,7 +49,7 @@ class Bloop:
         self.ema: Optional[Tensor] = None
 
     def backward(self, train_loss: Tensor, aux_loss: Tensor) -> Tensor:
-        """Add the Bloop direction to `.grad`; return it (a flat vector)."""
+        """Add the Bloop direction $d_t$ to `.grad`; return it (a flat vector)."""
         check_tensor(train_loss, "train_loss")
         check_tensor(aux_loss, "aux_loss")
         for name, loss in (("train_loss", train_loss), ("aux_loss", aux_loss)):
