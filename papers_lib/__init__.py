@@ -25,9 +25,10 @@ PARTS = ("core", "data", "claims", "checks", "run",          # Foundations
          "analysis",                                           # Theory
          "flows", "diffusion", "gan", "metrics",               # Generative models
          "gradest",                                            # Gradient estimation
-         "ode")                                                # Neural ODEs
+         "ode",                                                 # Neural ODEs
+         "graphs")                                              # Graphs
 """The modules and subpackages of `papers_lib`, grouped by the book's parts
-(Foundations to Neural ODEs); each is imported on first use (`papers_lib.flows`, say)
+(Foundations to Graphs); each is imported on first use (`papers_lib.flows`, say)
 by the module's `__getattr__`."""
 
 

@@ -70,7 +70,7 @@ def test_wheel_ships_py_typed(tmp_path):
     assert "papers_lib/py.typed" in zipfile.ZipFile(wheel).namelist()
 
 
-PEERS = ("ot", "torchdiffeq", "pytorch_optimizer", "dog")
+PEERS = ("ot", "torchdiffeq", "pytorch_optimizer", "dog", "torch_geometric", "xxhash")
 
 
 def test_peers_are_imported_by_tests_and_benchmarks_only():

@@ -1,0 +1,92 @@
+"""Bad-input sweep of the graph toolkit (`papers_lib.graphs.toolkit`): each public function
+refuses an invalid argument with a message naming it."""
+import torch
+
+from papers_lib.graphs.toolkit import (
+    AGGREGATIONS, Graph, MessagePassing, add_self_loops, aggregate, appnp, batch_graphs,
+    check_edge_index, coalesce, connected_components, contextual_sbm, degree,
+    dirichlet_energy, edge_homophily, erdos_renyi, hop_distances, laplacian, node_split,
+    normalized_adjacency, point_cloud, propagate, random_geometric, sbm, to_dense,
+    to_undirected)
+from tests.bad_input import Case, check, parametrize
+
+T = "papers_lib.graphs.toolkit."
+EI = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+X = torch.ones(3, 2)
+OUT = torch.tensor([[0, 5], [1, 0]])  # node 5 of a 3-node graph
+
+CASES = [
+    Case(T + "Graph", lambda: Graph(EI, 2), ValueError,
+         r"edge_index must hold node numbers in \[0, 2\), got values in \[0, 2\]"),
+    Case(T + "Graph", lambda: Graph(EI, 3, x=torch.ones(4, 2)), ValueError,
+         r"x must have one row per node \(3\), got 4"),
+    Case(T + "Graph", lambda: Graph(EI, 3, edge_weight=torch.ones(3)), ValueError,
+         r"edge_weight must have one entry per edge \(4\), got 3"),
+    Case(T + "check_edge_index", lambda: check_edge_index(EI.float(), 3), TypeError,
+         r"edge_index must be a torch.long tensor, got torch.float32"),
+    Case(T + "check_edge_index", lambda: check_edge_index(EI[:1], 3), ValueError,
+         r"edge_index must have shape \(2, m\), got \(1, 4\)"),
+    Case(T + "check_edge_index", lambda: check_edge_index([[0], [1]], 3), TypeError,
+         r"edge_index must be a torch.Tensor, got list"),
+    Case(T + "coalesce", lambda: coalesce(OUT, 3), ValueError,
+         r"edge_index must hold node numbers in \[0, 3\)"),
+    Case(T + "to_undirected", lambda: to_undirected(OUT, 3), ValueError,
+         r"edge_index must hold node numbers"),
+    Case(T + "add_self_loops", lambda: add_self_loops(EI, 3, fill=float("inf")), ValueError,
+         r"fill must be a finite real number, got inf"),
+    Case(T + "degree", lambda: degree(EI, 3), ValueError,
+         r"index must have 1 dimensions, got shape \(2, 4\)"),
+    Case(T + "propagate", lambda: propagate(X, OUT), ValueError,
+         r"edge_index must hold node numbers in \[0, 3\)"),
+    Case(T + "propagate", lambda: propagate(X, EI, num_nodes=-1), ValueError,
+         r"num_nodes must be an int >= 0, got -1"),
+    Case(T + "to_dense", lambda: to_dense(EI, 2), ValueError,
+         r"edge_index must hold node numbers in \[0, 2\)"),
+    Case(T + "normalized_adjacency", lambda: normalized_adjacency(EI, 3, kind="left"),
+         ValueError, r"kind must be one of 'sym', 'rw', got 'left'"),
+    Case(T + "laplacian", lambda: laplacian(EI, 3, kind="normalized"), ValueError,
+         r"kind must be one of 'sym', 'rw', 'comb', got 'normalized'"),
+    Case(T + "appnp", lambda: appnp(X, EI, 3, alpha=1.0), ValueError,
+         r"alpha must be a real number > 0, < 1, got 1.0"),
+    Case(T + "appnp", lambda: appnp(X, EI, 3, K=-1), ValueError,
+         r"K must be an int >= 0, got -1"),
+    Case(T + "aggregate", lambda: aggregate(X, EI[1], 3, "min"), ValueError,
+         r"aggr must be one of 'sum', 'mean', 'max', got 'min'"),
+    Case(T + "MessagePassing", lambda: MessagePassing("prod"), ValueError,
+         r"aggr must be one of 'sum', 'mean', 'max', got 'prod'"),
+    Case(T + "dirichlet_energy", lambda: dirichlet_energy([1.0], EI), TypeError,
+         r"x must be a torch.Tensor, got list"),
+    Case(T + "erdos_renyi", lambda: erdos_renyi(10, 1.5), ValueError,
+         r"p must be a real number >= 0, <= 1, got 1.5"),
+    Case(T + "sbm", lambda: sbm([5, 0], 0.5, 0.1), ValueError,
+         r"sizes\[i\] must be an int >= 1, got 0"),
+    Case(T + "contextual_sbm", lambda: contextual_sbm(100, 4, 5.0, 1.2, 1.0), ValueError,
+         r"homophily must be a real number >= 0, <= 1, got 1.2"),
+    Case(T + "contextual_sbm", lambda: contextual_sbm(10, 4, 9.0, 0.9, 1.0), ValueError,
+         r"avg_degree must be at most n / \(2 max\(h, 1 - h\)\) = 5.55556, got 9.0"),
+    Case(T + "edge_homophily", lambda: edge_homophily(EI[:, :0], torch.zeros(3)),
+         ValueError, r"edge_index must hold at least one edge, got none"),
+    Case(T + "random_geometric", lambda: random_geometric(10, 0.0), ValueError,
+         r"radius must be a real number > 0, got 0.0"),
+    Case(T + "point_cloud", lambda: point_cloud(10, dim=0), ValueError,
+         r"dim must be an int >= 1, got 0"),
+    Case(T + "node_split", lambda: node_split(10, 0.8, 0.3), ValueError,
+         r"train \+ val must be at most 1, got 1.1"),
+    Case(T + "batch_graphs", lambda: batch_graphs([]), TypeError,
+         r"graphs must be a non-empty sequence of Graph"),
+    Case(T + "connected_components", lambda: connected_components(OUT, 3), ValueError,
+         r"edge_index must hold node numbers"),
+    Case(T + "hop_distances", lambda: hop_distances(EI, 3, 3), ValueError,
+         r"source must be an int >= 0, <= 2, got 3"),
+]
+
+
+@parametrize(CASES)
+def test_bad_input(case):
+    check(case)
+
+
+def test_the_checks_leave_good_input_alone():
+    assert Graph(EI, 3, x=X).num_edges == 4 and AGGREGATIONS[0] == "sum"
+    assert propagate(X, EI).shape == (3, 2) and appnp(X, EI, 3, K=0).equal(X)
+    assert hop_distances(EI, 3, 2).tolist() == [2, 1, 0]
