@@ -103,7 +103,7 @@ def chromium() -> str | None:
 
 
 def check(html: Path, shots: Path, pages: list[str]) -> int:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Error as PlaywrightError, sync_playwright
 
     exe = chromium()
     if exe is None:
@@ -124,13 +124,25 @@ def check(html: Path, shots: Path, pages: list[str]) -> int:
         tab.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
         tab.route(re.compile(r"^(?!" + re.escape(base) + ")(https?|wss?)://"),
                   lambda route: route.abort())
-        for page in pages:
+        def visit(page: str) -> dict:
             errors.clear()
             tab.goto(base + page, wait_until="load")
-            tab.wait_for_function("() => !window.MathJax || !!(MathJax.startup && "
-                                  "MathJax.startup.promise)", timeout=20000)
+            tab.wait_for_function("() => !!document.body && (!window.MathJax || "
+                                  "!!(MathJax.startup && MathJax.startup.promise))",
+                                  timeout=20000)
             tab.evaluate("() => window.MathJax ? MathJax.startup.promise : null")
-            seen = tab.evaluate(INSPECT)
+            return tab.evaluate(INSPECT)
+
+        for page in pages:
+            try:
+                seen = visit(page)
+            except PlaywrightError as e:  # a page caught mid-load: look once more
+                print(f"check_browser: {page}: {str(e).splitlines()[0]}; loading it again")
+                try:
+                    seen = visit(page)
+                except PlaywrightError as e:
+                    failures[page] = [f"could not be inspected: {str(e).splitlines()[0]}"]
+                    continue
             problems = list(errors)
             problems += [f"untypeset math: {r}" for r in seen["raw"]]
             problems += [f"image does not load: {src}" for src in seen["broken"]]

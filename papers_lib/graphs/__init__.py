@@ -21,4 +21,12 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {  # submodule: its names
                 "erdos_renyi", "sbm", "contextual_sbm", "edge_homophily", "random_geometric",
                 "point_cloud", "node_split", "batch_graphs", "connected_components",
                 "hop_distances"],
+    "grand": ["Attention", "METHODS", "edge_softmax", "DiffusionAttention", "GrandField",
+              "backward_euler", "diffuse", "GRAND"],
+    "homophily": ["neighbour_distributions", "add_heterophilous_edges",
+                  "neighbourhood_graph", "concentration_bound", "neighbour_label_histogram",
+                  "cross_class_similarity", "GCN", "fit_nodes"],
+    "egnn": ["EGCL", "EGNN", "random_orthogonal", "fully_connected", "charged_nbody"],
+    "cgs": ["contractive_weights", "to_dense_blocks", "to_dense_nodes", "LinearFixedPoint",
+            "fixed_point", "fixed_point_iterations", "spectral_radius", "CGS"],
 })

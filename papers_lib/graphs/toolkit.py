@@ -127,7 +127,7 @@ def propagate(x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = Non
     check_tensor(x, "x", min_ndim=1)
     n = x.shape[0] if num_nodes is None else check_int(num_nodes, "num_nodes", low=0)
     check_edge_index(edge_index, n)
-    src = x[edge_index[0]]
+    src = x.index_select(0, edge_index[0])  # a gather, faster than x[index] on a CPU
     if edge_weight is not None:
         src = src * edge_weight.reshape(-1, *([1] * (x.ndim - 1))).to(x.dtype)
     return x.new_zeros((n,) + x.shape[1:]).index_add_(0, edge_index[1], src)
@@ -232,7 +232,8 @@ class MessagePassing(nn.Module):
                            edge_attr: Optional[Tensor] = None) -> Tensor:
         """Messages on every edge, aggregated at their targets."""
         check_edge_index(edge_index, x.shape[0])
-        m = self.message(x[edge_index[1]], x[edge_index[0]], edge_attr)
+        m = self.message(x.index_select(0, edge_index[1]),
+                         x.index_select(0, edge_index[0]), edge_attr)
         return aggregate(m, edge_index[1], x.shape[0], self.aggr)
 
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c023
