@@ -29,4 +29,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {  # submodule: its names
     "egnn": ["EGCL", "EGNN", "random_orthogonal", "fully_connected", "charged_nbody"],
     "cgs": ["contractive_weights", "to_dense_blocks", "to_dense_nodes", "LinearFixedPoint",
             "fixed_point", "fixed_point_iterations", "spectral_radius", "CGS"],
+    "ginzburg_landau": ["knn_graph", "double_well", "gl_energy", "gl_gradient",
+                        "splitting_matrix", "ccs_step", "minimize_gl"],
 })
