@@ -22,6 +22,8 @@ import subprocess
 import sys
 from typing import Optional
 
+from common import section_args
+
 PARTS = ["papers_lib", "papers_lib.optim", "papers_lib.analysis", "papers_lib.flows",
          "papers_lib.diffusion", "papers_lib.gan", "papers_lib.gradest", "papers_lib.ode",
          "papers_lib.core", "papers_lib.data", "papers_lib.claims", "papers_lib.metrics",
@@ -90,10 +92,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Optional[list[str]] = None, args=None) -> int:
-    if args is None:
-        ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-        add_arguments(ap)
-        args = ap.parse_args(argv)
+    args = section_args(__doc__, add_arguments, argv, args)
     return 0 if report(run(args.import_runs)) else 1
 
 

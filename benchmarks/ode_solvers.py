@@ -24,6 +24,8 @@ from typing import Callable, Optional
 
 import torch
 
+from common import section_args
+
 Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -150,10 +152,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Optional[list[str]] = None, args=None) -> int:
-    if args is None:
-        ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-        add_arguments(ap)
-        args = ap.parse_args(argv)
+    args = section_args(__doc__, add_arguments, argv, args)
     return 0 if report(run(args.ode_repeats)) else 1
 
 

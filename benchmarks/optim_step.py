@@ -39,6 +39,8 @@ from typing import Callable, Optional
 
 import torch
 
+from common import section_args
+
 GOAL = 1.5        # x AdamW, elementwise optimizers
 PEER_GOAL = 1.0   # x peer
 REF = "torch AdamW (foreach)"
@@ -282,10 +284,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Optional[list[str]] = None, args=None) -> int:
-    if args is None:
-        ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-        add_arguments(ap)
-        args = ap.parse_args(argv)
+    args = section_args(__doc__, add_arguments, argv, args)
     device = torch.device(args.device)
     # The Adam family shares one `step` code object (AdamBase.step), and dynamo keeps at
     # most `recompile_limit` (8) compiled entries per code object: past that a step runs

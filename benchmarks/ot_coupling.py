@@ -36,6 +36,8 @@ from typing import Optional
 
 import torch
 
+from common import section_args
+
 
 def points(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """n noise points and n points of the 8-Gaussian mixture, both (n, 2) float32."""
@@ -128,10 +130,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Optional[list[str]] = None, args=None) -> int:
-    if args is None:
-        ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-        add_arguments(ap)
-        args = ap.parse_args(argv)
+    args = section_args(__doc__, add_arguments, argv, args)
     return 0 if report(run(args.ot_sizes, args.ot_repeats)) else 1
 
 
