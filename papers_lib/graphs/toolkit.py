@@ -93,6 +93,14 @@ def coalesce(edge_index: Tensor, num_nodes: int,
     return out, w
 
 
+def _weights(edge_weight: Optional[Tensor], m: int, like: Tensor,
+             dtype: Optional[torch.dtype] = None) -> Tensor:
+    """`edge_weight`, or `m` weights of 1 on the device of `like`: the unweighted graph."""
+    if edge_weight is not None:
+        return edge_weight
+    return torch.ones(m, device=like.device, dtype=dtype)
+
+
 def to_undirected(edge_index: Tensor, num_nodes: int) -> Tensor:
     r"""The undirected graph: every edge $j \to i$ with its reverse $i \to j$, no repeats."""
     both = torch.cat([check_edge_index(edge_index, num_nodes), edge_index.flip(0)], 1)
@@ -106,8 +114,7 @@ def add_self_loops(edge_index: Tensor, num_nodes: int, edge_weight: Optional[Ten
     check_edge_index(edge_index, num_nodes)
     fill = check_real(fill, "fill", finite=True)
     loops = torch.arange(num_nodes, device=edge_index.device).repeat(2, 1)
-    w = (torch.ones(edge_index.shape[1], device=edge_index.device)
-         if edge_weight is None else edge_weight)
+    w = _weights(edge_weight, edge_index.shape[1], edge_index)
     return (torch.cat([edge_index, loops], 1),
             torch.cat([w, w.new_full((num_nodes,), fill)]))
 
@@ -116,7 +123,7 @@ def degree(index: Tensor, num_nodes: int, edge_weight: Optional[Tensor] = None) 
     r"""$d_i = \sum_{k:\, \text{index}_k = i} w_k$: with `index = edge_index[1]`, the
     (weighted) in-degree $d_i = \sum_j A_{ij}$."""
     check_tensor(index, "index", ndim=1)
-    w = torch.ones(index.shape[0], device=index.device) if edge_weight is None else edge_weight
+    w = _weights(edge_weight, index.shape[0], index)
     return w.new_zeros(check_int(num_nodes, "num_nodes", low=0)).index_add_(0, index, w)
 
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c012
@@ -138,8 +145,7 @@ def to_dense(edge_index: Tensor, num_nodes: int,
     r"""The dense adjacency $A$ (n, n) with $A_{ij}$ the weight of the edge $j \to i$ (summed
     over repeats), so that `to_dense(...) @ x == propagate(x, ...)`."""
     check_edge_index(edge_index, num_nodes)
-    w = (torch.ones(edge_index.shape[1], device=edge_index.device)
-         if edge_weight is None else edge_weight)
+    w = _weights(edge_weight, edge_index.shape[1], edge_index)
     A = w.new_zeros(num_nodes, num_nodes)
     return A.index_put_((edge_index[1], edge_index[0]), w, accumulate=True)
 
@@ -156,8 +162,7 @@ def normalized_adjacency(edge_index: Tensor, num_nodes: int,
         edge_index, w = add_self_loops(edge_index, num_nodes, edge_weight)
     else:
         check_edge_index(edge_index, num_nodes)
-        w = (torch.ones(edge_index.shape[1], device=edge_index.device)
-             if edge_weight is None else edge_weight)
+        w = _weights(edge_weight, edge_index.shape[1], edge_index)
     d = degree(edge_index[1], num_nodes, w)
     if kind == "sym":
         inv = d.pow(-0.5).masked_fill_(d == 0, 0.0)
@@ -171,8 +176,7 @@ def laplacian(edge_index: Tensor, num_nodes: int, edge_weight: Optional[Tensor] 
     (`kind="comb"`), $I - D^{-1/2} A D^{-1/2}$ (`"sym"`) or $I - D^{-1} A$ (`"rw"`)."""
     check_choice(kind, "kind", ("sym", "rw", "comb"))
     check_edge_index(edge_index, num_nodes)
-    w = (torch.ones(edge_index.shape[1], device=edge_index.device)
-         if edge_weight is None else edge_weight)
+    w = _weights(edge_weight, edge_index.shape[1], edge_index)
     loops = torch.arange(num_nodes, device=edge_index.device).repeat(2, 1)
     if kind == "comb":
         d = degree(edge_index[1], num_nodes, w)
@@ -245,8 +249,7 @@ def dirichlet_energy(x: Tensor, edge_index: Tensor, num_nodes: Optional[int] = N
     `edge_index`: both directions present)."""
     check_tensor(x, "x", min_ndim=1)
     n = x.shape[0] if num_nodes is None else num_nodes
-    if edge_weight is None:  # weights in the signal's precision
-        edge_weight = torch.ones(edge_index.shape[1], dtype=x.dtype, device=x.device)
+    edge_weight = _weights(edge_weight, edge_index.shape[1], x, x.dtype)  # x's precision
     ei, w = normalized_adjacency(edge_index, n, edge_weight)
     x2 = x.reshape(n, -1)
     return (x2 * x2).sum() - (x2 * propagate(x2, ei, w, n)).sum()
