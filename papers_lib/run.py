@@ -31,6 +31,15 @@ GPU_DIRECTIVE = re.compile(r"^\s*#\|\s*gpu\s*$")
 first line matches it (spaces allowed around the parts), as `is_gpu_cell` tests."""
 
 
+def _source(cell) -> str:
+    """A notebook cell's source as one string (stored as a string or as a list of lines)."""
+    if not isinstance(cell, Mapping):
+        raise TypeError(f"cell must be a notebook cell (a dict), got "
+                        f"{type(cell).__name__}")
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
 def is_gpu_cell(cell) -> bool:
     r"""True if `cell` is a code cell whose first line is the `#| gpu` directive.
 
@@ -39,13 +48,9 @@ def is_gpu_cell(cell) -> bool:
     \text{ matches } \texttt{\#|\,gpu}
     $$
     """
-    if not isinstance(cell, Mapping):
-        raise TypeError(f"cell must be a notebook cell (a dict), got "
-                        f"{type(cell).__name__}")
+    src = _source(cell)
     if cell.get("cell_type") != "code":
         return False
-    src = cell.get("source", "")
-    src = "".join(src) if isinstance(src, list) else src
     return bool(GPU_DIRECTIVE.match(src.split("\n", 1)[0]))
 
 # %% ../nbs/foundations/03_running.ipynb #c006
@@ -60,11 +65,7 @@ def device_info() -> dict:
 # %% ../nbs/foundations/03_running.ipynb #c007b
 def source_sha256(cell) -> str:
     """The SHA-256 (hex) of a cell's source, its lines joined: what an output was made from."""
-    if not isinstance(cell, Mapping):
-        raise TypeError(f"cell must be a notebook cell (a dict), got {type(cell).__name__}")
-    src = cell.get("source", "")
-    src = "".join(src) if isinstance(src, list) else src
-    return hashlib.sha256(src.encode()).hexdigest()
+    return hashlib.sha256(_source(cell).encode()).hexdigest()
 
 
 def module_file(module: str, package_dir: Optional[Path] = None) -> Path:
