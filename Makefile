@@ -45,7 +45,7 @@ SAMPLE  ?= 0.125
 nbval: $(STAMP)  ## run the notebooks not verified in tests/nbval-record.json, and a rotating sample (NB="..." to choose among)
 	@mkdir -p _build
 	$(BIN)/python tools/nbcache.py select --sample $(SAMPLE) $(or $(NB),nbs) > _build/nbval-selected.txt
-	@if [ -s _build/nbval-selected.txt ]; then \
+	@if grep -q . _build/nbval-selected.txt; then \
 	  $(NBVAL) --cost-json _build/cost-nbval.json $$(cat _build/nbval-selected.txt); \
 	else echo "nbval: every notebook is verified, none sampled"; fi
 

@@ -26,7 +26,7 @@ from common import section_args
 
 PARTS = ["papers_lib", "papers_lib.optim", "papers_lib.analysis", "papers_lib.flows",
          "papers_lib.diffusion", "papers_lib.gan", "papers_lib.gradest", "papers_lib.ode",
-         "papers_lib.core", "papers_lib.data", "papers_lib.claims", "papers_lib.metrics",
+         "papers_lib.graphs", "papers_lib.graphs.toolkit", "papers_lib.core", "papers_lib.data", "papers_lib.claims", "papers_lib.metrics",
          "papers_lib.diffusion.bfn", "papers_lib.optim.implicit"]
 HEAVY = ["scipy", "matplotlib", "numpy", "pandas", "sklearn", "torchvision", "tqdm",
          "IPython", "PIL"]
@@ -78,12 +78,12 @@ def run(runs: int = 5, parts: Optional[list[str]] = None,
 
 def report(rows: list[dict]) -> bool:
     print("import time after `import torch`, a fresh forked process each run, median")
-    print(f"{'part':22s} {'ms':>7s} {'modules':>7s}  non-torch packages and other parts "
+    print(f"{'part':26s} {'ms':>7s} {'modules':>7s}  non-torch packages and other parts "
           f"it loads")
     for r in rows:
         extra = ", ".join(r["heavy"] + [p for p in r["parts"] if not r["part"]
                                          .startswith(p)])
-        print(f"{r['part']:22s} {1e3 * r['seconds']:7.1f} {r['n']:7d}  {extra or '-'}")
+        print(f"{r['part']:26s} {1e3 * r['seconds']:7.1f} {r['n']:7d}  {extra or '-'}")
     return True
 
 

@@ -217,3 +217,12 @@ def test_the_books_record_keys_match_this_checkout():
     for nb, entry in record.items():
         assert set(entry) == {"key", "cells", "modules", "harness", "versions"}, nb
         assert entry["key"] == nbcache.key({k: v for k, v in entry.items() if k != "key"}), nb
+
+
+def test_the_cli_prints_nothing_when_nothing_is_to_run(tmp_path, capsys):
+    # `make nbval` runs nbval only when the selection has a line: an empty line here
+    # once made it run pytest on the whole repository instead of on no notebook
+    (tmp_path / "empty").mkdir()
+    assert nbcache.main(["select", "--sample", "0", "--commit", "c0ffee",
+                         str(tmp_path / "empty")]) == 0
+    assert capsys.readouterr().out == ""

@@ -371,7 +371,8 @@ def main(argv: Optional[list] = None) -> int:
     if out["stale"]:
         say(f"  ignored: {len(out['stale'])} record entries for notebooks that no longer exist "
             f"({', '.join(out['stale'])}); the next recording run drops them")
-    print("\n".join(out["run"]))
+    if out["run"]:
+        print("\n".join(out["run"]))
     return 0
 
 
