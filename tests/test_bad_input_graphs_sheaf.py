@@ -2,7 +2,7 @@
 each public name refuses an invalid argument with a message naming it."""
 import torch
 
-from papers_lib.graphs.sheaf import (SheafDiffusion, class_sheaf, fit_copies,
+from papers_lib.graphs.sheaf import (SheafDiffusion, class_sheaf,
                                      num_map_params, restriction_maps, reverse_edges,
                                      separable_classes, sheaf_heat, sheaf_laplacian,
                                      sheaf_propagate, sheaf_to_dense)
@@ -74,12 +74,6 @@ CASES = [
          ValueError, r"dropout must be"),
     Case(M + "SheafDiffusion", lambda: NET(torch.randn(3, 3, 2), EU), ValueError,
          r"x must have shape \(copies, n, in_features\)"),
-    Case(M + "fit_copies", lambda: fit_copies("net", X, YY, MK, MK, MK, EU),
-         TypeError, r"model must be a torch.nn.Module"),
-    Case(M + "fit_copies", lambda: fit_copies(NET, X, YY[:1], MK, MK, MK, EU),
-         ValueError, r"y must have shape"),
-    Case(M + "fit_copies", lambda: fit_copies(NET, X, YY, MK, MK, MK, EU, lr=0.0),
-         ValueError, r"lr must be"),
 ]
 
 EXEMPT: dict = {}  # KINDS (a tuple) is not called

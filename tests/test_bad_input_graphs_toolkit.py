@@ -5,7 +5,8 @@ import torch
 from papers_lib.graphs.toolkit import (
     AGGREGATIONS, Graph, MessagePassing, add_self_loops, aggregate, appnp, batch_graphs,
     check_edge_index, coalesce, connected_components, contextual_sbm, degree,
-    dirichlet_energy, edge_homophily, erdos_renyi, hop_distances, laplacian, node_split,
+    dirichlet_energy, edge_homophily, erdos_renyi, fit_copies, hop_distances, laplacian,
+    node_split,
     normalized_adjacency, point_cloud, propagate, random_geometric, sbm, to_dense,
     to_undirected)
 from tests.bad_input import Case, check, parametrize
@@ -14,6 +15,9 @@ T = "papers_lib.graphs.toolkit."
 EI = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
 X = torch.ones(3, 2)
 OUT = torch.tensor([[0, 5], [1, 0]])  # node 5 of a 3-node graph
+NET = torch.nn.Linear(2, 2)            # two copies of a 3-node classifier, stacked
+XS, YS = torch.ones(2, 3, 2), torch.zeros(2, 3, dtype=torch.long)
+MS = torch.ones(2, 3, dtype=torch.bool)
 
 CASES = [
     Case(T + "Graph", lambda: Graph(EI, 2), ValueError,
@@ -78,6 +82,20 @@ CASES = [
          r"edge_index must hold node numbers"),
     Case(T + "hop_distances", lambda: hop_distances(EI, 3, 3), ValueError,
          r"source must be an int >= 0, <= 2, got 3"),
+    Case(T + "fit_copies", lambda: fit_copies("net", XS, YS, MS, MS, MS), TypeError,
+         r"model must be a torch.nn.Module"),
+    Case(T + "fit_copies", lambda: fit_copies(NET, XS[0], YS, MS, MS, MS), ValueError,
+         r"x must"),
+    Case(T + "fit_copies", lambda: fit_copies(NET, XS, YS[:1], MS, MS, MS), ValueError,
+         r"y must have shape \(2, 3\)"),
+    Case(T + "fit_copies", lambda: fit_copies(NET, XS, YS, MS, MS[:, :2], MS),
+         ValueError, r"val_mask must have shape"),
+    Case(T + "fit_copies", lambda: fit_copies(NET, XS, YS, MS, MS, MS, lr=0.0),
+         ValueError, r"lr must be"),
+    Case(T + "fit_copies", lambda: fit_copies(NET, XS, YS, MS, MS, MS, epochs=0),
+         ValueError, r"epochs must be"),
+    Case(T + "fit_copies", lambda: fit_copies(NET, XS, YS, MS, MS, MS, keep="best"),
+         ValueError, r"keep must be"),
 ]
 
 

@@ -5,11 +5,12 @@ import scipy.linalg
 import torch
 from torch_geometric.utils import get_laplacian
 
-from papers_lib.graphs.sheaf import (KINDS, SheafDiffusion, class_sheaf, fit_copies,
+from papers_lib.graphs.sheaf import (KINDS, SheafDiffusion, class_sheaf,
                                      num_map_params, restriction_maps, reverse_edges,
                                      separable_classes, sheaf_heat, sheaf_laplacian,
                                      sheaf_propagate, sheaf_to_dense)
-from papers_lib.graphs.toolkit import erdos_renyi, normalized_adjacency, to_dense
+from papers_lib.graphs.toolkit import (
+    erdos_renyi, fit_copies, normalized_adjacency, to_dense)
 
 N = 9
 

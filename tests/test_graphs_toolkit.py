@@ -5,9 +5,9 @@ import torch
 
 from papers_lib.graphs.toolkit import (
     Graph, MessagePassing, aggregate, appnp, batch_graphs, coalesce, connected_components,
-    contextual_sbm, degree, dirichlet_energy, edge_homophily, erdos_renyi, hop_distances,
-    laplacian, node_split, normalized_adjacency, propagate, random_geometric, sbm, to_dense,
-    to_undirected)
+    contextual_sbm, degree, dirichlet_energy, edge_homophily, erdos_renyi, fit_copies,
+    hop_distances, laplacian, node_split, normalized_adjacency, propagate, random_geometric,
+    sbm, to_dense, to_undirected)
 
 tg = pytest.importorskip("torch_geometric")
 
@@ -167,3 +167,39 @@ def test_batch_graphs_matches_torch_geometric_batch():
     ref = Batch.from_data_list([Data(x=g.x, edge_index=g.edge_index) for g in gs])
     assert torch.equal(ours.edge_index, ref.edge_index) and torch.equal(ours.batch, ref.batch)
     assert torch.equal(ours.x, ref.x) and isinstance(ours, Graph)
+
+
+class _Stacked(torch.nn.Module):
+    """S two-layer perceptrons with stacked weights: logits (S, n, 2)."""
+
+    def __init__(self, S, seed):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.W1 = torch.nn.Parameter(torch.randn(S, 3, 8, generator=g))
+        self.W2 = torch.nn.Parameter(torch.randn(S, 8, 2, generator=g))
+
+    def forward(self, x):
+        return torch.bmm(torch.tanh(torch.bmm(x, self.W1)), self.W2)
+
+
+def test_fit_copies_trains_each_copy_as_if_alone_and_restores_the_best():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 30, 3, generator=g)
+    y = (x[..., 0] + 0.5 * torch.randn(3, 30, generator=g) > 0).long()
+    tr = torch.rand(3, 30, generator=g) < 0.5
+    va, te = ~tr, torch.ones(3, 30, dtype=torch.bool)
+    together = _Stacked(3, 1)
+    alone = [_Stacked(3, 1) for _ in range(3)]        # same start, trained one by one
+    acc = fit_copies(together, x, y, tr, va, te, epochs=25, lr=0.05, restore=True)
+    for s, net in enumerate(alone):
+        with torch.no_grad():                          # keep only copy s
+            net.W1.data, net.W2.data = net.W1[s:s + 1].clone(), net.W2[s:s + 1].clone()
+        a = fit_copies(net, x[s:s + 1], y[s:s + 1], tr[s:s + 1], va[s:s + 1],
+                       te[s:s + 1], epochs=25, lr=0.05, restore=True)
+        assert torch.allclose(a, acc[s:s + 1])
+        assert torch.allclose(net.W1, together.W1[s:s + 1], atol=1e-6)
+    # the restored weights are those of the best validation epoch: re-evaluating them
+    # gives the returned test accuracy
+    with torch.no_grad():
+        hit = (together(x).argmax(2) == y).float()
+    assert torch.allclose(hit.mean(1), acc)

@@ -21,7 +21,8 @@ from torch.nn import functional as F
 
 from ..checks import (
     check_int, check_nonnegative, check_positive, check_real, check_tensor)
-from .toolkit import check_edge_index, normalized_adjacency, propagate
+from .toolkit import (
+    check_edge_index, fit_copies, propagate)
 
 # %% auto #0
 __all__ = ['neighbour_distributions', 'add_heterophilous_edges', 'neighbourhood_graph', 'concentration_bound',
@@ -288,43 +289,15 @@ def fit_nodes(model: GCN, x: Tensor, y: Tensor, train_mask: Tensor,
     -\log \mathrm{softmax}(Z_s)_{i, y_i} + \lambda \lVert \theta_s \rVert^2
     $$
 
-    (the copies' losses are summed: their gradients, and Adam's statistics, stay
-    separate). `y` and the masks are (S, n); $\lambda$ = `weight_decay` is Adam's
-    L2 penalty."""
+    (the toolkit's `fit_copies`: the copies' losses are summed, so their gradients and
+    Adam's statistics stay separate). `y` and the masks are (S, n); $\lambda$ =
+    `weight_decay` is Adam's L2 penalty."""
     if not isinstance(model, GCN):
         raise TypeError(f"model must be a GCN, got {type(model).__name__}")
     x = check_tensor(x, "x", ndim=3, floating=True)
-    S, n = x.shape[:2]
-    for name, t in (("y", y), ("train_mask", train_mask), ("val_mask", val_mask),
-                    ("test_mask", test_mask)):
-        if check_tensor(t, name, ndim=2).shape != (S, n):
-            raise ValueError(f"{name} must have shape {(S, n)} like x's first two, "
-                             f"got {tuple(t.shape)}")
     if edge_index is not None:
-        check_edge_index(edge_index, S * n)
-    epochs = check_int(epochs, "epochs")
-    lr = check_positive(lr, "lr")
-    weight_decay = check_nonnegative(weight_decay, "weight_decay")
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    masks = torch.stack([train_mask, val_mask, test_mask]).float()
-    counts = masks.sum(2).clamp_min(1)                      # (3, S)
+        check_edge_index(edge_index, x.shape[0] * x.shape[1])
     with torch.no_grad():
         ax = model._prop(x, edge_index, edge_weight)     # constant: computed once
-    best = torch.full((S,), -1.0)
-    test_at_best = torch.zeros(S)
-    for _ in range(epochs):
-        model.train()
-        logits = model(x, edge_index, edge_weight, ax)
-        ce = F.cross_entropy(logits.transpose(1, 2), y, reduction="none")  # (S, n)
-        loss = ((ce * masks[0]).sum(1) / counts[0]).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        model.eval()
-        with torch.no_grad():
-            hit = (model(x, edge_index, edge_weight, ax).argmax(2) == y).float()
-            acc = (hit[None] * masks).sum(2) / counts         # (3, S)
-        better = acc[1] > best
-        best = torch.where(better, acc[1], best)
-        test_at_best = torch.where(better, acc[2], test_at_best)
-    return test_at_best
+    return fit_copies(model, x, y, train_mask, val_mask, test_mask, edge_index,
+                      edge_weight, ax, epochs=epochs, lr=lr, weight_decay=weight_decay)

@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from ..checks import (
     check_int, check_nonnegative, check_positive, check_real, check_tensor)
 from .homophily import GCN
-from .toolkit import check_edge_index
+from .toolkit import check_edge_index, fit_copies
 
 # %% auto #0
 __all__ = ['entropy', 'soft_kl', 'knowledge_reliability', 'sampling_probability', 'fit_power', 'sample_edges', 'glnn_loss',
@@ -324,53 +324,21 @@ def fit_teacher(model: GCN, x: Tensor, y: Tensor, train_mask: Tensor,
     $$
 
     with $\theta^{(t)}$ the Adam iterates on the mean cross-entropy of the training
-    nodes (weight decay $\lambda$ = `weight_decay`). `x` (S, n, d); `y` and the masks
+    nodes (weight decay $\lambda$ = `weight_decay`), by the toolkit's `fit_copies`. `x` (S, n, d); `y` and the masks
     (S, n); `edge_index` and `edge_weight` the normalised graph over the S n nodes, or
     None for an MLP."""
     if not isinstance(model, GCN):
         raise TypeError(f"model must be a GCN, got {type(model).__name__}")
     x = check_tensor(x, "x", ndim=3, floating=True)
-    S, n = x.shape[:2]
-    for name, t in (("y", y), ("train_mask", train_mask), ("val_mask", val_mask),
-                    ("test_mask", test_mask)):
-        if check_tensor(t, name, ndim=2).shape != (S, n):
-            raise ValueError(f"{name} must have shape {(S, n)} like x's first two, "
-                             f"got {tuple(t.shape)}")
     if edge_index is not None:
-        check_edge_index(edge_index, S * n)
-    epochs = check_int(epochs, "epochs")
-    lr = check_positive(lr, "lr")
-    weight_decay = check_nonnegative(weight_decay, "weight_decay")
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    masks = torch.stack([train_mask, val_mask, test_mask]).to(x.dtype)
-    counts = masks.sum(2).clamp_min(1)
+        check_edge_index(edge_index, x.shape[0] * x.shape[1])
     with torch.no_grad():
         ax = model._prop(x, edge_index, edge_weight)          # constant: once
-    params = list(model.parameters())
-    kept = [p.detach().clone() for p in params]
-    best = torch.full((S,), -1.0, dtype=x.dtype, device=x.device)
-    test_at_best = torch.zeros_like(best)
-    for _ in range(epochs):
-        model.train()
-        logits = model(x, edge_index, edge_weight, ax)
-        ce = F.cross_entropy(logits.transpose(1, 2), y, reduction="none")
-        loss = ((ce * masks[0]).sum(1) / counts[0]).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        model.eval()
-        with torch.no_grad():
-            hit = (model(x, edge_index, edge_weight, ax).argmax(2) == y).to(x.dtype)
-            acc = (hit[None] * masks).sum(2) / counts
-            better, best, test_at_best = _best_epoch(acc[1], acc[2], best,
-                                                     test_at_best)
-            for p, k in zip(params, kept):
-                k[better] = p[better]
-    with torch.no_grad():
-        for p, k in zip(params, kept):
-            p.copy_(k)
+    acc = fit_copies(model, x, y, train_mask, val_mask, test_mask, edge_index,
+                     edge_weight, ax, epochs=epochs, lr=lr, weight_decay=weight_decay,
+                     restore=True, keep="last")
     model.eval()
-    return test_at_best
+    return acc
 
 # %% ../../nbs/graphs/13_knowledge_distillation.ipynb #c030
 class StudentFit(NamedTuple):

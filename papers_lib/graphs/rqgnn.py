@@ -11,7 +11,6 @@ Derived in the chapter *Rayleigh quotient GNNs for graph-level anomaly detection
 """
 from __future__ import annotations
 
-import math
 from typing import Optional, Sequence
 
 import torch

@@ -27,7 +27,7 @@ from .toolkit import check_edge_index
 
 # %% auto #0
 __all__ = ['KINDS', 'reverse_edges', 'sheaf_laplacian', 'sheaf_propagate', 'sheaf_to_dense', 'num_map_params', 'restriction_maps',
-           'sheaf_heat', 'class_sheaf', 'separable_classes', 'SheafDiffusion', 'fit_copies']
+           'sheaf_heat', 'class_sheaf', 'separable_classes', 'SheafDiffusion']
 
 # %% ../../nbs/graphs/06_sheaf_diffusion.ipynb #c005
 def reverse_edges(edge_index: Tensor, num_nodes: int) -> Tensor:
@@ -404,53 +404,3 @@ class SheafDiffusion(nn.Module):
             h = (1 + torch.tanh(self.eps[t]))[:, None, :, None] * h - F.elu(
                 Lz.reshape(S, n, self.d, self.f))
         return torch.bmm(h.reshape(S, n, -1), self.W_out) + self.b_out
-
-# %% ../../nbs/graphs/06_sheaf_diffusion.ipynb #c030
-def fit_copies(model: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor,
-               val_mask: Tensor, test_mask: Tensor, edge_index: Tensor,
-               epochs: int = 200, lr: float = 0.01, weight_decay: float = 5e-4
-               ) -> Tensor:
-    r"""Train every copy of a batched node classifier (`model(x, edge_index)` returns
-    logits (S, n, C)) full-batch by Adam on its training nodes, and return each copy's
-    test accuracy at its best validation epoch, shape (S,):
-
-    $$
-    \min_{\theta_s} \frac{1}{|V^{\rm tr}_s|} \sum_{i \in V^{\rm tr}_s}
-    -\log \mathrm{softmax}(Z_s)_{i, y_i} + \lambda \lVert \theta_s \rVert^2
-    $$
-
-    (the copies' losses are summed: their gradients and Adam's statistics stay
-    separate). `y` and the masks are (S, n)."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    x = check_tensor(x, "x", ndim=3, floating=True)
-    S, n = x.shape[:2]
-    for name, t in (("y", y), ("train_mask", train_mask), ("val_mask", val_mask),
-                    ("test_mask", test_mask)):
-        if check_tensor(t, name, ndim=2).shape != (S, n):
-            raise ValueError(f"{name} must have shape {(S, n)} like x's first two, "
-                             f"got {tuple(t.shape)}")
-    check_edge_index(edge_index, S * n)
-    epochs = check_int(epochs, "epochs")
-    lr = check_positive(lr, "lr")
-    weight_decay = check_nonnegative(weight_decay, "weight_decay")
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    masks = torch.stack([train_mask, val_mask, test_mask]).float()
-    counts = masks.sum(2).clamp_min(1)
-    best = torch.full((S,), -1.0)
-    test_at_best = torch.zeros(S)
-    for _ in range(epochs):
-        model.train()
-        ce = F.cross_entropy(model(x, edge_index).transpose(1, 2), y, reduction="none")
-        loss = ((ce * masks[0]).sum(1) / counts[0]).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        model.eval()
-        with torch.no_grad():
-            hit = (model(x, edge_index).argmax(2) == y).float()
-            acc = (hit[None] * masks).sum(2) / counts
-        better = acc[1] > best
-        best = torch.where(better, acc[1], best)
-        test_at_best = torch.where(better, acc[2], test_at_best)
-    return test_at_best

@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from papers_lib.checks import (
     check_choice, check_int, check_nonnegative, check_open01, check_positive, check_real,
@@ -23,7 +24,7 @@ from papers_lib.checks import (
 __all__ = ['AGGREGATIONS', 'Graph', 'check_edge_index', 'coalesce', 'to_undirected', 'add_self_loops', 'degree', 'propagate',
            'to_dense', 'normalized_adjacency', 'laplacian', 'appnp', 'aggregate', 'MessagePassing', 'dirichlet_energy',
            'erdos_renyi', 'sbm', 'contextual_sbm', 'edge_homophily', 'random_geometric', 'point_cloud', 'node_split',
-           'batch_graphs', 'connected_components', 'hop_distances']
+           'batch_graphs', 'connected_components', 'hop_distances', 'fit_copies']
 
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c004
 @dataclass
@@ -399,3 +400,64 @@ def hop_distances(edge_index: Tensor, num_nodes: int, source: int) -> Tensor:
         frontier = torch.unique(reach[dist[reach] < 0])
         dist[frontier] = k
     return dist
+
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c035
+def fit_copies(model: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor,
+               val_mask: Tensor, test_mask: Tensor, *inputs, epochs: int = 200,
+               lr: float = 0.01, weight_decay: float = 5e-4, restore: bool = False,
+               keep: str = "first") -> Tensor:
+    r"""Train the $S$ copies of a batched node classifier full-batch by Adam and return
+    each copy's test accuracy at its best validation epoch, shape (S,):
+
+    $$
+    \min_{\theta_1, \dots, \theta_S} \sum_{s=1}^{S} \frac{1}{|V^{\rm tr}_s|}
+    \sum_{i \in V^{\rm tr}_s} -\log \mathrm{softmax}(Z_s)_{i, y_i}
+    + \lambda \lVert \theta_s \rVert^2 ,
+    $$
+
+    with $Z = $ `model(x, *inputs)` of shape (S, n, C) and $\lambda$ = `weight_decay`
+    (Adam's L2 penalty). The sum keeps the copies' gradients and Adam's statistics
+    apart. `x` (S, n, ...); `y` and the masks (S, n). `restore=True` leaves each copy
+    with its weights of the best validation epoch (the first such epoch with
+    `keep="first"`, the last with `keep="last"`)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    x = check_tensor(x, "x", min_ndim=3, floating=True)
+    S, n = x.shape[:2]
+    for name, t in (("y", y), ("train_mask", train_mask), ("val_mask", val_mask),
+                    ("test_mask", test_mask)):
+        if check_tensor(t, name, ndim=2).shape != (S, n):
+            raise ValueError(f"{name} must have shape {(S, n)} like x's first two, "
+                             f"got {tuple(t.shape)}")
+    epochs = check_int(epochs, "epochs")
+    lr = check_positive(lr, "lr")
+    weight_decay = check_nonnegative(weight_decay, "weight_decay")
+    keep = check_choice(keep, "keep", ("first", "last"))
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    masks = torch.stack([train_mask, val_mask, test_mask]).to(x.dtype)
+    counts = masks.sum(2).clamp_min(1)                          # (3, S)
+    params = list(model.parameters())
+    kept = [p.detach().clone() for p in params] if restore else []
+    best = torch.full((S,), -1.0, dtype=x.dtype, device=x.device)
+    test_at_best = torch.zeros_like(best)
+    for _ in range(epochs):
+        model.train()
+        ce = F.cross_entropy(model(x, *inputs).transpose(1, 2), y, reduction="none")
+        loss = ((ce * masks[0]).sum(1) / counts[0]).sum()      # summed over copies
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        model.eval()
+        with torch.no_grad():
+            hit = (model(x, *inputs).argmax(2) == y).to(x.dtype)
+            acc = (hit[None] * masks).sum(2) / counts           # (3, S)
+            better = acc[1] >= best if keep == "last" else acc[1] > best
+            best = torch.where(better, acc[1], best)
+            test_at_best = torch.where(better, acc[2], test_at_best)
+            for p, k in zip(params, kept):
+                k[better] = p[better]
+    if restore:
+        with torch.no_grad():
+            for p, k in zip(params, kept):
+                p.copy_(k)
+    return test_at_best
