@@ -20,7 +20,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {  # submodule: its names
                 "laplacian", "appnp", "aggregate", "MessagePassing", "dirichlet_energy",
                 "erdos_renyi", "sbm", "contextual_sbm", "edge_homophily", "random_geometric",
                 "point_cloud", "node_split", "batch_graphs", "connected_components",
-                "hop_distances", "fit_copies"],
+                "hop_distances", "check_batch", "fit_copies"],
     "grand": ["Attention", "METHODS", "edge_softmax", "DiffusionAttention", "GrandField",
               "backward_euler", "diffuse", "GRAND"],
     "homophily": ["neighbour_distributions", "add_heterophilous_edges",

@@ -24,7 +24,7 @@ from papers_lib.checks import (
     check_choice, check_finite, check_int, check_open01, check_positive,
     check_tensor)
 from ..core import mlp
-from .toolkit import Graph, check_edge_index
+from .toolkit import Graph, check_batch, check_edge_index
 
 # %% auto #0
 __all__ = ['contractive_weights', 'to_dense_blocks', 'to_dense_nodes', 'LinearFixedPoint', 'fixed_point',
@@ -74,13 +74,7 @@ def contractive_weights(scores: Tensor, edge_index: Tensor, num_nodes: int,
 def _layout(batch: Tensor, num_nodes: int) -> tuple[int, int, Tensor]:
     """(number of graphs B, largest graph n_max, first node of each graph) of a sorted
     `batch` vector."""
-    check_tensor(batch, "batch", ndim=1)
-    if batch.dtype != torch.long or batch.shape[0] != num_nodes:
-        raise ValueError(f"batch must be a torch.long tensor of shape ({num_nodes},), "
-                         f"got {batch.dtype} of shape {tuple(batch.shape)}")
-    if num_nodes and (batch.min() < 0 or (batch[1:] < batch[:-1]).any()):
-        raise ValueError("batch must be sorted and >= 0 (nodes grouped by graph, as "
-                         "batch_graphs makes it)")
+    check_batch(batch, num_nodes, sorted=True)
     sizes = torch.bincount(batch) if num_nodes else batch.new_zeros(1)
     return sizes.numel(), int(sizes.max()), torch.cumsum(sizes, 0) - sizes
 

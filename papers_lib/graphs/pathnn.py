@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from ..checks import check_choice, check_int, check_tensor
-from .toolkit import Graph, batch_graphs, check_edge_index
+from .toolkit import Graph, batch_graphs, check_batch, check_edge_index
 
 # %% auto #0
 __all__ = ['PATH_KINDS', 'wl_colors', 'wl_equivalent', 'csl_graph', 'simple_paths', 'shortest_paths', 'path_distances',
@@ -373,10 +373,5 @@ class PathNN(nn.Module):
         h = self.node_states(x, paths, distances)
         if batch is None:
             return h.sum(0, keepdim=True)
-        check_tensor(batch, "batch", ndim=1)
-        if batch.shape[0] != h.shape[0] or batch.dtype != torch.long:
-            raise ValueError(f"batch must be a torch.long tensor of shape "
-                             f"({h.shape[0]},), got {batch.dtype} {tuple(batch.shape)}")
-        G = (int(batch.max()) + 1 if batch.numel() else 0) if num_graphs is None else \
-            check_int(num_graphs, "num_graphs", low=int(batch.max()) + 1)
+        batch, G = check_batch(batch, h.shape[0], num_graphs)
         return h.new_zeros(G, h.shape[1]).index_add(0, batch, h)

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from ..checks import check_choice, check_int, check_real, check_tensor
 from .cgs import to_dense_blocks, to_dense_nodes
 from .toolkit import (
-    Graph, check_edge_index, laplacian, normalized_adjacency, propagate, to_undirected)
+    Graph, check_batch, check_edge_index, laplacian, normalized_adjacency, propagate, to_undirected)
 
 # %% auto #0
 __all__ = ['OPERATORS', 'NORMALISATIONS', 'propagation_operator', 'normalise', 'rfp_encoding', 'subspace_sines', 'laplacian_pe',
@@ -57,16 +57,7 @@ def propagation_operator(edge_index: Tensor, num_nodes: int, kind: str = "sym",
 # %% ../../nbs/graphs/10_random_feature_propagation.ipynb #c008
 def _check_batch(batch: Optional[Tensor], n: int, device=None) -> Tensor:
     """`batch`, or all `n` nodes in graph 0: sorted, long, one entry per node."""
-    if batch is None:
-        return torch.zeros(n, dtype=torch.long, device=device)
-    check_tensor(batch, "batch", ndim=1)
-    if batch.dtype != torch.long or batch.shape[0] != n:
-        raise ValueError(f"batch must be a torch.long tensor of shape ({n},), got "
-                         f"{batch.dtype} of shape {tuple(batch.shape)}")
-    if n and (batch.min() < 0 or (batch[1:] < batch[:-1]).any()):
-        raise ValueError("batch must be sorted and >= 0 (nodes grouped by graph, as "
-                         "batch_graphs makes it)")
-    return batch
+    return check_batch(batch, n, sorted=True, device=device)[0]
 
 
 def normalise(x: Tensor, batch: Optional[Tensor] = None, kind: str = "qr",

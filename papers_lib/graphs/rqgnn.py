@@ -20,7 +20,7 @@ from torch.nn import functional as F
 from ..checks import (
     check_int, check_nonnegative, check_positive, check_real, check_tensor)
 from papers_lib.graphs.toolkit import (
-    Graph, batch_graphs, check_edge_index, laplacian, normalized_adjacency,
+    Graph, batch_graphs, check_batch, check_edge_index, laplacian, normalized_adjacency,
     propagate, sbm, to_dense)
 
 # %% auto #0
@@ -28,20 +28,6 @@ __all__ = ['rayleigh_quotient', 'spectral_energy', 'anomaly_graphs', 'ChebConv',
            'macro_f1', 'fit_graphs']
 
 # %% ../../nbs/graphs/14_rqgnn.ipynb #c005
-def _check_batch(batch, num_nodes: int, num_graphs) -> tuple[Tensor, int]:
-    if batch is None:
-        return torch.zeros(num_nodes, dtype=torch.long), 1
-    check_tensor(batch, "batch", ndim=1)
-    if batch.dtype != torch.long or batch.shape[0] != num_nodes:
-        raise ValueError(f"batch must be a long tensor of shape ({num_nodes},), got "
-                         f"{batch.dtype} of shape {tuple(batch.shape)}")
-    G = int(batch.max()) + 1 if num_graphs is None and num_nodes else num_graphs
-    G = check_int(G if G is not None else 1, "num_graphs")
-    if num_nodes and (batch.min() < 0 or batch.max() >= G):
-        raise ValueError(f"batch must hold graph indices in [0, {G}), got "
-                         f"[{int(batch.min())}, {int(batch.max())}]")
-    return batch, G
-
 def rayleigh_quotient(x: Tensor, edge_index: Tensor, batch: Optional[Tensor] = None,
                       num_graphs: Optional[int] = None) -> Tensor:
     r"""The Rayleigh quotient of every graph's signal, one per graph and channel,
@@ -62,7 +48,7 @@ def rayleigh_quotient(x: Tensor, edge_index: Tensor, batch: Optional[Tensor] = N
     check_tensor(x, "x", ndim=2)
     n = x.shape[0]
     check_edge_index(edge_index, n)
-    batch, G = _check_batch(batch, n, num_graphs)
+    batch, G = check_batch(batch, n, num_graphs, device=x.device)
     ei, w = laplacian(edge_index, n, kind="sym")
     xLx = x * propagate(x, ei, w.to(x.dtype), num_nodes=n)       # x_i (L x)_i
     num = x.new_zeros(G, x.shape[1]).index_add_(0, batch, xLx)
@@ -189,7 +175,11 @@ def rq_pool(h: Tensor, target: Tensor, batch: Tensor) -> Tensor:
     if target.shape[1] != h.shape[1]:
         raise ValueError(f"target must have as many columns as h ({h.shape[1]}), "
                          f"got {target.shape[1]}")
-    batch, G = _check_batch(batch, h.shape[0], target.shape[0])
+    batch, G = check_batch(batch, h.shape[0], device=h.device)
+    if G > target.shape[0]:
+        raise ValueError(f"target must have a row for each of the {G} graphs of batch, "
+                         f"got {target.shape[0]}")
+    G = target.shape[0]
     s = (h * target[batch]).sum(1, keepdim=True)
     return h.new_zeros(G, h.shape[1]).index_add_(0, batch, s * h)
 
@@ -260,7 +250,7 @@ class GCNPool(nn.Module):
                 num_graphs: Optional[int] = None) -> Tensor:
         check_tensor(x, "x", ndim=2, floating=True)
         n = x.shape[0]
-        batch, G = _check_batch(batch, n, num_graphs)
+        batch, G = check_batch(batch, n, num_graphs, device=x.device)
         ei, w = normalized_adjacency(edge_index, n)
         w = w.to(x.dtype)
         h = torch.relu(propagate(self.lin1(x), ei, w, n) + self.bias1)

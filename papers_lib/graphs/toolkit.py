@@ -24,7 +24,7 @@ from papers_lib.checks import (
 __all__ = ['AGGREGATIONS', 'Graph', 'check_edge_index', 'coalesce', 'to_undirected', 'add_self_loops', 'degree', 'propagate',
            'to_dense', 'normalized_adjacency', 'laplacian', 'appnp', 'aggregate', 'MessagePassing', 'dirichlet_energy',
            'erdos_renyi', 'sbm', 'contextual_sbm', 'edge_homophily', 'random_geometric', 'point_cloud', 'node_split',
-           'batch_graphs', 'connected_components', 'hop_distances', 'fit_copies']
+           'batch_graphs', 'connected_components', 'hop_distances', 'check_batch', 'fit_copies']
 
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c004
 @dataclass
@@ -400,6 +400,38 @@ def hop_distances(edge_index: Tensor, num_nodes: int, source: int) -> Tensor:
         frontier = torch.unique(reach[dist[reach] < 0])
         dist[frontier] = k
     return dist
+
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c037
+def check_batch(batch: Optional[Tensor], num_nodes: int,
+                num_graphs: Optional[int] = None, sorted: bool = False,
+                device: Optional[torch.device] = None) -> tuple[Tensor, int]:
+    r"""The graph of every node of a batched graph, checked, and the number of graphs:
+    `batch` $b \in \{0, \dots, G - 1\}^n$ of type long, non-decreasing with
+    `sorted=True` (nodes grouped by graph, as `batch_graphs` makes them), and
+
+    $$
+    G = \max_i b_i + 1
+    $$
+
+    unless `num_graphs` gives a $G$ at least that large. `batch=None` means one graph:
+    zeros on `device`."""
+    n = check_int(num_nodes, "num_nodes", low=0)
+    if batch is None:
+        G = 1 if num_graphs is None else check_int(num_graphs, "num_graphs")
+        return torch.zeros(n, dtype=torch.long, device=device), G
+    check_tensor(batch, "batch", ndim=1)
+    if batch.dtype != torch.long or batch.shape[0] != n:
+        raise ValueError(f"batch must be a torch.long tensor of shape ({n},), got "
+                         f"{batch.dtype} of shape {tuple(batch.shape)}")
+    if n and (batch.min() < 0 or (sorted and (batch[1:] < batch[:-1]).any())):
+        want = ("sorted and >= 0 (nodes grouped by graph, as batch_graphs makes it)"
+                if sorted else ">= 0")
+        raise ValueError(f"batch must be {want}, got values in "
+                         f"[{int(batch.min())}, {int(batch.max())}]")
+    top = int(batch.max()) + 1 if n else 0
+    if num_graphs is None:
+        return batch, top
+    return batch, check_int(num_graphs, "num_graphs", low=max(top, 1))
 
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c035
 def fit_copies(model: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor,
