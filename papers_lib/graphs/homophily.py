@@ -280,7 +280,8 @@ class GCN(nn.Module):
 def fit_nodes(model: GCN, x: Tensor, y: Tensor, train_mask: Tensor,
               val_mask: Tensor, test_mask: Tensor, edge_index: Optional[Tensor] = None,
               edge_weight: Optional[Tensor] = None, epochs: int = 200,
-              lr: float = 0.01, weight_decay: float = 5e-4) -> Tensor:
+              lr: float = 0.01, weight_decay: float = 5e-4, restore: bool = False,
+              keep: str = "first") -> Tensor:
     r"""Train every copy of `model` full-batch by Adam on its training nodes and return
     each copy's test accuracy at its best validation epoch, shape (S,):
 
@@ -291,7 +292,7 @@ def fit_nodes(model: GCN, x: Tensor, y: Tensor, train_mask: Tensor,
 
     (the toolkit's `fit_copies`: the copies' losses are summed, so their gradients and
     Adam's statistics stay separate). `y` and the masks are (S, n); $\lambda$ =
-    `weight_decay` is Adam's L2 penalty."""
+    `weight_decay` is Adam's L2 penalty; `restore` and `keep` as in `fit_copies`."""
     if not isinstance(model, GCN):
         raise TypeError(f"model must be a GCN, got {type(model).__name__}")
     x = check_tensor(x, "x", ndim=3, floating=True)
@@ -300,4 +301,5 @@ def fit_nodes(model: GCN, x: Tensor, y: Tensor, train_mask: Tensor,
     with torch.no_grad():
         ax = model._prop(x, edge_index, edge_weight)     # constant: computed once
     return fit_copies(model, x, y, train_mask, val_mask, test_mask, edge_index,
-                      edge_weight, ax, epochs=epochs, lr=lr, weight_decay=weight_decay)
+                      edge_weight, ax, epochs=epochs, lr=lr, weight_decay=weight_decay,
+                      restore=restore, keep=keep)

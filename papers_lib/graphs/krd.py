@@ -23,8 +23,8 @@ from torch.nn import functional as F
 
 from ..checks import (
     check_int, check_nonnegative, check_positive, check_real, check_tensor)
-from .homophily import GCN
-from .toolkit import check_edge_index, fit_copies
+from .homophily import GCN, fit_nodes
+from .toolkit import check_edge_index
 
 # %% auto #0
 __all__ = ['entropy', 'soft_kl', 'knowledge_reliability', 'sampling_probability', 'fit_power', 'sample_edges', 'glnn_loss',
@@ -324,19 +324,11 @@ def fit_teacher(model: GCN, x: Tensor, y: Tensor, train_mask: Tensor,
     $$
 
     with $\theta^{(t)}$ the Adam iterates on the mean cross-entropy of the training
-    nodes (weight decay $\lambda$ = `weight_decay`), by the toolkit's `fit_copies`. `x` (S, n, d); `y` and the masks
+    nodes (weight decay $\lambda$ = `weight_decay`), by the homophily chapter's `fit_nodes`. `x` (S, n, d); `y` and the masks
     (S, n); `edge_index` and `edge_weight` the normalised graph over the S n nodes, or
     None for an MLP."""
-    if not isinstance(model, GCN):
-        raise TypeError(f"model must be a GCN, got {type(model).__name__}")
-    x = check_tensor(x, "x", ndim=3, floating=True)
-    if edge_index is not None:
-        check_edge_index(edge_index, x.shape[0] * x.shape[1])
-    with torch.no_grad():
-        ax = model._prop(x, edge_index, edge_weight)          # constant: once
-    acc = fit_copies(model, x, y, train_mask, val_mask, test_mask, edge_index,
-                     edge_weight, ax, epochs=epochs, lr=lr, weight_decay=weight_decay,
-                     restore=True, keep="last")
+    acc = fit_nodes(model, x, y, train_mask, val_mask, test_mask, edge_index,
+                    edge_weight, epochs, lr, weight_decay, restore=True, keep="last")
     model.eval()
     return acc
 
