@@ -9,6 +9,9 @@ from papers_lib.graphs.toolkit import (
     node_split,
     normalized_adjacency, point_cloud, propagate, random_geometric, sbm, to_dense,
     to_undirected)
+from papers_lib.graphs.toolkit import (
+    SkipGram, ari, conductance, is_dag, linear_sem, negative_samples, nmi, notears_h,
+    random_dag, random_walks, shd, skipgram_pairs)
 from tests.bad_input import Case, check, parametrize
 
 T = "papers_lib.graphs.toolkit."
@@ -18,6 +21,10 @@ OUT = torch.tensor([[0, 5], [1, 0]])  # node 5 of a 3-node graph
 NET = torch.nn.Linear(2, 2)            # two copies of a 3-node classifier, stacked
 XS, YS = torch.ones(2, 3, 2), torch.zeros(2, 3, dtype=torch.long)
 MS = torch.ones(2, 3, dtype=torch.bool)
+ST = torch.tensor([0, 2])                # walk starts
+SG = SkipGram(3, 2)
+P3 = torch.tensor([0, 1, 2])
+CYC = torch.tensor([[0.0, 1.0], [1.0, 0.0]])   # the 2-cycle 0 -> 1 -> 0
 
 CASES = [
     Case(T + "Graph", lambda: Graph(EI, 2), ValueError,
@@ -108,6 +115,81 @@ CASES = [
          ValueError, r"epochs must be"),
     Case(T + "fit_copies", lambda: fit_copies(NET, XS, YS, MS, MS, MS, keep="best"),
          ValueError, r"keep must be"),
+    Case(T + "random_walks", lambda: random_walks(OUT, 3, ST, 2), ValueError,
+         r"edge_index must hold node numbers"),
+    Case(T + "random_walks", lambda: random_walks(EI, 3, torch.tensor([0, 3]), 2),
+         ValueError, r"starts must be a torch.long tensor of node numbers in \[0, 3\)"),
+    Case(T + "random_walks", lambda: random_walks(EI, 3, ST.float(), 2), ValueError,
+         r"starts must be a torch.long tensor"),
+    Case(T + "random_walks", lambda: random_walks(EI, 3, ST, -1), ValueError,
+         r"length must be an int >= 0, got -1"),
+    Case(T + "random_walks", lambda: random_walks(EI, 3, ST, 2, p=0.0), ValueError,
+         r"p must be a real number > 0, got 0.0"),
+    Case(T + "random_walks", lambda: random_walks(EI, 3, ST, 2, q=float("inf")),
+         ValueError, r"q must be a finite real number > 0, got inf"),
+    Case(T + "skipgram_pairs", lambda: skipgram_pairs(ST, 2), ValueError,
+         r"walks must have 2 dimensions, got shape \(2,\)"),
+    Case(T + "skipgram_pairs", lambda: skipgram_pairs(ST[None], 0), ValueError,
+         r"window must be an int >= 1, got 0"),
+    Case(T + "negative_samples", lambda: negative_samples(torch.tensor([1.0, -1.0]), 2, 3),
+         ValueError, r"counts must be non-negative with a positive sum"),
+    Case(T + "negative_samples", lambda: negative_samples(torch.zeros(3), 2, 3),
+         ValueError, r"counts must be non-negative with a positive sum"),
+    Case(T + "negative_samples", lambda: negative_samples(torch.ones(3), 0, 3),
+         ValueError, r"k must be an int >= 1, got 0"),
+    Case(T + "negative_samples", lambda: negative_samples(torch.ones(3), 2, 1.5),
+         TypeError, r"num must be an int, got 1.5"),
+    Case(T + "SkipGram", lambda: SkipGram(0, 2), ValueError,
+         r"num_nodes must be an int >= 1, got 0"),
+    Case(T + "SkipGram", lambda: SkipGram(3, 2.5), TypeError, r"dim must be an int, got 2.5"),
+    Case(T + "SkipGram", lambda: SG.loss(P3, P3[:2], P3[:, None]), ValueError,
+         r"centre and context and negatives must have the same leading size"),
+    Case(T + "SkipGram", lambda: SG.loss(P3, P3, P3), ValueError,
+         r"negatives must have 2 dimensions, got shape \(3,\)"),
+    Case(T + "SkipGram", lambda: SG(P3[:0], P3[:0], P3[:0, None]), ValueError,
+         r"centre must hold at least one pair, got none"),
+    Case(T + "nmi", lambda: nmi(P3, P3[:2]), ValueError,
+         r"labels_true and labels_pred must have the same leading size"),
+    Case(T + "nmi", lambda: nmi(P3.float(), P3), ValueError,
+         r"labels_true must be a non-empty integer tensor, got torch.float32"),
+    Case(T + "nmi", lambda: nmi([0, 1], P3), TypeError,
+         r"labels_true must be a torch.Tensor, got list"),
+    Case(T + "ari", lambda: ari(P3, P3[None]), ValueError,
+         r"labels_true and labels_pred must have the same leading size"),
+    Case(T + "ari", lambda: ari(P3[:0], P3[:0]), ValueError,
+         r"labels_true must be a non-empty integer tensor"),
+    Case(T + "conductance", lambda: conductance(EI, 3, P3[:2] > 0), ValueError,
+         r"mask must be a torch.bool tensor of shape \(3,\), got torch.bool of shape"),
+    Case(T + "conductance", lambda: conductance(EI, 3, P3), ValueError,
+         r"mask must be a torch.bool tensor of shape \(3,\), got torch.int64"),
+    Case(T + "conductance", lambda: conductance(EI, 3, torch.ones(3, dtype=torch.bool)),
+         ValueError, r"mask must leave edges on both sides"),
+    Case(T + "conductance", lambda: conductance(OUT, 3, P3 > 0), ValueError,
+         r"edge_index must hold node numbers"),
+    Case(T + "is_dag", lambda: is_dag(torch.ones(2, 3)), ValueError,
+         r"W must be a square matrix, got shape \(2, 3\)"),
+    Case(T + "is_dag", lambda: is_dag(torch.ones(2, 2, dtype=torch.long)), TypeError,
+         r"W must be a floating-point tensor, got torch.int64"),
+    Case(T + "random_dag", lambda: random_dag(0, 0.5), ValueError,
+         r"num_nodes must be an int >= 1, got 0"),
+    Case(T + "random_dag", lambda: random_dag(4, 1.5), ValueError,
+         r"edge_prob must be a real number >= 0, <= 1, got 1.5"),
+    Case(T + "linear_sem", lambda: linear_sem(CYC, 10), ValueError,
+         r"W must be acyclic \(is_dag\(W\)\), got a graph with a cycle"),
+    Case(T + "linear_sem", lambda: linear_sem(torch.zeros(2, 2), 0), ValueError,
+         r"n must be an int >= 1, got 0"),
+    Case(T + "linear_sem", lambda: linear_sem(torch.zeros(2, 2), 5, noise_scale=-1.0),
+         ValueError, r"noise_scale must be a finite real number > 0|noise_scale must be"),
+    Case(T + "linear_sem", lambda: linear_sem(torch.zeros(3), 5), ValueError,
+         r"W must have 2 dimensions, got shape \(3,\)"),
+    Case(T + "shd", lambda: shd(CYC, torch.zeros(3, 3)), ValueError,
+         r"W_est must have W_true's shape \(2, 2\), got \(3, 3\)"),
+    Case(T + "shd", lambda: shd(torch.zeros(2, 3), CYC), ValueError,
+         r"W_true must be a square matrix"),
+    Case(T + "notears_h", lambda: notears_h(torch.ones(3)), ValueError,
+         r"W must have 2 dimensions, got shape \(3,\)"),
+    Case(T + "notears_h", lambda: notears_h(torch.ones(2, 2, dtype=torch.long)), TypeError,
+         r"W must be a floating-point tensor, got torch.int64"),
 ]
 
 
@@ -120,3 +202,13 @@ def test_the_checks_leave_good_input_alone():
     assert Graph(EI, 3, x=X).num_edges == 4 and AGGREGATIONS[0] == "sum"
     assert propagate(X, EI).shape == (3, 2) and appnp(X, EI, 3, K=0).equal(X)
     assert hop_distances(EI, 3, 2).tolist() == [2, 1, 0]
+    assert random_walks(EI, 3, ST, 3, p=2.0, q=0.5).shape == (2, 4)
+    assert random_walks(EI[:, :0], 3, ST, 2).tolist() == [[0, 0, 0], [2, 2, 2]]
+    assert skipgram_pairs(ST[None], 1)[0].tolist() == [0, 2]
+    assert negative_samples(torch.ones(3), 2, 0).shape == (0, 2)
+    assert SG.loss(P3, P3, P3[:, None]).ndim == 0
+    assert nmi(P3, P3) == 1.0 and ari(P3, P3) == 1.0
+    assert conductance(EI, 3, P3 == 0) == 1.0
+    W = random_dag(4, 1.0)
+    assert is_dag(W) and not is_dag(CYC) and shd(W, W) == 0 and notears_h(CYC) > 0
+    assert linear_sem(W, 5).shape == (5, 4)

@@ -203,3 +203,133 @@ def test_fit_copies_trains_each_copy_as_if_alone_and_restores_the_best():
     with torch.no_grad():
         hit = (together(x).argmax(2) == y).float()
     assert torch.allclose(hit.mean(1), acc)
+
+
+# --- random walks, skip-gram, clustering metrics, DAG utilities -----------------------
+
+from papers_lib.graphs.toolkit import (  # noqa: E402
+    SkipGram, ari, conductance, is_dag, linear_sem, negative_samples, nmi, notears_h,
+    random_dag, random_walks, shd, skipgram_pairs)
+
+
+def test_first_order_walk_steps_are_uniform_over_neighbours():
+    ei, _ = _random_graph(n=12, p=0.4, seed=5)
+    G = _nx(ei, 12)
+    starts = torch.arange(12).repeat(400)
+    walks = random_walks(ei, 12, starts, 4, generator=torch.Generator().manual_seed(0))
+    a, b = walks[:, :-1].flatten(), walks[:, 1:].flatten()
+    assert all(G.has_edge(i, j) for i, j in set(zip(a.tolist(), b.tolist())))
+    for v in range(12):
+        d = G.degree(v)
+        if d == 0:
+            assert (b[a == v] == v).all()
+            continue
+        nxt = b[a == v]
+        freq = torch.bincount(nxt, minlength=12)[list(G.neighbors(v))].double() / len(nxt)
+        se = ((1 / d) * (1 - 1 / d) / len(nxt)) ** 0.5
+        assert (freq - 1 / d).abs().max() < 4.5 * se
+
+
+@pytest.mark.parametrize("p, q", [(0.5, 2.0), (4.0, 0.25), (1.0, 3.0)])
+def test_node2vec_return_probability_equals_the_closed_form(p, q):
+    # 0 - 1, and 1's other neighbours: 2 and 3 (both joined to 0), 4, 5, 6 (not)
+    und = [(0, 1), (1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (0, 2), (0, 3)]
+    ei = torch.tensor(und).T
+    ei = torch.cat([ei, ei.flip(0)], 1)
+    walks = random_walks(ei, 7, torch.zeros(30000, dtype=torch.long), 2, p=p, q=q,
+                         generator=torch.Generator().manual_seed(1))
+    came = walks[walks[:, 1] == 1]
+    exact = (1 / p) / (1 / p + 2 * 1.0 + 3 / q)
+    got = (came[:, 2] == 0).double().mean().item()
+    assert abs(got - exact) < 4 * (exact * (1 - exact) / len(came)) ** 0.5
+    far = (came[:, 2] >= 4).double().mean().item()
+    assert abs(far - (3 / q) / (1 / p + 2 + 3 / q)) < 0.02
+
+
+def test_skipgram_pairs_count_and_loss_by_hand():
+    walks = torch.tensor([[0, 1, 2, 3], [3, 2, 1, 0]])
+    c, o = skipgram_pairs(walks, 2)
+    assert c.numel() == 2 * 2 * (3 + 2)
+    assert set(zip(c[:6].tolist(), o[:6].tolist())) == {(0, 1), (1, 2), (2, 3), (3, 2),
+                                                           (2, 1), (1, 0)}
+    assert skipgram_pairs(walks, 10)[0].numel() == 2 * 2 * (3 + 2 + 1)
+    sg = SkipGram(4, 2, torch.Generator().manual_seed(0)).double()
+    with torch.no_grad():
+        sg.context.copy_(torch.arange(8.0).reshape(4, 2) / 10)
+    u, v = sg.centre.detach(), sg.context.detach()
+    neg = torch.tensor([[1, 2]])
+    sig = lambda z: 1 / (1 + torch.exp(-z))
+    hand = -(torch.log(sig(u[0] @ v[3])) + torch.log(sig(-u[0] @ v[1]))
+             + torch.log(sig(-u[0] @ v[2])))
+    torch.testing.assert_close(sg.loss(torch.tensor([0]), torch.tensor([3]), neg), hand)
+    f = lambda U, V: torch.func.functional_call(sg, {"centre": U, "context": V},
+                                                (c, o, neg.expand(c.numel(), 2)))
+    assert torch.autograd.gradcheck(f, (u.clone().requires_grad_(),
+                                        v.clone().requires_grad_()))
+
+
+def test_negative_samples_follow_the_three_quarter_power():
+    counts = torch.tensor([1.0, 5.0, 0.0, 20.0])
+    draws = negative_samples(counts, 5, 8000, torch.Generator().manual_seed(0))
+    assert draws.shape == (8000, 5)
+    freq = torch.bincount(draws.flatten(), minlength=4).double() / draws.numel()
+    want = counts.double() ** 0.75 / (counts.double() ** 0.75).sum()
+    assert (freq - want).abs().max() < 4 * (0.25 / draws.numel()) ** 0.5
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_nmi_and_ari_equal_sklearn(seed):
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+    g = torch.Generator().manual_seed(seed)
+    yt = torch.randint(0, 4, (60,), generator=g)
+    noisy = torch.where(torch.rand(60, generator=g) < 0.4,
+                        torch.randint(0, 3, (60,), generator=g), yt + 7)
+    for yp in (noisy, torch.randint(0, 5, (60,), generator=g), yt, torch.zeros(60).long()):
+        assert abs(nmi(yt, yp) - normalized_mutual_info_score(yt, yp)) < 1e-10
+        assert abs(ari(yt, yp) - adjusted_rand_score(yt, yp)) < 1e-10
+    one = torch.zeros(5, dtype=torch.long)
+    assert nmi(one, one) == normalized_mutual_info_score(one, one) == 1.0
+    assert ari(one, one) == adjusted_rand_score(one, one) == 1.0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_conductance_equals_networkx(seed):
+    ei, _ = _random_graph(n=25, p=0.2, seed=seed)
+    mask = torch.rand(25, generator=torch.Generator().manual_seed(seed)) < 0.4
+    G = _nx(ei, 25)
+    S = mask.nonzero().flatten().tolist()
+    assert abs(conductance(ei, 25, mask) - nx.conductance(G, S)) < 1e-12
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dag_utilities(seed):
+    g = torch.Generator().manual_seed(seed)
+    W = random_dag(8, 0.4, g).double()
+    assert is_dag(W) and nx.is_directed_acyclic_graph(nx.DiGraph((W != 0).numpy()))
+    assert abs(notears_h(W).item()) < 1e-10 and (W.diagonal() == 0).all()
+    for k in range(10):   # random directed graphs: is_dag agrees with networkx, h > 0 iff cyclic
+        R = (torch.rand(6, 6, generator=g) < 0.2).double() * 0.7
+        dag = nx.is_directed_acyclic_graph(nx.DiGraph(R.numpy()))
+        assert is_dag(R) == dag
+        assert (notears_h(R).item() > 1e-8) == (not dag)
+    Wg = W.clone().requires_grad_()
+    assert torch.autograd.gradcheck(notears_h, (Wg + 0.1 * torch.randn(8, 8, generator=g,
+                                                                      dtype=torch.float64),))
+    X = linear_sem(W, 40000, 0.7, g)
+    M = torch.linalg.inv(torch.eye(8, dtype=torch.float64) - W)
+    Sigma = 0.49 * M.T @ M
+    assert ((torch.cov(X.T) - Sigma).norm() / Sigma.norm()).item() < 0.04
+
+
+def test_shd_on_hand_examples():
+    A = torch.zeros(4, 4)
+    A[0, 1] = A[1, 2] = A[2, 3] = 1.0                  # 0 -> 1 -> 2 -> 3
+    B = A.clone()
+    assert shd(A, B) == 0
+    B[1, 2], B[2, 1] = 0.0, 1.0                        # one reversal
+    assert shd(A, B) == 1
+    B[0, 3] = 2.0                                      # plus one extra edge
+    assert shd(A, B) == 2
+    B[2, 3] = 0.0                                      # plus one missing edge
+    assert shd(A, B) == 3
+    assert shd(A, torch.zeros(4, 4)) == 3 and shd(torch.zeros(4, 4), A.T) == 3

@@ -16,15 +16,17 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from papers_lib.checks import (
+from ..checks import (
     check_choice, check_int, check_nonnegative, check_open01, check_positive, check_real,
-    check_tensor)
+    check_same_batch, check_tensor)
 
 # %% auto #0
 __all__ = ['AGGREGATIONS', 'Graph', 'check_edge_index', 'coalesce', 'to_undirected', 'add_self_loops', 'degree', 'propagate',
            'to_dense', 'normalized_adjacency', 'laplacian', 'appnp', 'aggregate', 'MessagePassing', 'dirichlet_energy',
            'erdos_renyi', 'sbm', 'contextual_sbm', 'edge_homophily', 'random_geometric', 'point_cloud', 'node_split',
-           'batch_graphs', 'connected_components', 'hop_distances', 'check_batch', 'fit_copies']
+           'batch_graphs', 'connected_components', 'hop_distances', 'check_batch', 'fit_copies', 'random_walks',
+           'skipgram_pairs', 'negative_samples', 'SkipGram', 'nmi', 'ari', 'conductance', 'is_dag', 'random_dag',
+           'linear_sem', 'shd', 'notears_h']
 
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c004
 @dataclass
@@ -493,3 +495,273 @@ def fit_copies(model: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor,
             for p, k in zip(params, kept):
                 p.copy_(k)
     return test_at_best
+
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c041
+def random_walks(edge_index: Tensor, num_nodes: int, starts: Tensor, length: int,
+                 p: float = 1.0, q: float = 1.0,
+                 generator: Optional[torch.Generator] = None) -> Tensor:
+    r"""Random walks of `length` steps along the edges $v \to x$ from each of `starts`,
+    shape (len(starts), length + 1): DeepWalk's uniform step $P(x \mid v) = 1 / d_v$ when
+    $p = q = 1$, else node2vec's second-order step, having come from $t$,
+
+    $$
+    P(x \mid v, t) \propto \alpha_{pq}(t, x) = 1/p \ (x = t), \quad
+    1 \ (t \to x), \quad 1/q \ (\text{otherwise}),
+    $$
+
+    sampled exactly by rejection from uniform proposals. A walk at a node without
+    out-edges stays there."""
+    check_edge_index(edge_index, num_nodes)
+    check_tensor(starts, "starts", ndim=1)
+    if starts.dtype != torch.long or (starts.numel() and (
+            starts.min() < 0 or starts.max() >= num_nodes)):
+        raise ValueError(f"starts must be a torch.long tensor of node numbers in "
+                         f"[0, {num_nodes}), got {starts.dtype} {starts.tolist()[:5]}")
+    length = check_int(length, "length", low=0)
+    p, q = check_positive(p, "p", finite=True), check_positive(q, "q", finite=True)
+    src, dst = edge_index
+    m = src.shape[0]
+    col = dst[torch.argsort(src, stable=True)]          # CSR over sources
+    deg = torch.bincount(src, minlength=num_nodes)
+    ptr = torch.cumsum(deg, 0) - deg
+    keys = torch.sort(src * num_nodes + dst).values     # for the test "t -> x is an edge"
+    walks = starts.new_empty(starts.shape[0], length + 1)
+    walks[:, 0] = starts
+    if m == 0:
+        return walks.copy_(starts[:, None].expand_as(walks))
+
+    def propose(v):
+        u = torch.rand(v.shape[0], generator=generator, dtype=torch.float64)
+        k = (u * deg[v]).long().clamp_max(deg[v] - 1).clamp_min(0)
+        return torch.where(deg[v] > 0, col[(ptr[v] + k).clamp_max(m - 1)], v)
+
+    top = max(1 / p, 1.0, 1 / q)
+    for s in range(length):
+        v = walks[:, s]
+        if (p == 1 and q == 1) or s == 0:
+            walks[:, s + 1] = propose(v)
+            continue
+        t, todo = walks[:, s - 1], torch.arange(v.shape[0])
+        while todo.numel():
+            x, tt = propose(v[todo]), t[todo]
+            key = tt * num_nodes + x
+            near = keys[torch.searchsorted(keys, key).clamp_max(m - 1)] == key
+            alpha = torch.where(x == tt, 1 / p, torch.where(near, 1.0, 1 / q))
+            u = torch.rand(todo.shape[0], generator=generator, dtype=torch.float64)
+            ok = (u * top < alpha) | (deg[v[todo]] == 0)
+            walks[todo[ok], s + 1] = x[ok]
+            todo = todo[~ok]
+    return walks
+
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c044
+def skipgram_pairs(walks: Tensor, window: int) -> tuple[Tensor, Tensor]:
+    r"""The (centre, context) pairs of nodes at most `window` positions apart on each walk,
+    both ways: $\{(w_{s}, w_{s \pm o}) : 1 \le o \le \text{window}\}$, as two tensors of
+    $2 \sum_{o=1}^{\min(\text{window}, T-1)} (T - o)$ entries per walk of $T$ nodes."""
+    check_tensor(walks, "walks", ndim=2)
+    window = check_int(window, "window")
+    T = walks.shape[1]
+    a = [walks[:, :T - o].reshape(-1) for o in range(1, min(window, T - 1) + 1)]
+    b = [walks[:, o:].reshape(-1) for o in range(1, min(window, T - 1) + 1)]
+    if not a:
+        empty = walks.new_empty(0)
+        return empty, empty
+    a, b = torch.cat(a), torch.cat(b)
+    return torch.cat([a, b]), torch.cat([b, a])
+
+
+def negative_samples(counts: Tensor, k: int, num: int,
+                     generator: Optional[torch.Generator] = None) -> Tensor:
+    r"""`num` rows of `k` nodes drawn with replacement from the smoothed unigram
+    distribution $P_n(w) \propto \text{count}(w)^{3/4}$, shape (num, k)."""
+    check_tensor(counts, "counts", ndim=1)
+    if counts.numel() == 0 or (counts < 0).any() or counts.sum() <= 0:
+        raise ValueError(f"counts must be non-negative with a positive sum, got "
+                         f"{counts.tolist()[:5]}")
+    k, num = check_int(k, "k"), check_int(num, "num", low=0)
+    prob = counts.double().pow(0.75)
+    if num == 0:
+        return torch.zeros(0, k, dtype=torch.long)
+    return torch.multinomial(prob, num * k, replacement=True,
+                             generator=generator).reshape(num, k)
+
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c045
+class SkipGram(nn.Module):
+    r"""Skip-gram embeddings of `num_nodes` nodes: a centre vector $u_c$ (`centre`, the
+    embedding the chapters use) and a context vector $v_o$ (`context`) per node, fitted by
+    negative sampling,
+
+    $$
+    \ell(c, o) = -\log \sigma(u_c^\top v_o) - \sum_{k} \log \sigma(-u_c^\top v_{w_k}) ;
+    $$
+
+    word2vec's start: $u \sim U(-\tfrac{1}{2 \dim}, \tfrac{1}{2 \dim})$, $v = 0$."""
+
+    def __init__(self, num_nodes: int, dim: int,
+                 generator: Optional[torch.Generator] = None):
+        super().__init__()
+        n, dim = check_int(num_nodes, "num_nodes"), check_int(dim, "dim")
+        u = (torch.rand(n, dim, generator=generator) - 0.5) / dim
+        self.centre = nn.Parameter(u)
+        self.context = nn.Parameter(torch.zeros(n, dim))
+
+    def loss(self, centre: Tensor, context: Tensor, negatives: Tensor) -> Tensor:
+        r"""The mean of $\ell(c, o)$ over the pairs: `centre`, `context` (P,) and
+        `negatives` (P, K) node numbers."""
+        P = check_same_batch(centre=centre, context=context, negatives=negatives)
+        check_tensor(negatives, "negatives", ndim=2)
+        if P == 0:
+            raise ValueError("centre must hold at least one pair, got none")
+        u = self.centre[centre]                                      # (P, dim)
+        pos = (u * self.context[context]).sum(-1)
+        neg = torch.einsum("pd,pkd->pk", u, self.context[negatives])
+        return -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1)).mean()
+
+    def forward(self, centre: Tensor, context: Tensor, negatives: Tensor) -> Tensor:
+        """The loss (so that `torch.func.functional_call` reaches it)."""
+        return self.loss(centre, context, negatives)
+
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c048
+def _contingency(labels_true: Tensor, labels_pred: Tensor) -> Tensor:
+    """The table $n_{ab}$ (float64) of two labelings of the same nodes, checked."""
+    check_same_batch(labels_true=labels_true, labels_pred=labels_pred)
+    for name, t in (("labels_true", labels_true), ("labels_pred", labels_pred)):
+        if check_tensor(t, name, ndim=1).numel() == 0 or t.is_floating_point():
+            raise ValueError(f"{name} must be a non-empty integer tensor, got "
+                             f"{t.dtype} of shape {tuple(t.shape)}")
+    a = torch.unique(labels_true, return_inverse=True)[1]
+    b = torch.unique(labels_pred, return_inverse=True)[1]
+    nb = int(b.max()) + 1
+    cells = torch.bincount(a * nb + b, minlength=(int(a.max()) + 1) * nb)
+    return cells.reshape(-1, nb).double()
+
+
+def nmi(labels_true: Tensor, labels_pred: Tensor) -> float:
+    r"""Normalised mutual information with the arithmetic mean of the entropies,
+    $I / \tfrac12 (H(\text{true}) + H(\text{pred}))$, as scikit-learn's default (1 when
+    both labelings are a single cluster)."""
+    C = _contingency(labels_true, labels_pred)
+    if C.shape[0] == C.shape[1] == 1:
+        return 1.0
+    P = C / C.sum()
+    pa, pb = P.sum(1, keepdim=True), P.sum(0, keepdim=True)
+    nz = P > 0
+    mi = (P[nz] * (P[nz] / (pa * pb)[nz]).log()).sum().clamp_min(0)
+    H = lambda r: -(r[r > 0] * r[r > 0].log()).sum()
+    return (mi / ((H(pa) + H(pb)) / 2).clamp_min(torch.finfo(torch.float64).eps)).item()
+
+
+def ari(labels_true: Tensor, labels_pred: Tensor) -> float:
+    r"""The adjusted Rand index $(\text{RI} - E[\text{RI}]) / (\max \text{RI} -
+    E[\text{RI}])$ of two labelings, from the pair counts
+    $\sum_{ab} \binom{n_{ab}}{2}$, $\sum_a \binom{a_a}{2}$, $\sum_b \binom{b_b}{2}$."""
+    C = _contingency(labels_true, labels_pred)
+    n, ss = C.sum(), (C * C).sum()
+    fp = (C.sum(0) ** 2).sum() - ss          # pairs apart in truth, together in pred
+    fn = (C.sum(1) ** 2).sum() - ss          # together in truth, apart in pred
+    tp, tn = ss - n, n * n - fp - fn - ss
+    if fn == 0 and fp == 0:
+        return 1.0
+    return (2 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))).item()
+
+
+def conductance(edge_index: Tensor, num_nodes: int, mask: Tensor) -> float:
+    r"""$\phi(S) = \operatorname{cut}(S, S^c) / \min(\operatorname{vol} S,
+    \operatorname{vol} S^c)$ of the node set $S$ given by the boolean `mask` (n,), with
+    the cut the edges $j \to i$ from $S$ to $S^c$ and $\operatorname{vol} S$ the edges
+    leaving nodes of $S$ (an undirected `edge_index` holds both directions)."""
+    check_edge_index(edge_index, num_nodes)
+    check_tensor(mask, "mask", ndim=1)
+    if mask.dtype != torch.bool or mask.shape[0] != num_nodes:
+        raise ValueError(f"mask must be a torch.bool tensor of shape ({num_nodes},), got "
+                         f"{mask.dtype} of shape {tuple(mask.shape)}")
+    ins = mask[edge_index[0]]
+    vol_s, vol_c = int(ins.sum()), int((~ins).sum())
+    if min(vol_s, vol_c) == 0:
+        raise ValueError("mask must leave edges on both sides (vol S and vol S^c > 0), "
+                         f"got volumes {vol_s} and {vol_c}")
+    cut = int((ins & ~mask[edge_index[1]]).sum())
+    return cut / min(vol_s, vol_c)
+
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c051
+def _check_square(W, name: str = "W") -> Tensor:
+    """`W`, if it is a square floating-point matrix."""
+    check_tensor(W, name, ndim=2, floating=True)
+    if W.shape[0] != W.shape[1]:
+        raise ValueError(f"{name} must be a square matrix, got shape {tuple(W.shape)}")
+    return W
+
+
+def _topological_order(W: Tensor) -> Optional[Tensor]:
+    """A topological order of the graph $i \\to j$ for $W_{ij} \\ne 0$ (Kahn's algorithm,
+    all current sources at once), or None if it has a cycle."""
+    B = (W != 0).long()
+    indeg, alive, order = B.sum(0), torch.ones(W.shape[0], dtype=torch.bool), []
+    while alive.any():
+        src = alive & (indeg == 0)
+        if not src.any():
+            return None
+        order.append(src.nonzero().flatten())
+        alive &= ~src
+        indeg = indeg - B[src].sum(0)
+    return torch.cat(order) if order else torch.zeros(0, dtype=torch.long)
+
+
+def is_dag(W: Tensor) -> bool:
+    r"""Whether the graph with an edge $i \to j$ wherever $W_{ij} \ne 0$ has no directed
+    cycle (self-loops included): Kahn's algorithm empties it."""
+    return _topological_order(_check_square(W)) is not None
+
+
+def random_dag(num_nodes: int, edge_prob: float,
+               generator: Optional[torch.Generator] = None) -> Tensor:
+    r"""A random weighted DAG $W = P B P^\top$ (d, d): $B$ strictly lower-triangular with
+    each entry an edge with probability $p$, of weight uniform in $\pm[0.5, 2]$, and $P$
+    a random permutation; $W_{ij} \ne 0$ is the edge $i \to j$."""
+    d = check_int(num_nodes, "num_nodes")
+    p = check_real(edge_prob, "edge_prob", 0.0, 1.0)
+    keep = torch.rand(d, d, generator=generator) < p
+    mag = 0.5 + 1.5 * torch.rand(d, d, generator=generator)
+    sign = torch.where(torch.rand(d, d, generator=generator) < 0.5, -1.0, 1.0)
+    B = torch.tril(keep * mag * sign, diagonal=-1)
+    perm = torch.randperm(d, generator=generator)
+    return B[perm][:, perm]
+
+
+def linear_sem(W: Tensor, n: int, noise_scale: float = 1.0,
+               generator: Optional[torch.Generator] = None) -> Tensor:
+    r"""`n` samples (n, d) of the linear SEM $X = X W + E$, $E_{ij} \sim N(0, \sigma^2)$,
+    computed column by column in a topological order of $W$; their covariance is
+    $(I - W)^{-\top} \sigma^2 (I - W)^{-1}$."""
+    _check_square(W)
+    n = check_int(n, "n")
+    sigma = check_positive(noise_scale, "noise_scale", finite=True)
+    order = _topological_order(W)
+    if order is None:
+        raise ValueError("W must be acyclic (is_dag(W)), got a graph with a cycle")
+    E = sigma * torch.randn(n, W.shape[0], generator=generator, dtype=W.dtype)
+    X = torch.zeros_like(E)
+    for j in order.tolist():
+        X[:, j] = X @ W[:, j] + E[:, j]
+    return X
+
+
+def shd(W_true: Tensor, W_est: Tensor) -> int:
+    r"""The structural Hamming distance between the supports of two graphs: the node pairs
+    $\{i, j\}$ whose edges differ, $\sum_{i \le j} [(B_{ij}, B_{ji}) \ne
+    (\hat B_{ij}, \hat B_{ji})]$: each missing, extra or reversed edge counts once."""
+    _check_square(W_true, "W_true")
+    if _check_square(W_est, "W_est").shape != W_true.shape:
+        raise ValueError(f"W_est must have W_true's shape {tuple(W_true.shape)}, got "
+                         f"{tuple(W_est.shape)}")
+    B, Bh = W_true != 0, W_est != 0
+    differ = (B != Bh) | (B.T != Bh.T)
+    return int(torch.triu(differ).sum())
+
+
+def notears_h(W: Tensor) -> Tensor:
+    r"""NOTEARS' acyclicity function $h(W) = \operatorname{tr}(e^{W \circ W}) - d$, zero
+    exactly when $W$ is a DAG and positive otherwise; differentiable (autograd gives
+    $\nabla h = (e^{W \circ W})^\top \circ 2W$)."""
+    _check_square(W)
+    return torch.linalg.matrix_exp(W * W).diagonal().sum() - W.shape[0]
