@@ -57,6 +57,9 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {  # submodule: its names
                   "planted_signed_graph"],
     "clusterfug": ["dense_gaec", "sparse_gaec", "multicut_objective", "cluster_costs",
                    "dense_costs", "knn_edges", "exact_multicut"],
+    "node2vec": ["node2vec_embeddings", "community_role_graph", "linear_probe"],
+    "topo_swaps": ["topological_swaps", "fit_order", "order_score", "notears_linear",
+                   "dag_order", "ls_score"],
     "sbm_matching": ["correlated_sbm", "partition_tree_signatures", "match_correlated_sbm",
                      "seeded_refinement", "degree_profile_matching", "match_rate"],
 })
