@@ -125,7 +125,10 @@ def to_dense_nodes(x: Tensor, batch: Tensor) -> tuple[Tensor, Tensor]:
 # %% ../../nbs/graphs/04_cgs.ipynb #c013
 def _iterate(M: Tensor, rhs: Tensor, gamma: float, tol: float, max_iter: int,
              what: str) -> Tensor:
-    """Solve X = gamma M X + rhs by fixed-point iteration (no autograd graph)."""
+    """Solve X = gamma M X + rhs by fixed-point iteration (no autograd graph). The
+    tolerance is floored at a few units of the dtype's rounding: below it a float32
+    iteration can cycle at rounding level forever instead of converging."""
+    tol = max(tol, 4 * torch.finfo(rhs.dtype).eps)
     x = rhs
     for _ in range(max_iter):
         new = gamma * (M @ x) + rhs
@@ -197,7 +200,8 @@ def fixed_point(A: Tensor, b: Tensor, gamma: float, method: str = "solve", *,
     dimensions; unique when $\rho(\gamma A) < 1$, which holds when $0 < \gamma < 1$ and
     the rows of $A$ sum to at most one in absolute value. `method` is "solve" (an LU
     solve) or "iterate" (iterate until the largest change is below `tol` times the
-    largest entry, at most `max_iter` steps; a `ValueError` if it does not converge).
+    largest entry, `tol` floored at 4 units of rounding of the dtype, at most `max_iter`
+    steps; a `ValueError` if it does not converge).
     The backward is `LinearFixedPoint`'s adjoint solve, by the same method.
     """
     check_tensor(A, "A", min_ndim=2, floating=True)
