@@ -12,11 +12,15 @@ from papers_lib.graphs.toolkit import (
 from papers_lib.graphs.toolkit import (
     SkipGram, ari, conductance, is_dag, linear_sem, negative_samples, nmi, notears_h,
     random_dag, random_walks, shd, skipgram_pairs)
+from papers_lib.graphs.toolkit import balanced_accuracy, linear_probe
 from tests.bad_input import Case, check, parametrize
 
 T = "papers_lib.graphs.toolkit."
 EI = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
 X = torch.ones(3, 2)
+Z = torch.randn(6, 2)
+Y = torch.tensor([0, 1, 0, 1, 0, 1])
+TR = torch.tensor([True, True, True, False, False, False])
 OUT = torch.tensor([[0, 5], [1, 0]])  # node 5 of a 3-node graph
 NET = torch.nn.Linear(2, 2)            # two copies of a 3-node classifier, stacked
 XS, YS = torch.ones(2, 3, 2), torch.zeros(2, 3, dtype=torch.long)
@@ -190,6 +194,24 @@ CASES = [
          r"W must have 2 dimensions, got shape \(3,\)"),
     Case(T + "notears_h", lambda: notears_h(torch.ones(2, 2, dtype=torch.long)), TypeError,
          r"W must be a floating-point tensor, got torch.int64"),
+    Case(T + "linear_probe", lambda: linear_probe(Z.long(), Y, TR), TypeError,
+         r"z must be a floating-point tensor"),
+    Case(T + "linear_probe", lambda: linear_probe(Z, Y[:4], TR), ValueError,
+         r"y must be non-negative integer labels of shape \(6,\)"),
+    Case(T + "linear_probe", lambda: linear_probe(Z, Y.float(), TR), ValueError,
+         r"y must be non-negative integer labels"),
+    Case(T + "linear_probe", lambda: linear_probe(Z, Y, TR.long()), ValueError,
+         r"train must be a non-empty torch.bool mask"),
+    Case(T + "linear_probe", lambda: linear_probe(Z, Y, TR & False), ValueError,
+         r"train must be a non-empty torch.bool mask"),
+    Case(T + "linear_probe", lambda: linear_probe(Z, Y, TR, weight_decay=-1.0),
+         ValueError, r"weight_decay must be"),
+    Case(T + "linear_probe", lambda: linear_probe(Z, Y, TR, steps=0), ValueError,
+         r"steps must be"),
+    Case(T + "balanced_accuracy", lambda: balanced_accuracy(Y, Y, TR.long()), ValueError,
+         r"mask must be a non-empty torch.bool mask"),
+    Case(T + "balanced_accuracy", lambda: balanced_accuracy(Y, Y[:4], TR), ValueError,
+         r"pred"),
 ]
 
 
@@ -212,3 +234,4 @@ def test_the_checks_leave_good_input_alone():
     W = random_dag(4, 1.0)
     assert is_dag(W) and not is_dag(CYC) and shd(W, W) == 0 and notears_h(CYC) > 0
     assert linear_sem(W, 5).shape == (5, 4)
+    assert linear_probe(Z, Y, TR).shape == (6,) and balanced_accuracy(Y, Y, TR) == 1.0

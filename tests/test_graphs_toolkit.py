@@ -333,3 +333,41 @@ def test_shd_on_hand_examples():
     B[2, 3] = 0.0                                      # plus one missing edge
     assert shd(A, B) == 3
     assert shd(A, torch.zeros(4, 4)) == 3 and shd(torch.zeros(4, 4), A.T) == 3
+
+
+from papers_lib.graphs.toolkit import balanced_accuracy, linear_probe  # noqa: E402
+
+
+def test_probe_matches_a_closed_form_boundary():
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(400, 2, generator=g, dtype=torch.float64)
+    y = (z[:, 0] + 0.5 * z[:, 1] > 0).long()
+    train = torch.rand(400, generator=g) < 0.5
+    pred = linear_probe(z, y, train, weight_decay=0.0)
+    assert (pred[train] == y[train]).all()
+    assert (pred[~train] == y[~train]).double().mean() >= 0.97
+
+
+def test_probe_agrees_with_sklearn_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+    g = torch.Generator().manual_seed(1)
+    z = torch.randn(300, 4, generator=g, dtype=torch.float64)
+    y = (z @ torch.tensor([1.0, -1.0, 0.5, 0.0], dtype=torch.float64)
+         + 0.5 * torch.randn(300, generator=g, dtype=torch.float64) > 0).long()
+    train = torch.arange(300) < 200
+    pred = linear_probe(z, y, train, weight_decay=1e-3)
+    zs = (z - z[train].mean(0)) / z[train].std(0, correction=0)
+    # lambda ||W||^2 on the mean loss is sklearn's C = 1 / (2 lambda n_train) on the
+    # summed loss (binary: one weight vector, the softmax's two columns split it)
+    ref = LogisticRegression(C=1 / (2 * 1e-3 * 200 * 2), tol=1e-10, max_iter=1000)
+    ref.fit(zs[train].numpy(), y[train].numpy())
+    agree = (pred == torch.from_numpy(ref.predict(zs.numpy()))).double().mean()
+    assert agree >= 0.99
+
+
+def test_balanced_accuracy_by_hand():
+    y = torch.tensor([0, 0, 0, 0, 1, 1])
+    pred = torch.tensor([0, 0, 0, 1, 0, 1])
+    m = torch.ones(6, dtype=torch.bool)
+    assert balanced_accuracy(y, pred, m) == (3 / 4 + 1 / 2) / 2
+    assert balanced_accuracy(y, torch.zeros_like(y), m) == 0.5   # majority guess: chance

@@ -3,7 +3,7 @@
 # %% ../../nbs/graphs/18_node2vec.ipynb #c002
 """node2vec (Grover and Leskovec, 2016): node embeddings from second-order biased random
 walks and skip-gram with negative sampling, a generator of graphs with communities and
-structural roles, and a logistic-regression probe of embeddings.
+structural roles (the probe of embeddings is the toolkit's `linear_probe`).
 
 Derived in the chapter *node2vec: biased random walks for node embeddings*
 (`nbs/graphs/18_node2vec.ipynb`).
@@ -17,12 +17,12 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from ..checks import (
-    check_int, check_nonnegative, check_positive, check_tensor)
+    check_int, check_positive)
 from .toolkit import (
     SkipGram, check_edge_index, negative_samples, random_walks, skipgram_pairs)
 
 # %% auto #0
-__all__ = ['node2vec_embeddings', 'community_role_graph', 'linear_probe']
+__all__ = ['node2vec_embeddings', 'community_role_graph']
 
 # %% ../../nbs/graphs/18_node2vec.ipynb #c007
 def node2vec_embeddings(edge_index: Tensor, num_nodes: int, dim: int = 16,
@@ -100,43 +100,3 @@ def community_role_graph(communities: int, hubs: int, leaves: int
     community = torch.arange(C).repeat_interleave(size)
     role = torch.cat([torch.zeros(h), torch.ones(h * ell)]).long().repeat(C)
     return torch.cat([ei, ei.flip(0)], 1), n, community, role
-
-# %% ../../nbs/graphs/18_node2vec.ipynb #c013
-def linear_probe(z: Tensor, y: Tensor, train: Tensor, weight_decay: float = 1e-3,
-                 steps: int = 200) -> Tensor:
-    r"""Labels predicted for every node by a logistic regression on the standardised
-    embeddings `z` (n, d), fitted on the nodes of the boolean mask `train`:
-
-    $$
-    \min_{W, b} \frac{1}{|T|} \sum_{i \in T}
-    -\log \operatorname{softmax}(W^\top \hat z_i + b)_{y_i}
-    + \lambda \lVert W \rVert^2 .
-    $$"""
-    check_tensor(z, "z", ndim=2, floating=True)
-    check_tensor(y, "y", ndim=1)
-    check_tensor(train, "train", ndim=1)
-    if y.shape[0] != z.shape[0] or y.is_floating_point() or (y < 0).any():
-        raise ValueError(f"y must be non-negative integer labels of shape "
-                         f"({z.shape[0]},), got {y.dtype} of shape {tuple(y.shape)}")
-    if train.dtype != torch.bool or train.shape[0] != z.shape[0] or not train.any():
-        raise ValueError(f"train must be a non-empty torch.bool mask of shape "
-                         f"({z.shape[0]},), got {train.dtype} of shape "
-                         f"{tuple(train.shape)}")
-    weight_decay = check_nonnegative(weight_decay, "weight_decay")
-    steps = check_int(steps, "steps")
-    z = z.detach()
-    z = (z - z[train].mean(0)) / (z[train].std(0, correction=0) + 1e-8)
-    k = int(y.max()) + 1
-    W = torch.zeros(z.shape[1], k, dtype=z.dtype, requires_grad=True)
-    b = torch.zeros(k, dtype=z.dtype, requires_grad=True)
-    opt = torch.optim.LBFGS([W, b], lr=1.0, max_iter=steps)
-
-    def closure():
-        opt.zero_grad()
-        loss = (F.cross_entropy(z[train] @ W + b, y[train])
-                + weight_decay * W.pow(2).sum())
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    return (z @ W + b).argmax(1).detach()

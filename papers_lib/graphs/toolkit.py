@@ -25,8 +25,8 @@ __all__ = ['AGGREGATIONS', 'Graph', 'check_edge_index', 'coalesce', 'to_undirect
            'to_dense', 'normalized_adjacency', 'laplacian', 'appnp', 'aggregate', 'MessagePassing', 'dirichlet_energy',
            'erdos_renyi', 'sbm', 'contextual_sbm', 'edge_homophily', 'random_geometric', 'point_cloud', 'node_split',
            'batch_graphs', 'connected_components', 'hop_distances', 'check_batch', 'fit_copies', 'random_walks',
-           'skipgram_pairs', 'negative_samples', 'SkipGram', 'nmi', 'ari', 'conductance', 'is_dag', 'random_dag',
-           'linear_sem', 'shd', 'notears_h']
+           'skipgram_pairs', 'negative_samples', 'SkipGram', 'nmi', 'ari', 'conductance', 'linear_probe',
+           'balanced_accuracy', 'is_dag', 'random_dag', 'linear_sem', 'shd', 'notears_h']
 
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c004
 @dataclass
@@ -682,6 +682,60 @@ def conductance(edge_index: Tensor, num_nodes: int, mask: Tensor) -> float:
                          f"got volumes {vol_s} and {vol_c}")
     cut = int((ins & ~mask[edge_index[1]]).sum())
     return cut / min(vol_s, vol_c)
+
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c061
+def linear_probe(z: Tensor, y: Tensor, train: Tensor, weight_decay: float = 1e-3,
+                 steps: int = 200) -> Tensor:
+    r"""Labels predicted for every node by a logistic regression on the standardised
+    embeddings `z` (n, d), fitted on the nodes of the boolean mask `train`:
+
+    $$
+    \min_{W, b} \frac{1}{|T|} \sum_{i \in T}
+    -\log \operatorname{softmax}(W^\top \hat z_i + b)_{y_i}
+    + \lambda \lVert W \rVert^2 .
+    $$"""
+    check_tensor(z, "z", ndim=2, floating=True)
+    check_tensor(y, "y", ndim=1)
+    check_tensor(train, "train", ndim=1)
+    if y.shape[0] != z.shape[0] or y.is_floating_point() or (y < 0).any():
+        raise ValueError(f"y must be non-negative integer labels of shape "
+                         f"({z.shape[0]},), got {y.dtype} of shape {tuple(y.shape)}")
+    if train.dtype != torch.bool or train.shape[0] != z.shape[0] or not train.any():
+        raise ValueError(f"train must be a non-empty torch.bool mask of shape "
+                         f"({z.shape[0]},), got {train.dtype} of shape "
+                         f"{tuple(train.shape)}")
+    weight_decay = check_nonnegative(weight_decay, "weight_decay")
+    steps = check_int(steps, "steps")
+    z = z.detach()
+    z = (z - z[train].mean(0)) / (z[train].std(0, correction=0) + 1e-8)
+    k = int(y.max()) + 1
+    W = torch.zeros(z.shape[1], k, dtype=z.dtype, requires_grad=True)
+    b = torch.zeros(k, dtype=z.dtype, requires_grad=True)
+    opt = torch.optim.LBFGS([W, b], lr=1.0, max_iter=steps)
+
+    def closure():
+        opt.zero_grad()
+        loss = (F.cross_entropy(z[train] @ W + b, y[train])
+                + weight_decay * W.pow(2).sum())
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return (z @ W + b).argmax(1).detach()
+
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c062
+def balanced_accuracy(y: Tensor, pred: Tensor, mask: Tensor) -> float:
+    r"""Mean recall over the classes present among the nodes of the boolean `mask`,
+    $\frac{1}{|K|} \sum_{k \in K} \Pr(\hat y = k \mid y = k)$: chance is $1/|K|$
+    whatever the class sizes."""
+    check_tensor(mask, "mask", ndim=1)
+    check_same_batch(y=y, pred=pred, mask=mask)
+    if mask.dtype != torch.bool or not mask.any():
+        raise ValueError(f"mask must be a non-empty torch.bool mask, got {mask.dtype} "
+                         f"with {int(mask.sum())} nodes")
+    rec = [(pred[mask & (y == k)] == k).double().mean()
+           for k in y[mask].unique().tolist()]
+    return torch.stack(rec).mean().item()
 
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c051
 def _check_square(W, name: str = "W") -> Tensor:
