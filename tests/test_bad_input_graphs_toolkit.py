@@ -12,7 +12,7 @@ from papers_lib.graphs.toolkit import (
 from papers_lib.graphs.toolkit import (
     SkipGram, ari, conductance, is_dag, linear_sem, negative_samples, nmi, notears_h,
     random_dag, random_walks, shd, skipgram_pairs)
-from papers_lib.graphs.toolkit import balanced_accuracy, linear_probe
+from papers_lib.graphs.toolkit import balanced_accuracy, kmeans, linear_probe
 from tests.bad_input import Case, check, parametrize
 
 T = "papers_lib.graphs.toolkit."
@@ -212,6 +212,12 @@ CASES = [
          r"mask must be a non-empty torch.bool mask"),
     Case(T + "balanced_accuracy", lambda: balanced_accuracy(Y, Y[:4], TR), ValueError,
          r"pred"),
+    Case(T + "kmeans", lambda: kmeans(Z, 7), ValueError, r"k must be"),
+    Case(T + "kmeans", lambda: kmeans(Z.long(), 2), TypeError, r"x must be"),
+    Case(T + "kmeans", lambda: kmeans(Z, 2, n_init=0), ValueError, r"n_init must be"),
+    Case(T + "kmeans", lambda: kmeans(Z, 2, iters=0), ValueError, r"iters must be"),
+    Case(T + "kmeans", lambda: kmeans(Z * float("nan"), 2), ValueError,
+         r"x must be finite"),
 ]
 
 
@@ -235,3 +241,4 @@ def test_the_checks_leave_good_input_alone():
     assert is_dag(W) and not is_dag(CYC) and shd(W, W) == 0 and notears_h(CYC) > 0
     assert linear_sem(W, 5).shape == (5, 4)
     assert linear_probe(Z, Y, TR).shape == (6,) and balanced_accuracy(Y, Y, TR) == 1.0
+    assert kmeans(Z, 2).shape == (6,)

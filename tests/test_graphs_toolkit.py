@@ -371,3 +371,32 @@ def test_balanced_accuracy_by_hand():
     m = torch.ones(6, dtype=torch.bool)
     assert balanced_accuracy(y, pred, m) == (3 / 4 + 1 / 2) / 2
     assert balanced_accuracy(y, torch.zeros_like(y), m) == 0.5   # majority guess: chance
+
+
+from sklearn.cluster import KMeans  # noqa: E402
+
+from papers_lib.graphs.toolkit import kmeans  # noqa: E402
+
+
+def _gen(s):
+    return torch.Generator().manual_seed(s)
+
+
+def test_kmeans_matches_sklearn():
+    for s in range(3):
+        centres = torch.randn(4, 3, generator=_gen(10 + s)) * 5
+        x = (centres.repeat_interleave(40, 0)
+             + torch.randn(160, 3, generator=_gen(20 + s))).double()
+        lab = kmeans(x, 4, generator=_gen(s))
+        sk = KMeans(4, n_init=10, random_state=s).fit(x.numpy())
+        inertia = sum(((x[lab == c] - x[lab == c].mean(0)) ** 2).sum().item()
+                      for c in range(4))
+        assert inertia <= sk.inertia_ * (1 + 1e-6)
+        assert ari(lab, torch.from_numpy(sk.labels_).long()) > 0.95
+    assert torch.equal(kmeans(x, 4, generator=_gen(7)), kmeans(x, 4, generator=_gen(7)))
+
+
+def test_kmeans_on_one_point_per_cluster_and_one_cluster():
+    x = torch.tensor([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]], dtype=torch.float64)
+    assert sorted(kmeans(x, 3, generator=_gen(0)).tolist()) == [0, 1, 2]
+    assert kmeans(x, 1, generator=_gen(0)).tolist() == [0, 0, 0]

@@ -9,9 +9,11 @@ Derived on the page *Graphs as tensors: the graph toolkit* (`nbs/graphs/00_graph
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -26,7 +28,8 @@ __all__ = ['AGGREGATIONS', 'Graph', 'check_edge_index', 'coalesce', 'to_undirect
            'erdos_renyi', 'sbm', 'contextual_sbm', 'edge_homophily', 'random_geometric', 'point_cloud', 'node_split',
            'batch_graphs', 'connected_components', 'hop_distances', 'check_batch', 'fit_copies', 'random_walks',
            'skipgram_pairs', 'negative_samples', 'SkipGram', 'nmi', 'ari', 'conductance', 'linear_probe',
-           'balanced_accuracy', 'is_dag', 'random_dag', 'linear_sem', 'shd', 'notears_h']
+           'balanced_accuracy', 'kmeans', 'is_dag', 'random_dag', 'linear_sem', 'shd', 'notears_h', 'flow_diffusion',
+           'precision_recall_f1']
 
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c004
 @dataclass
@@ -737,6 +740,42 @@ def balanced_accuracy(y: Tensor, pred: Tensor, mask: Tensor) -> float:
            for k in y[mask].unique().tolist()]
     return torch.stack(rec).mean().item()
 
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c065
+def kmeans(x: Tensor, k: int, n_init: int = 10, iters: int = 100,
+           generator: Optional[torch.Generator] = None) -> Tensor:
+    r"""Lloyd's $k$-means from `n_init` $k$-means++ seedings run as one batch, the
+    labels (n,) of the run of least inertia $\sum_i \lVert x_i - c_{y_i} \rVert^2$.
+
+    Seeding draws each new centre with probability $\propto \min_c \lVert x_i - c
+    \rVert^2$; an emptied cluster keeps its centre."""
+    check_tensor(x, "x", ndim=2, floating=True)
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x must be finite")
+    n = x.shape[0]
+    k = check_int(k, "k", high=max(n, 1))
+    B = check_int(n_init, "n_init")
+    iters = check_int(iters, "iters")
+    xd = x.double()
+    xb = xd.expand(B, n, -1)
+    first = torch.randint(n, (B,), generator=generator)
+    C = xd[first][:, None, :]
+    for _ in range(k - 1):
+        d2 = torch.cdist(xb, C).pow(2).min(-1).values + 1e-300
+        nxt = torch.multinomial(d2, 1, generator=generator)
+        C = torch.cat([C, xd[nxt]], 1)
+    for _ in range(iters):
+        lab = torch.cdist(xb, C).argmin(-1)
+        oh = torch.nn.functional.one_hot(lab, k).double()
+        cnt = oh.sum(1)[..., None]
+        new = torch.where(cnt > 0, oh.transpose(1, 2) @ xd / cnt.clamp_min(1), C)
+        if torch.equal(new, C):
+            break
+        C = new
+    dist = torch.cdist(xb, C).pow(2)
+    lab = dist.argmin(-1)
+    inertia = dist.min(-1).values.sum(1)
+    return lab[int(inertia.argmin())]
+
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c051
 def _check_square(W, name: str = "W") -> Tensor:
     """`W`, if it is a square floating-point matrix."""
@@ -819,3 +858,116 @@ def notears_h(W: Tensor) -> Tensor:
     $\nabla h = (e^{W \circ W})^\top \circ 2W$)."""
     _check_square(W)
     return torch.linalg.matrix_exp(W * W).diagonal().sum() - W.shape[0]
+
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c071
+def flow_diffusion(edge_index: Tensor, num_nodes: int, source_mass: Tensor,
+                   sink_capacity: Tensor, edge_weight: Optional[Tensor] = None,
+                   max_iter: int = 1_000_000, tol: float = 1e-8) -> Tensor:
+    r"""The $\ell_2$-norm flow diffusion's dual solution $x$ (n,), by pushes:
+
+    $$
+    \min_{x \ge 0} \tfrac12 x^\top L x + x^\top (T - \Delta), \qquad
+    m = \Delta - L x \le T, \qquad x_i (T_i - m_i) = 0,
+    $$
+
+    with $L$ the combinatorial Laplacian of the symmetric weights `edge_weight` (an
+    undirected `edge_index` holds both directions), $\Delta$ = `source_mass` and $T$ =
+    `sink_capacity`. A push of node $i$ with excess $m_i > T_i$ sets $x_i \mathrel{+}=
+    (m_i - T_i) / w_i$; the support of $x$ is the local cluster. Stops when no excess
+    exceeds `tol`; raises after `max_iter` pushes."""
+    check_edge_index(edge_index, num_nodes)
+    n = check_int(num_nodes, "num_nodes")
+    for name, v in (("source_mass", source_mass), ("sink_capacity", sink_capacity)):
+        check_tensor(v, name, ndim=1, floating=True)
+        if v.shape[0] != n or not bool(torch.isfinite(v).all()) or bool((v < 0).any()):
+            raise ValueError(f"{name} must be finite and non-negative of shape ({n},), "
+                             f"got shape {tuple(v.shape)} with minimum "
+                             f"{v.min().item() if v.numel() else None}")
+    m_e = edge_index.shape[1]
+    if edge_weight is None:
+        edge_weight = torch.ones(m_e, dtype=torch.float64)
+    check_tensor(edge_weight, "edge_weight", ndim=1, floating=True)
+    if (edge_weight.shape[0] != m_e or not bool(torch.isfinite(edge_weight).all())
+            or bool((edge_weight <= 0).any())):
+        raise ValueError(f"edge_weight must be finite and positive of shape ({m_e},), got "
+                         f"shape {tuple(edge_weight.shape)}")
+    max_iter = check_int(max_iter, "max_iter")
+    tol = check_positive(tol, "tol", finite=True)
+    keep = edge_index[0] != edge_index[1]                  # self-loops do not enter L
+    ei, w = coalesce(edge_index[:, keep], n, edge_weight[keep].double())
+    rev, w_rev = coalesce(ei.flip(0), n, w)
+    if not (torch.equal(ei, rev) and torch.allclose(w, w_rev)):
+        raise ValueError("edge_index must be undirected (every edge in both directions, "
+                         "with equal edge_weight), got an asymmetric graph")
+    delta, T = source_mass.double(), sink_capacity.double()
+    comp = connected_components(ei, n)
+    short = (comp.new_zeros(n, dtype=torch.float64).index_add_(0, comp, T - delta)
+             <= 0) & (comp.new_zeros(n, dtype=torch.float64).index_add_(0, comp, delta)
+                      > 0)
+    if short.any():
+        raise ValueError("sink_capacity must exceed source_mass in total on every "
+                         "connected component that holds source mass, got a component "
+                         "with too little capacity")
+    src, dst, wn = ei[1].numpy(), ei[0].numpy(), w.numpy()   # symmetric: i's edges are
+    ptr = np.searchsorted(src, np.arange(n + 1))           # a block (sorted by target)
+    wdeg = np.bincount(src, weights=wn, minlength=n)
+    m, Tn = delta.numpy().copy(), T.numpy()
+    x = np.zeros(n)
+    queued = m > Tn + tol
+    queue = deque(np.flatnonzero(queued).tolist())
+    pushes = since = 0
+    while queue:
+        if since >= 5 * int((x > 0).sum()) + 50:           # a solve on the support
+            since = 0
+            S = np.flatnonzero(x > 0)
+            pos = np.full(n, -1)
+            pos[S] = np.arange(S.size)
+            inner = (pos[src] >= 0) & (pos[dst] >= 0)
+            LS = np.diag(wdeg[S])
+            np.add.at(LS, (pos[src[inner]], pos[dst[inner]]), -wn[inner])
+            try:
+                xS = np.linalg.solve(LS, delta.numpy()[S] - Tn[S])
+            except np.linalg.LinAlgError:                  # S holds a whole component
+                xS = -np.ones(1)
+            xt = np.zeros(n)
+            xt[S] = xS if (xS >= 0).all() else 0.0
+            mt = delta.numpy() - wdeg * xt + np.bincount(src, wn * xt[dst], minlength=n)
+            if (xS >= 0).all() and np.abs(mt[S] - Tn[S]).max() <= tol:   # solved: keep
+                x, m = xt, mt
+                m[S] = Tn[S]                                   # exact on the support
+                queued = m > Tn + tol
+                queue = deque(np.flatnonzero(queued).tolist())
+                continue
+        i = queue.popleft()
+        queued[i] = False
+        t = (m[i] - Tn[i]) / wdeg[i]
+        x[i] += t
+        m[i] = Tn[i]
+        js = dst[ptr[i]:ptr[i + 1]]
+        m[js] += wn[ptr[i]:ptr[i + 1]] * t
+        new = js[(m[js] > Tn[js] + tol) & ~queued[js]]
+        queued[new] = True
+        queue.extend(new.tolist())
+        pushes += 1
+        since += 1
+        if pushes >= max_iter and queue:
+            raise RuntimeError(f"flow_diffusion did not converge within max_iter="
+                               f"{max_iter} pushes; raise max_iter or tol")
+    return torch.from_numpy(x).to(source_mass.dtype)
+
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c073
+def precision_recall_f1(pred: Tensor, target: Tensor) -> tuple[float, float, float]:
+    r"""Precision $|P \cap K| / |P|$, recall $|P \cap K| / |K|$ and F1 $= 2 |P \cap K| /
+    (|P| + |K|)$ of the predicted node set $P$ (boolean mask `pred`) against the
+    target $K$ (boolean mask `target`); an empty $P$ has precision 0."""
+    check_tensor(pred, "pred", ndim=1)
+    check_tensor(target, "target", ndim=1)
+    if pred.dtype != torch.bool or target.dtype != torch.bool:
+        raise TypeError(f"pred and target must be torch.bool masks, got {pred.dtype} and "
+                        f"{target.dtype}")
+    if pred.shape != target.shape or not target.any():
+        raise ValueError(f"target must be a non-empty mask of pred's shape "
+                         f"{tuple(pred.shape)}, got shape {tuple(target.shape)} with "
+                         f"{int(target.sum())} nodes")
+    tp, p, k = int((pred & target).sum()), int(pred.sum()), int(target.sum())
+    return (tp / p if p else 0.0), tp / k, 2 * tp / (p + k)
