@@ -12,7 +12,7 @@ from papers_lib.graphs.toolkit import (
 from papers_lib.graphs.toolkit import (
     SkipGram, ari, conductance, is_dag, linear_sem, negative_samples, nmi, notears_h,
     random_dag, random_walks, shd, skipgram_pairs)
-from papers_lib.graphs.toolkit import balanced_accuracy, kmeans, linear_probe
+from papers_lib.graphs.toolkit import balanced_accuracy, kmeans, linear_probe, set_partitions
 from tests.bad_input import Case, check, parametrize
 
 T = "papers_lib.graphs.toolkit."
@@ -218,6 +218,8 @@ CASES = [
     Case(T + "kmeans", lambda: kmeans(Z, 2, iters=0), ValueError, r"iters must be"),
     Case(T + "kmeans", lambda: kmeans(Z * float("nan"), 2), ValueError,
          r"x must be finite"),
+    Case(T + "set_partitions", lambda: set_partitions(12), ValueError, r"n must be"),
+    Case(T + "set_partitions", lambda: set_partitions(0), ValueError, r"n must be"),
 ]
 
 
@@ -241,4 +243,4 @@ def test_the_checks_leave_good_input_alone():
     assert is_dag(W) and not is_dag(CYC) and shd(W, W) == 0 and notears_h(CYC) > 0
     assert linear_sem(W, 5).shape == (5, 4)
     assert linear_probe(Z, Y, TR).shape == (6,) and balanced_accuracy(Y, Y, TR) == 1.0
-    assert kmeans(Z, 2).shape == (6,)
+    assert kmeans(Z, 2).shape == (6,) and set_partitions(1).tolist() == [[0]]

@@ -3,7 +3,8 @@
 with a message naming it."""
 import torch
 
-from papers_lib.graphs.toolkit import flow_diffusion, precision_recall_f1
+from papers_lib.graphs.toolkit import (
+    flow_diffusion, precision_recall_f1, seed_flow_diffusion)
 from tests.bad_input import Case, check, parametrize
 
 M = "papers_lib.graphs.toolkit."
@@ -44,6 +45,12 @@ CASES = [
          r"target must"),
     Case(M + "precision_recall_f1", lambda: precision_recall_f1(B, ~B & B), ValueError,
          r"target must"),
+    Case(M + "seed_flow_diffusion", lambda: seed_flow_diffusion(E, 3, 3, 2.0), ValueError,
+         r"seed must be"),
+    Case(M + "seed_flow_diffusion", lambda: seed_flow_diffusion(E, 3, 0, 0.0), ValueError,
+         r"source_mass must be"),
+    Case(M + "seed_flow_diffusion", lambda: seed_flow_diffusion(E, 2, 0, 2.0), ValueError,
+         r"edge_index must"),
 ]
 
 
@@ -56,3 +63,4 @@ def test_the_checks_leave_good_input_alone():
     x = flow_diffusion(E, 3, D, T, edge_weight=W)
     assert x.shape == (3,) and (x >= 0).all() and x[0] > 0
     assert precision_recall_f1(x > 0, B) == (1.0, 0.5, 2 / 3)   # support {0}
+    assert torch.equal(seed_flow_diffusion(E, 3, 0, 2.0), x)

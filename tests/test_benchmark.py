@@ -108,7 +108,10 @@ def test_ode_reference_is_accurate():
     f, y0, t = ode_bench.FIELDS["stiff-ish linear, 32 x 16"]()
     a = f(0, torch.eye(16, dtype=torch.float64))   # the matrix A^T of y' = y A^T
     exact = torch.stack([y0 @ torch.linalg.matrix_exp(a * s) for s in t])
-    torch.testing.assert_close(ode_bench.reference(f, y0, t), exact, rtol=0, atol=1e-10)
+    # DOP853's rtol = atol = 1e-12 bounds the error per step; the global error it
+    # accumulates depends on the CPU's floating-point kernels (1.5e-10 on one of ours).
+    # The benchmark needs a reference far below the solvers' 1e-8 .. 1e-4 errors.
+    torch.testing.assert_close(ode_bench.reference(f, y0, t), exact, rtol=0, atol=1e-9)
 
 
 def test_ot_section(capsys):

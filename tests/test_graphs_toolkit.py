@@ -400,3 +400,47 @@ def test_kmeans_on_one_point_per_cluster_and_one_cluster():
     x = torch.tensor([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]], dtype=torch.float64)
     assert sorted(kmeans(x, 3, generator=_gen(0)).tolist()) == [0, 1, 2]
     assert kmeans(x, 1, generator=_gen(0)).tolist() == [0, 0, 0]
+
+
+from papers_lib.graphs.toolkit import set_partitions  # noqa: E402
+
+
+def test_set_partitions_against_brute_force_relabelling():
+    from itertools import product
+    for n in range(1, 8):
+        P = set_partitions(n)
+        # every row is a restricted growth string, and no partition repeats
+        assert (P[:, 0] == 0).all()
+        assert (P[:, 1:] <= P.cummax(1).values[:, :-1] + 1).all()
+        assert len({tuple(r) for r in P.tolist()}) == P.shape[0]
+    # brute force: canonical relabellings of all n^n labelings are exactly the rows
+    n = 5
+    canon = set()
+    for lab in product(range(n), repeat=n):
+        first = {}
+        canon.add(tuple(first.setdefault(v, len(first)) for v in lab))
+    assert canon == {tuple(r) for r in set_partitions(n).tolist()}
+    assert [tuple(r) for r in set_partitions(n).tolist()] == sorted(canon)   # lex order
+
+
+def test_skipgram_fit_matches_a_hand_written_loop():
+    from papers_lib.graphs.toolkit import SkipGram, negative_samples
+    g = torch.Generator().manual_seed(0)
+    c = torch.randint(6, (50,), generator=g)
+    o = torch.randint(6, (50,), generator=g)
+    counts = torch.bincount(o, minlength=6) + 1
+    a = SkipGram(6, 3, torch.Generator().manual_seed(1))
+    a.fit(c, o, counts, 4, 2, 0.05, 16, torch.Generator().manual_seed(2))
+    b = SkipGram(6, 3, torch.Generator().manual_seed(1))
+    gen, opt = torch.Generator().manual_seed(2), torch.optim.Adam(b.parameters(), lr=0.05)
+    for _ in range(2):
+        order = torch.randperm(50, generator=gen)
+        neg = negative_samples(counts, 4, 50, gen)
+        for s in range(0, 50, 16):
+            i = order[s:s + 16]
+            opt.zero_grad()
+            b.loss(c[i], o[i], neg[i]).backward()
+            opt.step()
+    assert torch.equal(a.centre, b.centre) and torch.equal(a.context, b.context)
+    with pytest.raises(ValueError, match="lr must be"):
+        a.fit(c, o, counts, lr=0.0)

@@ -57,6 +57,7 @@ def mixed_memberships(n: int, K: int, pure: int,
 
 # %% ../../nbs/graphs/27_bimmdf.ipynb #c008
 DISTRIBUTIONS = ("bernoulli", "poisson", "normal", "signed")
+"""The entry distributions `bimmdf_sample` draws from, each with mean $\Omega_{ij}$."""
 
 
 def bimmdf_sample(Pi_r: Tensor, Pi_c: Tensor, P: Tensor, rho: float,

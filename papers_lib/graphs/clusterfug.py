@@ -21,7 +21,7 @@ from torch import Tensor
 
 from ..checks import (
     check_finite, check_int, check_positive, check_real, check_tensor)
-from .toolkit import check_edge_index
+from .toolkit import check_edge_index, set_partitions
 
 # %% auto #0
 __all__ = ['dense_costs', 'cluster_costs', 'multicut_objective', 'dense_gaec', 'exact_multicut', 'knn_edges', 'pair_costs',
@@ -190,7 +190,7 @@ def dense_gaec(features: Tensor, offset: float = 0.0) -> Tensor:
 # %% ../../nbs/graphs/16_clusterfug.ipynb #c016
 def exact_multicut(costs: Tensor) -> tuple[Tensor, float]:
     r"""The optimal multicut of a tiny complete graph (n <= 9) by enumerating every
-    partition (restricted growth strings, Bell(n) of them):
+    partition (the toolkit's `set_partitions`, Bell(n) of them):
 
     $$
     y^\star = \arg\min_{y \in \mathcal{M}} \sum_{i<j} c_{ij} y_{ij} ;
@@ -206,10 +206,7 @@ def exact_multicut(costs: Tensor) -> tuple[Tensor, float]:
     check_finite(C, "costs")
     if not torch.allclose(C, C.T):
         raise ValueError("costs must be symmetric, got an asymmetric matrix")
-    parts = [[0]]
-    for _ in range(1, n):
-        parts = [p + [c] for p in parts for c in range(max(p) + 2)]
-    P = torch.tensor(parts)
+    P = set_partitions(n)
     cut = (P[:, :, None] != P[:, None, :]).to(C.dtype)
     vals = (cut * C.triu(1)).sum((1, 2))
     k = int(vals.argmin())

@@ -28,8 +28,11 @@ GRAPHLETS = (((0, 1),), ((0, 1), (1, 2)), ((0, 1), (1, 2), (0, 2)),
              ((0, 1), (1, 2), (2, 3), (3, 0)), ((0, 1), (0, 2), (1, 2), (0, 3)),
              ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3)),
              ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)))
+"""The graphlets $G_0, \\dots, G_8$ on 2 to 4 nodes, each as its edge list."""
 ORBIT_OF_DEGREE = ({1: 0}, {1: 1, 2: 2}, {2: 3}, {1: 4, 2: 5}, {1: 6, 3: 7}, {2: 8},
                    {1: 9, 2: 10, 3: 11}, {2: 12, 3: 13}, {3: 14})
+"""For each graphlet, the orbit (0 to 14) of a node of each degree: in these nine
+graphlets a node's degree names its orbit."""
 
 
 def _template(g: int) -> Tensor:
@@ -60,6 +63,8 @@ def _classes() -> tuple[tuple[int, int, int, int], ...]:
 
 
 ORBIT_ADJACENCIES = _classes()
+"""The 28 orbit-adjacency classes $(g, i, j, h)$: graphlet $g$, orbits $i$ and $j$ of
+two distinct positions, and their distance $h$ inside the graphlet."""
 
 # %% ../../nbs/graphs/21_graphlet_orbits.ipynb #c009
 def _grow(sets: Tensor, ptr: Tensor, col: Tensor) -> Tensor:

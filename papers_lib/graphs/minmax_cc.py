@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from ..checks import check_int, check_real, check_tensor
+from .toolkit import set_partitions
 
 # %% auto #0
 __all__ = ['disagreements', 'minmax_cost', 'planted_signed_graph', 'correlation_metric', 'fractional_disagreements',
@@ -235,28 +236,13 @@ def minmax_lp(P: Tensor) -> tuple[float, Tensor]:
     return float(res.fun), x
 
 # %% ../../nbs/graphs/15_minmax_correlation_clustering.ipynb #c019
-def _partitions(n: int) -> Tensor:
-    """All set partitions of n items as restricted growth strings, (Bell(n), n)."""
-    rows = torch.zeros(1, 1, dtype=torch.long)
-    top = torch.zeros(1, dtype=torch.long)
-    for _ in range(1, n):
-        reps = top + 2                               # choices 0..max+1
-        rows = rows.repeat_interleave(reps, 0)
-        top = top.repeat_interleave(reps)
-        start = torch.cumsum(reps, 0) - reps
-        new = torch.arange(rows.shape[0]) - start.repeat_interleave(reps)
-        rows = torch.cat([rows, new[:, None]], 1)
-        top = torch.maximum(top, new)
-    return rows
-
-
 def brute_force_minmax(P: Tensor) -> tuple[int, Tensor]:
     r"""The exact min-max optimum by enumerating all $B_n$ partitions (n <= 11):
     $\mathrm{OPT} = \min_c \max_u \mathrm{dis}_u(c)$; returns it and one optimal
     labelling."""
     P = _check_signs(P)
     n = check_int(P.shape[0], "P.shape[0]", high=11)
-    parts = _partitions(n)
+    parts = set_partitions(n)
     best, arg = None, None
     for chunk in parts.split(20000):
         cost = minmax_cost(P, chunk)

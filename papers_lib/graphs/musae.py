@@ -19,7 +19,7 @@ from torch import Tensor
 from ..checks import (
     check_choice, check_int, check_nonnegative, check_positive, check_real, check_tensor)
 from .toolkit import (
-    Graph, SkipGram, check_edge_index, negative_samples, random_walks, sbm, to_dense)
+    Graph, SkipGram, check_edge_index, random_walks, sbm, to_dense)
 
 # %% auto #0
 __all__ = ['feature_pairs', 'cooccurrence_limit', 'pointwise_mutual_information', 'attribute_skipgram', 'musae_embeddings',
@@ -134,18 +134,9 @@ def attribute_skipgram(nodes: Tensor, feats: Tensor, num_nodes: int, num_feature
     batch_size = check_int(batch_size, "batch_size")
     model = SkipGram(n + m, dim, generator)
     counts = torch.bincount(feats, minlength=m).double()
-    # negative_samples raises counts to 3/4: hand it count^(gamma / (3/4))
+    # fit draws negatives from counts^(3/4): hand it count^(gamma / (3/4))
     noise = torch.cat([counts.new_zeros(n), counts.pow(gamma / 0.75) * (counts > 0)])
-    context = feats + n
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in range(epochs):
-        order = torch.randperm(P, generator=generator)
-        neg = negative_samples(noise, negatives, P, generator)
-        for b in range(0, P, batch_size):
-            idx = order[b:b + batch_size]
-            opt.zero_grad()
-            model.loss(nodes[idx], context[idx], neg[idx]).backward()
-            opt.step()
+    model.fit(nodes, feats + n, noise, negatives, epochs, lr, batch_size, generator)
     return model.centre[:n].detach().clone(), model.context[n:].detach().clone()
 
 # %% ../../nbs/graphs/20_musae.ipynb #c017

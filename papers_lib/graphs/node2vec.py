@@ -14,12 +14,11 @@ from typing import Optional
 
 import torch
 from torch import Tensor
-from torch.nn import functional as F
 
 from ..checks import (
     check_int, check_positive)
 from .toolkit import (
-    SkipGram, check_edge_index, negative_samples, random_walks, skipgram_pairs)
+    SkipGram, check_edge_index, random_walks, skipgram_pairs)
 
 # %% auto #0
 __all__ = ['node2vec_embeddings', 'community_role_graph']
@@ -61,16 +60,7 @@ def node2vec_embeddings(edge_index: Tensor, num_nodes: int, dim: int = 16,
     centre, context = skipgram_pairs(walks, window)
     counts = torch.bincount(walks.reshape(-1), minlength=num_nodes)
     model = SkipGram(num_nodes, dim, generator)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    P = centre.shape[0]
-    for _ in range(epochs):
-        order = torch.randperm(P, generator=generator)
-        neg = negative_samples(counts, negatives, P, generator)
-        for b in range(0, P, batch_size):
-            idx = order[b:b + batch_size]
-            opt.zero_grad()
-            model.loss(centre[idx], context[idx], neg[idx]).backward()
-            opt.step()
+    model.fit(centre, context, counts, negatives, epochs, lr, batch_size, generator)
     return model.centre.detach().clone()
 
 # %% ../../nbs/graphs/18_node2vec.ipynb #c010

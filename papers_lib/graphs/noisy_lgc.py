@@ -15,8 +15,8 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from ..checks import check_int, check_positive, check_real
-from .toolkit import check_edge_index, degree, flow_diffusion
+from ..checks import check_real
+from .toolkit import check_edge_index, seed_flow_diffusion
 
 # %% auto #0
 __all__ = ['noisy_labels', 'label_weights', 'label_flow_diffusion']
@@ -56,16 +56,8 @@ def label_flow_diffusion(edge_index: Tensor, num_nodes: int, seed: int,
     $\Delta = \text{source\_mass} \cdot e_{\text{seed}}$ and $w$ the `label_weights`
     (unit weights when `labels` is None); its support is the cluster."""
     check_edge_index(edge_index, num_nodes)
-    n = check_int(num_nodes, "num_nodes")
-    seed = check_int(seed, "seed", low=0)
-    if seed >= n:
-        raise ValueError(f"seed must be a node in [0, {n}), got {seed}")
-    source_mass = check_positive(source_mass, "source_mass", finite=True)
-    ones = torch.ones(edge_index.shape[1], dtype=torch.float64)
-    if labels is not None and labels.shape[0] != n:
-        raise ValueError(f"labels must have shape ({n},), got {tuple(labels.shape)}")
-    w = ones if labels is None else label_weights(edge_index, labels, eps)
-    delta = torch.zeros(n, dtype=torch.float64)
-    delta[seed] = source_mass
-    return flow_diffusion(edge_index, n, delta, degree(edge_index[0], n, ones),
-                          edge_weight=w, tol=tol)
+    if labels is not None and labels.shape[0] != num_nodes:
+        raise ValueError(f"labels must have shape ({num_nodes},), got "
+                         f"{tuple(labels.shape)}")
+    w = None if labels is None else label_weights(edge_index, labels, eps)
+    return seed_flow_diffusion(edge_index, num_nodes, seed, source_mass, w, tol)

@@ -28,8 +28,8 @@ __all__ = ['AGGREGATIONS', 'Graph', 'check_edge_index', 'coalesce', 'to_undirect
            'erdos_renyi', 'sbm', 'contextual_sbm', 'edge_homophily', 'random_geometric', 'point_cloud', 'node_split',
            'batch_graphs', 'connected_components', 'hop_distances', 'check_batch', 'fit_copies', 'random_walks',
            'skipgram_pairs', 'negative_samples', 'SkipGram', 'nmi', 'ari', 'conductance', 'linear_probe',
-           'balanced_accuracy', 'kmeans', 'is_dag', 'random_dag', 'linear_sem', 'shd', 'notears_h', 'flow_diffusion',
-           'precision_recall_f1']
+           'balanced_accuracy', 'kmeans', 'set_partitions', 'is_dag', 'random_dag', 'linear_sem', 'shd', 'notears_h',
+           'flow_diffusion', 'seed_flow_diffusion', 'precision_recall_f1']
 
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c004
 @dataclass
@@ -624,6 +624,27 @@ class SkipGram(nn.Module):
         """The loss (so that `torch.func.functional_call` reaches it)."""
         return self.loss(centre, context, negatives)
 
+    def fit(self, centre: Tensor, context: Tensor, counts: Tensor, negatives: int = 5,
+            epochs: int = 1, lr: float = 0.01, batch_size: int = 1024,
+            generator: Optional[torch.Generator] = None) -> "SkipGram":
+        r"""Fit the pairs (`centre`, `context`) (P,) with Adam on shuffled minibatches
+        of the mean $\ell(c, o)$, with `negatives` fresh draws per pair each epoch from
+        $P_n \propto \text{counts}^{3/4}$ (`negative_samples`); returns the model."""
+        P = check_same_batch(centre=centre, context=context)
+        negatives, epochs = check_int(negatives, "negatives"), check_int(epochs, "epochs")
+        lr = check_positive(lr, "lr", finite=True)
+        batch_size = check_int(batch_size, "batch_size")
+        opt = torch.optim.Adam(self.parameters(), lr=lr)
+        for _ in range(epochs):
+            order = torch.randperm(P, generator=generator)
+            neg = negative_samples(counts, negatives, P, generator)
+            for b in range(0, P, batch_size):
+                idx = order[b:b + batch_size]
+                opt.zero_grad()
+                self.loss(centre[idx], context[idx], neg[idx]).backward()
+                opt.step()
+        return self
+
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c048
 def _contingency(labels_true: Tensor, labels_pred: Tensor) -> Tensor:
     """The table $n_{ab}$ (float64) of two labelings of the same nodes, checked."""
@@ -775,6 +796,27 @@ def kmeans(x: Tensor, k: int, n_init: int = 10, iters: int = 100,
     lab = dist.argmin(-1)
     inertia = dist.min(-1).values.sum(1)
     return lab[int(inertia.argmin())]
+
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c068
+def set_partitions(n: int) -> Tensor:
+    r"""Every partition of $n$ items (n <= 11) as a restricted growth string, one per
+    row of a (Bell(n), n) long tensor in lexicographic order:
+
+    $$
+    c_0 = 0, \qquad c_k \le 1 + \max_{j < k} c_j .
+    $$"""
+    n = check_int(n, "n", high=11)
+    rows = torch.zeros(1, 1, dtype=torch.long)
+    top = torch.zeros(1, dtype=torch.long)                 # max_j c_j of each row
+    for _ in range(1, n):
+        reps = top + 2                                     # choices 0 .. max + 1
+        rows = rows.repeat_interleave(reps, 0)
+        top = top.repeat_interleave(reps)
+        start = torch.cumsum(reps, 0) - reps
+        new = torch.arange(rows.shape[0]) - start.repeat_interleave(reps)
+        rows = torch.cat([rows, new[:, None]], 1)
+        top = torch.maximum(top, new)
+    return rows
 
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c051
 def _check_square(W, name: str = "W") -> Tensor:
@@ -954,6 +996,23 @@ def flow_diffusion(edge_index: Tensor, num_nodes: int, source_mass: Tensor,
             raise RuntimeError(f"flow_diffusion did not converge within max_iter="
                                f"{max_iter} pushes; raise max_iter or tol")
     return torch.from_numpy(x).to(source_mass.dtype)
+
+# %% ../../nbs/graphs/00_graph_toolkit.ipynb #c075
+def seed_flow_diffusion(edge_index: Tensor, num_nodes: int, seed: int, source_mass: float,
+                        edge_weight: Optional[Tensor] = None, tol: float = 1e-8) -> Tensor:
+    r"""`flow_diffusion` from one seed node with the (unweighted) degrees as sink
+    capacities, the local-clustering set-up: $\Delta = \text{source\_mass} \cdot
+    e_{\text{seed}}$, $T_i = d_i$, edges weighted by `edge_weight` (1 when None)."""
+    check_edge_index(edge_index, num_nodes)
+    n = check_int(num_nodes, "num_nodes")
+    seed = check_int(seed, "seed", low=0, high=n - 1)
+    source_mass = check_positive(source_mass, "source_mass", finite=True)
+    ones = torch.ones(edge_index.shape[1], dtype=torch.float64)
+    delta = torch.zeros(n, dtype=torch.float64)
+    delta[seed] = source_mass
+    return flow_diffusion(edge_index, n, delta, degree(edge_index[0], n, ones),
+                          edge_weight=ones if edge_weight is None else edge_weight,
+                          tol=tol)
 
 # %% ../../nbs/graphs/00_graph_toolkit.ipynb #c073
 def precision_recall_f1(pred: Tensor, target: Tensor) -> tuple[float, float, float]:

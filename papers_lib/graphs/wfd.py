@@ -19,7 +19,7 @@ from torch import Tensor
 from ..checks import check_int, check_nonnegative, check_positive, check_real
 from ..checks import check_finite, check_tensor
 from .toolkit import (
-    Graph, check_edge_index, degree, flow_diffusion, sbm)
+    Graph, check_edge_index, sbm, seed_flow_diffusion)
 
 # %% auto #0
 __all__ = ['attribute_weights', 'weighted_flow_diffusion', 'contextual_planted_cluster']
@@ -50,17 +50,8 @@ def weighted_flow_diffusion(edge_index: Tensor, num_nodes: int, seed: int,
     on the undirected `edge_index`; without attributes (or $\gamma = 0$) the plain
     $\ell_2$-norm flow diffusion. Its support is the local cluster."""
     check_edge_index(edge_index, num_nodes)
-    n = check_int(num_nodes, "num_nodes")
-    seed = check_int(seed, "seed", low=0)
-    if seed >= n:
-        raise ValueError(f"seed must be a node in [0, {n}), got {seed}")
-    source_mass = check_positive(source_mass, "source_mass", finite=True)
-    ones = torch.ones(edge_index.shape[1], dtype=torch.float64)
-    w = ones if x is None else attribute_weights(edge_index, x.double(), gamma)
-    T = degree(edge_index[0], n, ones)
-    delta = torch.zeros(n, dtype=torch.float64)
-    delta[seed] = source_mass
-    return flow_diffusion(edge_index, n, delta, T, edge_weight=w, tol=tol)
+    w = None if x is None else attribute_weights(edge_index, x.double(), gamma)
+    return seed_flow_diffusion(edge_index, num_nodes, seed, source_mass, w, tol)
 
 # %% ../../nbs/graphs/23_weighted_flow_diffusion.ipynb #c012
 def contextual_planted_cluster(num_blocks: int, block_size: int, p: float, q: float,
