@@ -65,6 +65,7 @@ def _classes() -> tuple[tuple[int, int, int, int], ...]:
 ORBIT_ADJACENCIES = _classes()
 """The 28 orbit-adjacency classes $(g, i, j, h)$: graphlet $g$, orbits $i$ and $j$ of
 two distinct positions, and their distance $h$ inside the graphlet."""
+assert len(ORBIT_ADJACENCIES) == 28                         # the paper's 28 matrices
 
 # %% ../../nbs/graphs/21_graphlet_orbits.ipynb #c009
 def _grow(sets: Tensor, ptr: Tensor, col: Tensor) -> Tensor:
