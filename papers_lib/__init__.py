@@ -26,9 +26,10 @@ PARTS = ("core", "data", "claims", "checks", "run",          # Foundations
          "flows", "diffusion", "gan", "metrics",               # Generative models
          "gradest",                                            # Gradient estimation
          "ode",                                                 # Neural ODEs
-         "graphs")                                              # Graphs
+         "graphs",                                              # Graphs
+         "mixtures")                                            # Mixtures
 """The modules and subpackages of `papers_lib`, grouped by the book's parts
-(Foundations to Graphs); each is imported on first use (`papers_lib.flows`, say)
+(Foundations to Mixtures); each is imported on first use (`papers_lib.flows`, say)
 by the module's `__getattr__`."""
 
 
